@@ -1,0 +1,62 @@
+# sync_pipeline: every command a newcomer needs. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+SANDBOX_PORT ?= 8765
+DOMAIN_MODULES := sync_pipeline/magento sync_pipeline/catalog sync_pipeline/listings \
+	sync_pipeline/platforms sync_pipeline/push sync_pipeline/sandbox sync_pipeline/stores.py sync_pipeline/db.py
+
+.PHONY: help .venv lint fmt test test-quick demo ui sandbox bench clean
+
+help:
+	@echo "make demo        run the whole pipeline on the embedded default (SQLite + sandbox stores)"
+	@echo "make test        install test dependencies, lint, and run every test"
+	@echo "make test-quick  the same without the slow suites"
+	@echo "make ui          the Dagster web UI on the demo (http://127.0.0.1:3000)"
+	@echo "make sandbox     the local Shopify/Shopee/TikTok sandbox stores on port $(SANDBOX_PORT)"
+	@echo "make bench       the benchmarks (figures go to benchmarks/RESULTS.md by hand)"
+	@echo "make .venv       build the virtual environment only"
+
+.venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+lint: .venv
+	$(BIN)/ruff check sync_pipeline sync_pipeline_tests benchmarks
+	$(BIN)/mypy $(DOMAIN_MODULES)
+
+fmt: .venv
+	$(BIN)/ruff format sync_pipeline sync_pipeline_tests benchmarks
+	$(BIN)/ruff check --fix sync_pipeline sync_pipeline_tests benchmarks
+
+test: .venv lint
+	$(PY) -m pytest -n 2 --dist loadgroup -q -rfEs
+
+test-quick: .venv
+	$(PY) -m pytest -n 2 --dist loadgroup -q -m "not slow"
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+
+demo: .venv $(DAGSTER_HOME)/dagster.yaml
+	$(PY) -m sync_pipeline.demo
+
+ui: .venv $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+sandbox: .venv
+	$(PY) -m sync_pipeline.sandbox --port $(SANDBOX_PORT)
+
+bench: .venv
+	$(PY) -m benchmarks.run_all
+
+clean:
+	rm -rf .data .dagster_home .pytest_cache .mypy_cache .ruff_cache

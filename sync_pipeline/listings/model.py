@@ -1,0 +1,125 @@
+"""A listing: one catalog product as one store will sell it (priced, titled, platform-shaped).
+
+The listing is platform-shaped in *content* (title length, description format, variant axes,
+image count, category id) but not in *wire format*: each platform client turns it into its own
+request body. Listings are stored as JSON in ``platform_listings.payload`` and compared by hash,
+split into content / price / stock so the push can use the platform's cheapest call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+Action = Literal["list", "delist"]
+
+
+@dataclass(frozen=True)
+class ListingVariant:
+    sku: str
+    price: Decimal  # selling price in the store's currency
+    compare_at_price: Decimal | None  # regular price while a special price is active
+    stock_qty: int
+    options: dict[str, str] = field(default_factory=dict)  # axis name -> value; {} for a simple product
+    image: str | None = None
+    weight_kg: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Listing:
+    store_key: str
+    platform: str  # shopify | shopee | tiktok
+    sku: str  # the parent SKU: a product's identity on every store
+    source_id: int
+    action: Action
+    title: str
+    description: str  # in the platform's format (HTML subset or plain text), within its length
+    price: Decimal  # lowest variant selling price
+    compare_at_price: Decimal | None
+    currency: str
+    stock_qty: int  # sum over variants; 0 for a delist
+    images: tuple[str, ...]  # URLs, trimmed to the platform's count
+    category_id: str | None
+    handle: str  # URL-safe, stable: Shopify's upsert identifier
+    options: tuple[str, ...] = ()  # variant axes in order, e.g. ("Color", "Size")
+    variants: tuple[ListingVariant, ...] = ()  # at least one; a simple product has one, sku == parent
+    weight_kg: Decimal | None = None
+    valid: bool = True
+    reasons: tuple[str, ...] = ()  # why invalid, or notes such as a title outside the band
+
+    # -- serialisation -----------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))  # type: ignore[no-any-return]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Listing:
+        d = dict(data)
+        d["price"] = Decimal(d["price"])
+        d["compare_at_price"] = _dec(d.get("compare_at_price"))
+        d["weight_kg"] = _dec(d.get("weight_kg"))
+        d["images"] = tuple(d.get("images", ()))
+        d["options"] = tuple(d.get("options", ()))
+        d["reasons"] = tuple(d.get("reasons", ()))
+        d["variants"] = tuple(
+            ListingVariant(
+                sku=v["sku"],
+                price=Decimal(v["price"]),
+                compare_at_price=_dec(v.get("compare_at_price")),
+                stock_qty=int(v["stock_qty"]),
+                options=dict(v.get("options", {})),
+                image=v.get("image"),
+                weight_kg=_dec(v.get("weight_kg")),
+            )
+            for v in d.get("variants", ())
+        )
+        return cls(**d)
+
+    # -- hashes the push diffs on --------------------------------------------------------------
+
+    def content_hash(self) -> str:
+        """Everything but price and stock: a change here needs the platform's full update."""
+        return _hash(
+            {
+                "action": self.action,
+                "title": self.title,
+                "description": self.description,
+                "images": self.images,
+                "category_id": self.category_id,
+                "handle": self.handle,
+                "options": self.options,
+                "weight_kg": self.weight_kg,
+                "variants": [(v.sku, v.options, v.image, v.weight_kg) for v in self.variants],
+            }
+        )
+
+    def price_hash(self) -> str:
+        return _hash([(v.sku, v.price, v.compare_at_price) for v in self.variants] + [self.currency])
+
+    def stock_hash(self) -> str:
+        return _hash([(v.sku, v.stock_qty) for v in self.variants])
+
+    def payload_hash(self) -> str:
+        return _hash([self.content_hash(), self.price_hash(), self.stock_hash()])
+
+
+def _dec(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _hash(value: Any) -> str:
+    blob = json.dumps(_jsonable(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()

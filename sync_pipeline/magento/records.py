@@ -1,0 +1,70 @@
+"""What the extractor hands to the catalog: one record per sellable Magento product.
+
+These are plain values (no ORM, no Dagster) so the catalog layer and the tests can build them
+directly. Money is always ``Decimal``; ``None`` means Magento had no usable value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class SourceVariant:
+    """A simple child of a configurable product, sold as one variant of its parent."""
+
+    source_id: int
+    sku: str
+    price: Decimal | None
+    special_price: Decimal | None  # only when its date window covers today
+    stock_qty: int
+    is_enabled: bool
+    is_in_stock: bool
+    options: dict[str, str]  # super-attribute code -> option label, e.g. {"color": "Blue", "size": "M"}
+    weight: Decimal | None = None
+    image: str | None = None  # the child's own base image URL, if it has one
+
+    @property
+    def is_sellable(self) -> bool:
+        return self.is_enabled and self.is_in_stock and self.stock_qty > 0
+
+
+@dataclass(frozen=True)
+class SourceProduct:
+    """One product as the shop sells it: a simple product, or a configurable parent with variants."""
+
+    source_id: int  # catalog_product_entity.entity_id
+    sku: str
+    type_id: str  # simple | configurable | virtual | ...
+    title: str
+    description: str  # HTML as stored in Magento
+    url_key: str | None
+    price: Decimal | None  # regular price; for configurables the lowest sellable child price
+    special_price: Decimal | None  # active today (date window checked), else None
+    stock_qty: int  # for configurables the sum of sellable children
+    is_enabled: bool  # status == 1 in the configured store view
+    is_in_stock: bool
+    weight: Decimal | None
+    categories: tuple[str, ...]  # category paths below the store root, e.g. "Men/Tops/Jackets"
+    images: tuple[str, ...]  # absolute URLs, base image first, then gallery position order
+    attributes: dict[str, str] = field(default_factory=dict)  # other select/multiselect labels
+    variants: tuple[SourceVariant, ...] = ()
+    updated_at: datetime | None = None
+
+    @property
+    def is_sellable(self) -> bool:
+        """The seed's import rule: enabled and in stock (a configurable needs a sellable child)."""
+        if self.type_id == "configurable":
+            return self.is_enabled and any(v.is_sellable for v in self.variants)
+        return self.is_enabled and self.is_in_stock and self.stock_qty > 0
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """A source product that cannot enter the catalog, with the reason a person can act on."""
+
+    source_id: int
+    sku: str
+    reason: str

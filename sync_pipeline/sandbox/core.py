@@ -1,0 +1,271 @@
+"""The sandbox HTTP server: one loopback process serving every platform emulator.
+
+Each emulator (``shopify.py``, ``shopee.py``, ``tiktok.py``) subclasses ``PlatformEmulator`` and
+owns a URL prefix. The server applies per-store fault plans around the emulator's handler, and
+serves an admin API under ``/_sandbox`` (create stores, set faults, read call counts, reset).
+
+It is built on the standard library's threading HTTP server on purpose: faults such as "close the
+connection after the write was committed" need control of the socket that frameworks hide.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from sync_pipeline.sandbox.faults import Fault, FaultPlan
+from sync_pipeline.sandbox.state import SandboxState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Request:
+    method: str
+    path: str  # without the emulator's prefix
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body.decode("utf-8")) if self.body else None
+
+    def arg(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else None
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: Any = None  # JSON-able, or bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def encode(self) -> bytes:
+        if isinstance(self.body, bytes):
+            return self.body
+        return json.dumps(self.body).encode("utf-8")
+
+
+@dataclass
+class Routed:
+    """What an emulator says about a request before it is handled: whose it is, what it does."""
+
+    store: str | None  # None: the store is unknown (the emulator answers with its own error)
+    operation: str
+    is_write: bool
+
+
+class PlatformEmulator:
+    """Base for one platform's emulator. Subclasses implement routing, handling and fault shapes."""
+
+    platform: str = ""
+    prefix: str = ""  # e.g. "/shopify"
+
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+
+    def route(self, request: Request) -> Routed:
+        raise NotImplementedError
+
+    def handle(self, request: Request, routed: Routed) -> Response:
+        raise NotImplementedError
+
+    def fault_response(self, fault: Fault, routed: Routed) -> Response:
+        """The platform's own answer for a 5xx or a throttle."""
+        raise NotImplementedError
+
+    def provision(self, store: str, config: dict[str, Any]) -> dict[str, Any]:
+        """Create or replace a store from admin input; returns the stored config."""
+        self.state.put_store(self.platform, store, config)
+        return config
+
+    def expire_tokens(self, store: str) -> None:
+        """Fault 'token that expires now'. Platforms without expiring tokens ignore it."""
+
+
+class Sandbox:
+    """All emulators plus fault plans, independent of the HTTP transport (easy to unit-test)."""
+
+    def __init__(self, state: SandboxState, emulators: list[PlatformEmulator]) -> None:
+        self.state = state
+        self.emulators = sorted(emulators, key=lambda e: len(e.prefix), reverse=True)
+        self._faults: dict[tuple[str, str], FaultPlan] = {}
+
+    def emulator(self, platform: str) -> PlatformEmulator:
+        for e in self.emulators:
+            if e.platform == platform:
+                return e
+        raise KeyError(platform)
+
+    def set_faults(self, platform: str, store: str, plan: FaultPlan) -> None:
+        self._faults[(platform, store)] = plan
+
+    def faults(self, platform: str, store: str | None) -> FaultPlan | None:
+        return None if store is None else self._faults.get((platform, store))
+
+    def reset(self) -> None:
+        self._faults.clear()
+        self.state.reset()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _SandboxHTTPServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        log.debug("sandbox: " + format, *args)
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        self._dispatch()
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._dispatch()
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._dispatch()
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        sandbox = self.server.sandbox
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        query = parse_qs(parts.query, keep_blank_values=True)
+        if parts.path.startswith("/_sandbox"):
+            req = Request(self.command, parts.path[len("/_sandbox") :], query, headers, body)
+            self._send(admin(sandbox, req))
+            return
+        for emulator in sandbox.emulators:
+            if parts.path == emulator.prefix or parts.path.startswith(emulator.prefix + "/"):
+                req = Request(self.command, parts.path[len(emulator.prefix) :], query, headers, body)
+                self._serve(sandbox, emulator, req)
+                return
+        self._send(Response(404, {"error": f"no sandbox route for {parts.path}"}))
+
+    def _serve(self, sandbox: Sandbox, emulator: PlatformEmulator, req: Request) -> None:
+        try:
+            routed = emulator.route(req)
+        except Exception:  # an emulator bug must show up as a 500, never kill the server thread
+            log.exception("sandbox route failed")
+            self._send(Response(500, {"error": "sandbox route failed"}))
+            return
+        plan = sandbox.faults(emulator.platform, routed.store)
+        if plan is not None and plan.latency_ms:
+            time.sleep(plan.latency_ms / 1000)
+        if plan is not None and (fault := plan.before(routed.is_write)) is not None:
+            self._send(emulator.fault_response(fault, routed))
+            return
+        try:
+            response = emulator.handle(req, routed)
+        except Exception:
+            log.exception("sandbox handler failed")
+            response = Response(500, {"error": "sandbox handler failed"})
+        if routed.store is not None and response.status != 401:
+            sandbox.state.count_call(emulator.platform, routed.store, routed.operation, routed.is_write)
+        after = plan.after(routed.is_write) if plan is not None else None
+        if after is Fault.DROP_AFTER_COMMIT:
+            self.close_connection = True
+            self.connection.close()  # the write is committed; the client never hears
+            return
+        if after is Fault.MALFORMED_JSON:
+            encoded = response.encode()
+            response = Response(response.status, encoded[: max(1, len(encoded) // 2)], response.headers)
+        self._send(response)
+
+    def _send(self, response: Response) -> None:
+        payload = response.encode()
+        self.send_response(response.status)
+        if "content-type" not in {k.lower() for k in response.headers}:
+            self.send_header("Content-Type", "application/json")
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+def admin(sandbox: Sandbox, req: Request) -> Response:
+    """``/_sandbox`` admin API: stores, faults, call counts, reset. Never part of a real platform."""
+    parts = [p for p in req.path.split("/") if p]
+    try:
+        if req.method == "POST" and parts == ["reset"]:
+            sandbox.reset()
+            return Response(200, {"ok": True})
+        if len(parts) == 3 and parts[0] == "stores":
+            emulator = sandbox.emulator(parts[1])
+            if req.method == "POST":
+                return Response(200, emulator.provision(parts[2], req.json() or {}))
+            found = sandbox.state.get_store(parts[1], parts[2])
+            return Response(200 if found else 404, found or {"error": "no such store"})
+        if len(parts) == 3 and parts[0] == "faults" and req.method == "POST":
+            sandbox.set_faults(parts[1], parts[2], FaultPlan.from_json(req.json() or {}))
+            return Response(200, {"ok": True})
+        if len(parts) == 3 and parts[0] == "expire-tokens" and req.method == "POST":
+            sandbox.emulator(parts[1]).expire_tokens(parts[2])
+            return Response(200, {"ok": True})
+        if len(parts) == 3 and parts[0] == "calls":
+            return Response(200, sandbox.state.call_counts(parts[1], parts[2]))
+        if len(parts) == 4 and parts[0] == "docs":
+            return Response(200, sandbox.state.list(parts[1], parts[2], parts[3]))
+    except KeyError as exc:
+        return Response(404, {"error": f"unknown platform {exc}"})
+    except (ValueError, TypeError) as exc:
+        return Response(400, {"error": str(exc)})
+    return Response(404, {"error": f"no admin route {req.method} {req.path}"})
+
+
+class _SandboxHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], sandbox: Sandbox) -> None:
+        super().__init__(address, _Handler)
+        self.sandbox = sandbox
+
+
+class SandboxServer:
+    """Start and stop the sandbox in a background thread (tests) or in the foreground (CLI)."""
+
+    def __init__(self, sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.sandbox = sandbox
+        self._httpd = _SandboxHTTPServer((host, port), sandbox)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> SandboxServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._httpd.serve_forever()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,197 @@
+"""The stores file: which stores exist, how each is reached, priced and titled.
+
+One YAML file (``SYNC_STORES_FILE``) lists every store; adding a store is an edit of that file,
+never of code. Secrets are never in the file: ``credentials`` maps each credential the platform
+needs to the *name* of an environment variable that holds it.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEMO_STORES_FILE = Path(__file__).with_name("stores_demo.yaml")
+
+
+class Platform(StrEnum):
+    SHOPIFY = "shopify"
+    SHOPEE = "shopee"
+    TIKTOK = "tiktok"
+
+
+DEFAULT_MULTIPLIER: dict[Platform, Decimal] = {
+    Platform.SHOPIFY: Decimal("1.00"),
+    Platform.SHOPEE: Decimal("1.15"),
+    Platform.TIKTOK: Decimal("1.20"),
+}
+
+# Credentials each platform's client needs, by the name the client asks for.
+REQUIRED_CREDENTIALS: dict[Platform, tuple[str, ...]] = {
+    Platform.SHOPIFY: ("access_token",),
+    Platform.SHOPEE: ("partner_id", "partner_key", "access_token", "refresh_token"),
+    Platform.TIKTOK: ("app_key", "app_secret", "access_token", "refresh_token"),
+}
+
+Rounding = Literal["none", "cents", "99", "95", "whole"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PriceRule(_Strict):
+    """store price = clamp(round((base x fx_rate) x multiplier + add_on))."""
+
+    multiplier: Decimal | None = None  # None: the platform's default (DEFAULT_MULTIPLIER)
+    add_on: Decimal = Decimal("0")
+    rounding: Rounding = "cents"
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    fx_rate: Decimal = Decimal("1")  # catalog currency -> store currency
+
+    @field_validator("multiplier", "fx_rate")
+    @classmethod
+    def _positive(cls, v: Decimal | None) -> Decimal | None:
+        if v is not None and v <= 0:
+            raise ValueError("must be greater than 0")
+        return v
+
+    @model_validator(mode="after")
+    def _clamp_order(self) -> PriceRule:
+        if self.min_price is not None and self.max_price is not None and self.min_price > self.max_price:
+            raise ValueError("min_price is greater than max_price")
+        return self
+
+
+class TitleRule(_Strict):
+    """SEO title variant: similarity to the master title must stay inside [min, max]."""
+
+    min_similarity: float = 0.70
+    max_similarity: float = 0.80
+    max_length: int | None = None  # None: the platform's own limit
+
+    @model_validator(mode="after")
+    def _band(self) -> TitleRule:
+        if not 0 < self.min_similarity <= self.max_similarity < 1:
+            raise ValueError("need 0 < min_similarity <= max_similarity < 1")
+        return self
+
+
+class RateLimit(_Strict):
+    """Overrides of the platform's default limits (Shopify cost bucket, requests/s elsewhere)."""
+
+    requests_per_second: float | None = None
+    bucket_size: int | None = None  # Shopify: points
+    restore_rate: float | None = None  # Shopify: points per second
+
+
+class StoreConfig(_Strict):
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    platform: Platform
+    name: str
+    endpoint: str  # base URL: the real platform host, or the local sandbox
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    credentials: dict[str, str] = Field(default_factory=dict)  # credential -> env var NAME
+    settings: dict[str, Any] = Field(default_factory=dict)  # platform ids: shop domain, shop_id, cipher...
+    price_rule: PriceRule = PriceRule()
+    title_rule: TitleRule = TitleRule()
+    category_map: dict[str, str] = Field(default_factory=dict)  # Magento category path -> platform id
+    default_category: str | None = None
+    limits: dict[str, int] = Field(default_factory=dict)  # overrides of platform limits
+    rate_limit: RateLimit = RateLimit()
+    owned_fields: tuple[str, ...] = ()  # fields the store manages after creation; never overwritten
+
+    @property
+    def multiplier(self) -> Decimal:
+        return self.price_rule.multiplier or DEFAULT_MULTIPLIER[self.platform]
+
+    @model_validator(mode="after")
+    def _credentials_named(self) -> StoreConfig:
+        missing = [c for c in REQUIRED_CREDENTIALS[self.platform] if c not in self.credentials]
+        if missing:
+            raise ValueError(f"credentials must name an environment variable for: {', '.join(missing)}")
+        return self
+
+    def credential(self, name: str) -> str:
+        """The secret's value from the environment; a clear error names the variable, never a value."""
+        var = self.credentials.get(name)
+        if var is None:
+            raise MissingCredentialError(f"store '{self.key}': no environment variable configured for '{name}'")
+        value = os.environ.get(var)
+        if not value:
+            raise MissingCredentialError(
+                f"store '{self.key}': environment variable {var} (credential '{name}') is not set"
+            )
+        return value
+
+
+class StoresFile(_Strict):
+    stores: tuple[StoreConfig, ...]
+
+    @model_validator(mode="after")
+    def _unique_keys(self) -> StoresFile:
+        seen: set[str] = set()
+        for store in self.stores:
+            if store.key in seen:
+                raise ValueError(f"duplicate store key '{store.key}'")
+            seen.add(store.key)
+        return self
+
+    def by_key(self, key: str) -> StoreConfig:
+        for store in self.stores:
+            if store.key == key:
+                return store
+        raise KeyError(f"no store with key '{key}' (known: {', '.join(self.keys())})")
+
+    def keys(self) -> list[str]:
+        return [s.key for s in self.stores]
+
+
+class StoresFileError(ValueError):
+    """The stores file cannot be used; the message names the file, the store and the field."""
+
+
+class MissingCredentialError(RuntimeError):
+    """A store's credential variable is unset: only that store's runs fail."""
+
+
+def stores_file_path() -> Path:
+    return Path(os.environ.get("SYNC_STORES_FILE") or DEMO_STORES_FILE)
+
+
+def load_stores(path: Path | str | None = None) -> StoresFile:
+    """Parse and validate the stores file, turning every problem into one readable error."""
+    file = Path(path) if path is not None else stores_file_path()
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise StoresFileError(f"{file}: cannot read stores file: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise StoresFileError(f"{file}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict) or not isinstance(raw.get("stores"), list):
+        raise StoresFileError(f"{file}: expected a top-level 'stores:' list")
+    try:
+        return StoresFile.model_validate(raw)
+    except ValidationError as exc:
+        raise StoresFileError(_describe(file, raw["stores"], exc)) from None
+
+
+def _describe(file: Path, stores: list[Any], exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = list(err["loc"])
+        where = "file"
+        if len(loc) >= 2 and loc[0] == "stores" and isinstance(loc[1], int):
+            idx = loc[1]
+            entry = stores[idx] if idx < len(stores) and isinstance(stores[idx], dict) else {}
+            where = f"store '{entry.get('key', f'#{idx + 1}')}'"
+            loc = loc[2:]
+        field = ".".join(str(p) for p in loc) or "(store)"
+        lines.append(f"{where}, field '{field}': {err['msg']}")
+    return f"{file}: " + "; ".join(lines)
