@@ -1,0 +1,15 @@
+"""The code location: a table of contents of the project's Dagster definitions.
+
+Each domain's Dagster module under ``defs/`` declares its own assets, checks, jobs, schedules and
+sensors; this module only merges them with the shared resources.
+"""
+
+from __future__ import annotations
+
+from dagster import Definitions
+
+from sync_pipeline.defs.resources import default_resources
+
+defs = Definitions.merge(
+    Definitions(resources=default_resources()),
+)
