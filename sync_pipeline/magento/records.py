@@ -6,6 +6,7 @@ directly. Money is always ``Decimal``; ``None`` means Magento had no usable valu
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -25,10 +26,11 @@ class SourceVariant:
     options: dict[str, str]  # super-attribute code -> option label, e.g. {"color": "Blue", "size": "M"}
     weight: Decimal | None = None
     image: str | None = None  # the child's own base image URL, if it has one
+    manages_stock: bool = True  # False: Magento does not count stock; always in stock, qty meaningless
 
     @property
     def is_sellable(self) -> bool:
-        return self.is_enabled and self.is_in_stock and self.stock_qty > 0
+        return self.is_enabled and self.is_in_stock and (self.stock_qty > 0 or not self.manages_stock)
 
 
 @dataclass(frozen=True)
@@ -52,13 +54,14 @@ class SourceProduct:
     attributes: dict[str, str] = field(default_factory=dict)  # other select/multiselect labels
     variants: tuple[SourceVariant, ...] = ()
     updated_at: datetime | None = None
+    manages_stock: bool = True  # False: Magento does not count stock; always in stock, qty meaningless
 
     @property
     def is_sellable(self) -> bool:
         """The seed's import rule: enabled and in stock (a configurable needs a sellable child)."""
         if self.type_id == "configurable":
             return self.is_enabled and any(v.is_sellable for v in self.variants)
-        return self.is_enabled and self.is_in_stock and self.stock_qty > 0
+        return self.is_enabled and self.is_in_stock and (self.stock_qty > 0 or not self.manages_stock)
 
 
 @dataclass(frozen=True)
@@ -68,3 +71,34 @@ class RejectedRow:
     source_id: int
     sku: str
     reason: str
+
+
+@dataclass(frozen=True)
+class ProductChunk:
+    """One chunk of an extraction pass (or of a re-read), with what a cursor needs to move on.
+
+    ``last_source_id`` is the highest candidate id *examined* in the chunk, sellable or not, so a
+    cursor can advance past ids that produced nothing; ``examined`` counts those candidates.
+    """
+
+    products: list[SourceProduct]
+    rejected: list[RejectedRow]
+    last_source_id: int
+    examined: int
+
+    def __iter__(self) -> Iterator[SourceProduct | RejectedRow]:
+        yield from self.products
+        yield from self.rejected
+
+
+@dataclass(frozen=True)
+class StockStatus:
+    """The cheap per-run view of a product: enabled, in stock (by the import rule) and how many."""
+
+    enabled: bool
+    in_stock: bool
+    qty: int  # configurables: the sum over sellable children
+
+    @property
+    def is_sellable(self) -> bool:
+        return self.enabled and self.in_stock
