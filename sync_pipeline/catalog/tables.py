@@ -89,6 +89,32 @@ product_import_meta = Table(
     Column("value", Text),
 )
 
+# The hand-off from magento_products (extract) to catalog_products (upsert): one row per product
+# that is due in an import job; emptied when the job finishes, whatever its outcome.
+magento_product_staging = Table(
+    "magento_product_staging",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("import_job_id", Integer, nullable=False),
+    Column("source_id", BigInteger, nullable=False),
+    Column("sku", String(255), nullable=False),
+    Column("kind", String(16), nullable=False),  # product | rejected | gone
+    Column("record", JSON),  # the SourceProduct as JSON (kind product)
+    Column("reason", Text),  # why the row cannot enter the catalog (kind rejected)
+    Index("ix_magento_product_staging_job", "import_job_id", "id"),
+)
+
+# One row per import lane: who holds it and since when. Taken and released with conditional
+# UPDATEs, which are atomic on SQLite, PostgreSQL and MySQL alike, so two processes cannot both win.
+product_import_lock = Table(
+    "product_import_lock",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("job_id", Integer),  # NULL: free
+    Column("phase", String(16)),  # extracting | staged | loading
+    Column("heartbeat_at", DateTime),
+)
+
 # --- per-store listings (asset platform_listings) -----------------------------------------------
 
 platform_listings = Table(

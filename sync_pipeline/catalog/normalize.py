@@ -1,0 +1,201 @@
+"""From a Magento product as the extractor reads it to the rows of the normalized catalog.
+
+A simple product becomes one ``catalog_products`` row and one ``catalog_variants`` row with the
+same SKU and no options, so every product, simple or configurable, is sold through its variants.
+A configurable product's children become its variants, with their option labels.
+
+A product that cannot be stored as it is (no SKU, no title, no price while sellable, a value that
+does not fit its column) is rejected with a reason a person can act on; it never reaches the DB,
+so a bad row cannot abort a whole chunk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sync_pipeline.magento.records import RejectedRow, SourceProduct, SourceVariant
+
+SKU_MAX = 64
+TITLE_MAX = 512
+URL_KEY_MAX = 255
+IMAGE_URL_MAX = 1024
+STOCK_MAX = 2_147_483_647  # catalog stock columns are 32-bit integers
+MONEY_MAX = Decimal("1e16")  # Numeric(20, 4)
+MONEY_STEP = Decimal("0.0001")
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One product ready to upsert: its catalog row, its variant rows and their content hash."""
+
+    source_id: int
+    sku: str
+    product: dict[str, Any]  # catalog_products columns, without id and timestamps
+    variants: tuple[dict[str, Any], ...]  # catalog_variants columns, without id
+    content_hash: str
+
+
+class Rejected(ValueError):
+    """A product that cannot enter the catalog; the message is the reason."""
+
+
+def normalize_product(source: SourceProduct) -> CatalogEntry | RejectedRow:
+    """The product's catalog rows, or the reason it cannot be stored."""
+    try:
+        return _entry(source)
+    except Rejected as exc:
+        return RejectedRow(source_id=source.source_id, sku=source.sku or "", reason=str(exc))
+
+
+def _entry(source: SourceProduct) -> CatalogEntry:
+    sku = _sku(source.sku, "SKU")
+    active = source.is_sellable
+    title = (source.title or "").strip()
+    if not title:
+        raise Rejected("empty title (name)")
+    if len(title) > TITLE_MAX:
+        raise Rejected(f"title longer than {TITLE_MAX} characters ({len(title)})")
+    if "\x00" in title or "\x00" in (source.description or ""):
+        raise Rejected("NUL character in the name or description")
+    price = _money(source.price, "price")
+    if active and (price is None or price <= 0):
+        raise Rejected("no price" if price is None else f"price must be above 0 (got {price})")
+    url_key = source.url_key or None
+    if url_key is not None and len(url_key) > URL_KEY_MAX:
+        raise Rejected(f"url_key longer than {URL_KEY_MAX} characters")
+    product: dict[str, Any] = {
+        "sku": sku,
+        "source_id": source.source_id,
+        "type_id": source.type_id or "simple",
+        "title": title,
+        "description": source.description or "",
+        "url_key": url_key,
+        "price": price,
+        "special_price": _special_price(source.special_price, price),
+        "stock_qty": _stock(source.stock_qty),
+        "is_active": active,
+        "weight": _weight(source.weight),
+        "categories": list(source.categories),
+        "images": list(source.images),
+        "attributes": dict(sorted(source.attributes.items())),
+        "source_updated_at": source.updated_at,
+    }
+    variants = _variant_rows(source, product)
+    return CatalogEntry(
+        source_id=source.source_id,
+        sku=sku,
+        product=product,
+        variants=variants,
+        content_hash=content_hash(product, variants),
+    )
+
+
+def _variant_rows(source: SourceProduct, product: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    if source.type_id != "configurable":
+        return (
+            {
+                "sku": product["sku"],
+                "parent_sku": product["sku"],
+                "source_id": source.source_id,
+                "price": product["price"],
+                "special_price": product["special_price"],
+                "stock_qty": product["stock_qty"],
+                "is_active": product["is_active"],
+                "options": {},
+                "weight": product["weight"],
+                "image": _image(source.images[0] if source.images else None),
+                "position": 0,
+            },
+        )
+    rows = []
+    seen: set[str] = set()
+    for position, variant in enumerate(source.variants):
+        row = _variant_row(variant, product, position)
+        if row["sku"] in seen or row["sku"] == product["sku"]:
+            raise Rejected(f"variant SKU {row['sku']!r} appears twice in the product")
+        seen.add(row["sku"])
+        rows.append(row)
+    return tuple(rows)
+
+
+def _variant_row(variant: SourceVariant, product: dict[str, Any], position: int) -> dict[str, Any]:
+    sku = _sku(variant.sku, f"variant SKU (child {variant.source_id})")
+    active = bool(product["is_active"]) and variant.is_sellable
+    price = _money(variant.price, f"price of variant {sku}")
+    if active and (price is None or price <= 0):
+        raise Rejected(f"variant {sku} is sellable but has no price above 0")
+    return {
+        "sku": sku,
+        "parent_sku": product["sku"],
+        "source_id": variant.source_id,
+        "price": price,
+        "special_price": _special_price(variant.special_price, price),
+        "stock_qty": _stock(variant.stock_qty),
+        "is_active": active,
+        "options": dict(variant.options),
+        "weight": _weight(variant.weight),
+        "image": _image(variant.image),
+        "position": position,
+    }
+
+
+def content_hash(product: dict[str, Any], variants: tuple[dict[str, Any], ...]) -> str:
+    """A digest of everything a store would show, so an unchanged product is never rewritten.
+
+    ``source_updated_at`` is left out: Magento moves it on saves that change nothing we sell.
+    """
+    content = {key: value for key, value in product.items() if key != "source_updated_at"}
+    body = json.dumps({"product": content, "variants": variants}, sort_keys=True, default=str)
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _sku(value: str | None, what: str) -> str:
+    sku = (value or "").strip()
+    if not sku:
+        raise Rejected(f"empty {what}")
+    if len(sku) > SKU_MAX:
+        raise Rejected(f"{what} longer than {SKU_MAX} characters")
+    return sku
+
+
+def _money(value: Decimal | None, what: str) -> Decimal | None:
+    if value is None:
+        return None
+    if not value.is_finite() or abs(value) >= MONEY_MAX:
+        raise Rejected(f"{what} out of range ({value})")
+    return value.quantize(MONEY_STEP)
+
+
+def _special_price(special: Decimal | None, price: Decimal | None) -> Decimal | None:
+    """A special price only counts when it undercuts the regular price (Magento's own rule)."""
+    special = _money(special, "special price")
+    if special is None or special <= 0:
+        return None
+    if price is not None and special >= price:
+        return None
+    return special
+
+
+def _stock(qty: int) -> int:
+    """What can be sold: a negative quantity (backorders, bad data) sells nothing."""
+    if qty > STOCK_MAX:
+        raise Rejected(f"stock quantity out of range ({qty})")
+    return max(int(qty), 0)
+
+
+def _weight(value: Decimal | None) -> Decimal | None:
+    if value is None:
+        return None
+    if not value.is_finite() or abs(value) >= Decimal("1e8"):
+        raise Rejected(f"weight out of range ({value})")
+    return value.quantize(MONEY_STEP)
+
+
+def _image(url: str | None) -> str | None:
+    if url is not None and len(url) > IMAGE_URL_MAX:
+        raise Rejected(f"image URL longer than {IMAGE_URL_MAX} characters")
+    return url

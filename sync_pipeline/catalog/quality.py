@@ -1,0 +1,91 @@
+"""Data-quality rules of the normalized catalog, as queries that name the offending SKUs.
+
+Each rule returns how many products break it and a few of their SKUs; the Dagster checks on
+``catalog_products`` report them. The image rules follow the seed's validation: at least one
+image is required, three or more are expected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Connection, and_, exists, func, or_, select, union_all
+
+from sync_pipeline.catalog.tables import catalog_products as products
+from sync_pipeline.catalog.tables import catalog_variants as variants
+
+SAMPLE_SIZE = 20
+MIN_IMAGES = 1
+EXPECTED_IMAGES = 3
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    violations: int
+    sample_skus: list[str]
+
+    @property
+    def passed(self) -> bool:
+        return self.violations == 0
+
+
+def duplicate_skus(conn: Connection) -> RuleResult:
+    """SKUs that a store would see twice: equal ignoring case and surrounding spaces, across
+    products and variants (a simple product's own variant row shares its SKU and counts once).
+
+    The unique constraints catch exact repeats within one table; this catches the rest.
+    """
+    key = func.lower(func.trim(products.c.sku)).label("sku_key")
+    variant_key = func.lower(func.trim(variants.c.sku)).label("sku_key")
+    every_sku = union_all(
+        select(key),
+        select(variant_key).where(variants.c.sku != variants.c.parent_sku),
+    ).subquery()
+    repeated = (select(every_sku.c.sku_key).group_by(every_sku.c.sku_key)
+                .having(func.count() > 1).order_by(every_sku.c.sku_key))
+    keys = [row.sku_key for row in conn.execute(repeated)]
+    return RuleResult(len(keys), keys[:SAMPLE_SIZE])
+
+
+def active_products_incomplete(conn: Connection) -> RuleResult:
+    """Active products that cannot be sold as they are: no price above 0, no title, negative stock, no variant."""
+    has_variant = exists().where(variants.c.parent_sku == products.c.sku)
+    broken = and_(
+        products.c.is_active.is_(True),
+        or_(
+            products.c.price.is_(None),
+            products.c.price <= 0,
+            func.trim(products.c.title) == "",
+            products.c.stock_qty < 0,
+            ~has_variant,
+        ),
+    )
+    return _rule(conn, broken)
+
+
+def active_products_with_images_below(conn: Connection, minimum: int) -> RuleResult:
+    """Active products with fewer than ``minimum`` images (counted in Python: JSON length is not portable)."""
+    count = 0
+    sample: list[str] = []
+    for sku, images in _active_images(conn):
+        if len(images or []) < minimum:
+            count += 1
+            if len(sample) < SAMPLE_SIZE:
+                sample.append(sku)
+    return RuleResult(count, sample)
+
+
+def _active_images(conn: Connection) -> Iterator[tuple[str, list[str]]]:
+    result = conn.execution_options(yield_per=2000).execute(
+        select(products.c.sku, products.c.images).where(products.c.is_active.is_(True)).order_by(products.c.sku)
+    )
+    for row in result:
+        yield row.sku, row.images
+
+
+def _rule(conn: Connection, condition: ColumnElement[bool]) -> RuleResult:
+    count = int(conn.execute(select(func.count()).select_from(products).where(condition)).scalar_one())
+    sample = [row.sku for row in conn.execute(
+        select(products.c.sku).where(condition).order_by(products.c.sku).limit(SAMPLE_SIZE))]
+    return RuleResult(count, sample)
