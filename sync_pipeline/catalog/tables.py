@@ -162,9 +162,23 @@ store_mappings = Table(
     UniqueConstraint("store_key", "sku", name="uq_store_mappings_store_sku"),
 )
 
-ALL_TABLES = metadata.sorted_tables
+
 
 
 def create_all(engine) -> None:  # type: ignore[no-untyped-def]
     """Create any missing table; safe to call on every run."""
     metadata.create_all(engine, checkfirst=True)
+
+# --- platform tokens (Shopee / TikTok refresh flow) ----------------------------------------------
+
+platform_tokens = Table(
+    "platform_tokens",
+    metadata,
+    Column("store_key", String(64), primary_key=True),
+    # Refresh tokens are single-use: the new pair is committed here before it is ever used.
+    Column("access_token", Text, nullable=False),
+    Column("refresh_token", Text, nullable=False),
+    Column("access_expires_at", Numeric(20, 3)),
+    Column("refresh_expires_at", Numeric(20, 3)),
+    Column("updated_at", DateTime, nullable=False),
+)
