@@ -1,0 +1,189 @@
+"""Product descriptions in each platform's format.
+
+Magento stores HTML from a rich-text editor. Shopify takes it as it is (``descriptionHtml``).
+TikTok accepts a small HTML subset (p, ul, ol, li, br, strong, b, i, em, u, img) of at most
+10,000 characters; Shopee takes plain text only. Everything here is stdlib ``html.parser``: no
+regular expression ever has to understand nesting.
+
+Images inside a TikTok description must be hosted by TikTok; the listing carries none (the
+client uploads the main images only), so ``<img>`` is dropped there.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+
+TIKTOK_TAGS = frozenset({"p", "ul", "ol", "li", "br", "strong", "b", "i", "em", "u"})
+_VOID = frozenset({"br", "img", "hr", "input", "meta", "link", "source", "wbr"})
+# Blocks that TikTok does not know: their content becomes a paragraph of its own.
+_BLOCKS_AS_PARAGRAPH = frozenset(
+    {"div", "section", "article", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "tr", "header"}
+)
+_DROP_CONTENT = frozenset({"script", "style", "head", "title", "noscript", "iframe", "svg"})
+_SPACE = re.compile(r"[ \t\r\f\v]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+def shopify_description(raw: str) -> str:
+    """Shopify keeps the HTML; only surrounding whitespace goes."""
+    return (raw or "").strip()
+
+
+def plain_text(raw: str, max_length: int) -> str:
+    """Readable plain text: blocks and ``<br>`` become line breaks, list items dashes."""
+    parser = _PlainText()
+    parser.feed(raw or "")
+    parser.close()
+    text = "".join(parser.parts)
+    lines = [_SPACE.sub(" ", line).strip() for line in text.split("\n")]
+    text = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    return cut_at_word(text, max_length)
+
+
+def tiktok_html(raw: str, max_length: int) -> str:
+    """Only TikTok's tags, without attributes; cut after the last whole block that fits."""
+    parser = _TikTokSubset()
+    parser.feed(raw or "")
+    parser.close()
+    blocks = parser.blocks()
+    kept: list[str] = []
+    length = 0
+    for block in blocks:
+        if length + len(block) > max_length:
+            if not kept:  # a single huge block: its text, cut at a word, as one paragraph
+                kept.append(f"<p>{html.escape(cut_at_word(_text_of(block), max_length - 7), quote=False)}</p>")
+            break
+        kept.append(block)
+        length += len(block)
+    return "".join(kept)
+
+
+def cut_at_word(text: str, max_length: int) -> str:
+    """``text`` within ``max_length``, cut at the last whitespace before the limit."""
+    if len(text) <= max_length:
+        return text
+    cut = text[: max_length + 1]
+    space = max(cut.rfind(" "), cut.rfind("\n"))
+    return (cut[:space] if space > 0 else text[:max_length]).rstrip()
+
+
+def _text_of(fragment: str) -> str:
+    return plain_text(fragment, len(fragment)).replace("\n", " ")
+
+
+class _PlainText(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _DROP_CONTENT:
+            self._skip += 1
+        elif tag == "br":
+            self.parts.append("\n")
+        elif tag == "li":
+            self.parts.append("\n- ")
+        elif tag in ("td", "th"):
+            self.parts.append(" ")
+        elif tag in _BLOCKS_AS_PARAGRAPH or tag in ("p", "ul", "ol"):
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _DROP_CONTENT:
+            self._skip = max(0, self._skip - 1)
+        elif tag in _BLOCKS_AS_PARAGRAPH or tag in ("p", "ul", "ol"):
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data.replace("\n", " "))
+
+
+class _TikTokSubset(HTMLParser):
+    """Rebuilds the HTML from allowed tags only, grouped into top-level blocks for cutting."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self._blocks: list[str] = []
+        self._current: list[str] = []
+        self._open: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _DROP_CONTENT:
+            self._skip += 1
+            return
+        if self._skip:
+            return
+        if tag in ("td", "th") and self._open:
+            self._current.append(" ")
+        if tag in _BLOCKS_AS_PARAGRAPH:
+            self._close_all()
+            self._open_tag("p")
+        elif tag in TIKTOK_TAGS:
+            if tag in ("p", "ul", "ol") and not self._inside_list():
+                self._close_all()
+            if tag == "li" and not self._inside_list():
+                self._open_tag("ul")
+            if tag not in ("p", "ul", "ol", "li") and not self._open:
+                self._open_tag("p")  # inline content needs a paragraph around it
+            if tag == "br":
+                self._current.append("<br>")
+            else:
+                self._open_tag(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br" and not self._skip:
+            if not self._open:
+                self._open_tag("p")
+            self._current.append("<br>")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _DROP_CONTENT:
+            self._skip = max(0, self._skip - 1)
+            return
+        if self._skip or tag in _VOID:
+            return
+        target = "p" if tag in _BLOCKS_AS_PARAGRAPH else tag
+        if target in self._open:
+            while self._open:
+                closed = self._open.pop()
+                self._current.append(f"</{closed}>")
+                if closed == target:
+                    break
+            if not self._open:
+                self._flush()
+
+    def handle_data(self, data: str) -> None:
+        if self._skip or not data.strip() and not self._open:
+            return
+        if not self._open:
+            self._open_tag("p")
+        self._current.append(html.escape(_SPACE.sub(" ", data.replace("\n", " ")), quote=False))
+
+    def close(self) -> None:
+        super().close()
+        self._close_all()
+
+    def blocks(self) -> list[str]:
+        return [b for b in self._blocks if _text_of(b).strip()]
+
+    def _open_tag(self, tag: str) -> None:
+        self._open.append(tag)
+        self._current.append(f"<{tag}>")
+
+    def _inside_list(self) -> bool:
+        return any(t in ("ul", "ol") for t in self._open)
+
+    def _close_all(self) -> None:
+        while self._open:
+            self._current.append(f"</{self._open.pop()}>")
+        self._flush()
+
+    def _flush(self) -> None:
+        if self._current:
+            self._blocks.append("".join(self._current))
+            self._current = []

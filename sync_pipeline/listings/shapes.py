@@ -1,0 +1,434 @@
+"""One catalog product as one store sells it: a platform-shaped ``Listing``.
+
+Input is a ``catalog_products`` row and its ``catalog_variants`` rows (plain mappings, as the
+database returns them), plus the store's configuration. A product that cannot be sold as it is
+still gets a listing, with ``valid = False`` and the reasons, so that a person can see why it is
+missing from a store; the push never sends invalid listings. A product that is inactive in the
+catalog becomes a delist listing (stock 0 on every variant), valid as long as it has a SKU.
+
+Reasons are short machine-friendly codes, optionally followed by ``: detail``; the part before
+the colon is what metrics count. ``title_similarity_out_of_band`` is a note, not a defect.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any
+
+from sync_pipeline.listings.descriptions import plain_text, shopify_description, tiktok_html
+from sync_pipeline.listings.model import Listing, ListingVariant
+from sync_pipeline.listings.pricing import StorePrice, price_for_store
+from sync_pipeline.listings.titles import (
+    OUT_OF_BAND,
+    PLATFORM_TITLE_MAX,
+    PLATFORM_TITLE_MIN,
+    TITLE_EMPTY,
+    TITLE_TOO_SHORT,
+    TitleFacts,
+    TitleLimits,
+    seo_title,
+)
+from sync_pipeline.stores import Platform, StoreConfig
+
+# -- reasons -----------------------------------------------------------------------------------
+NO_CATEGORY = "no_category"
+NO_IMAGE = "no_image"
+PRICE_MISSING = "price_missing"
+PRICE_NOT_POSITIVE = "price_not_positive"
+TOO_MANY_VARIANTS = "too_many_variants"
+TOO_MANY_OPTIONS = "too_many_options"
+OPTION_TEXT_TOO_LONG = "option_text_too_long"
+VARIANT_MISSING_OPTION = "variant_missing_option"
+DUPLICATE_VARIANT_OPTIONS = "duplicate_variant_options"
+SELLER_SKU_INVALID = "seller_sku_invalid"
+NO_WEIGHT = "no_weight"
+BAD_CATALOG_ROW = "bad_catalog_row"
+NO_SKU = "no_sku"
+
+TITLE_REASONS = (TITLE_EMPTY, TITLE_TOO_SHORT, OUT_OF_BAND)  # from titles.py, listed with the rest
+NOTES = frozenset({OUT_OF_BAND})  # reasons that do not make a listing invalid
+
+AUDIENCES = frozenset({"men", "women", "kids", "boys", "girls", "baby", "unisex"})
+COLOR_KEYS = ("color", "colour")
+MATERIAL_KEYS = ("material", "fabric")
+TIKTOK_MAX_STOCK = 99_999  # Update Inventory accepts 1..99,999 per warehouse
+
+
+@dataclass(frozen=True)
+class PlatformLimits:
+    """What one platform accepts (see contracts/platforms.md); a store's ``limits`` override them."""
+
+    images: int
+    options: int
+    variants: int
+    description_length: int
+    option_name_length: int
+    option_value_length: int
+    seller_sku_length: int
+
+
+PLATFORM_LIMITS: dict[Platform, PlatformLimits] = {
+    # Shopify: 3 options, 2048 variants, 250 media; titles and option text 255.
+    Platform.SHOPIFY: PlatformLimits(250, 3, 2048, 512_000, 255, 255, 255),
+    # Shopee: two-tier variation; the per-shop figures come from get_item_limit (samples: 9 images,
+    # description 2000, tier name 14, option 20); 50 models is the usual cap [unverified]: override it.
+    Platform.SHOPEE: PlatformLimits(9, 2, 50, 2000, 14, 20, 100),
+    # TikTok: 9 main images, 300 SKUs (US/EU/UK/JP/BR/MX; set 100 elsewhere), 3 sales attributes,
+    # description <= 10,000, attribute name 20 / value 50, seller_sku 1..50 without spaces.
+    Platform.TIKTOK: PlatformLimits(9, 3, 300, 10_000, 20, 50, 50),
+}
+
+
+def platform_limits(store: StoreConfig) -> PlatformLimits:
+    base = PLATFORM_LIMITS[store.platform]
+    overrides = {k: v for k, v in store.limits.items() if k in PlatformLimits.__dataclass_fields__}
+    return PlatformLimits(**{**base.__dict__, **overrides})
+
+
+def store_title_limits(store: StoreConfig) -> TitleLimits:
+    maximum = store.limits.get("title_max_length", PLATFORM_TITLE_MAX[store.platform])
+    if store.title_rule.max_length is not None:
+        maximum = min(maximum, store.title_rule.max_length)
+    return TitleLimits(
+        min_length=store.limits.get("title_min_length", PLATFORM_TITLE_MIN[store.platform]),
+        max_length=maximum,
+        min_similarity=store.title_rule.min_similarity,
+        max_similarity=store.title_rule.max_similarity,
+    )
+
+
+def reason_code(reason: str) -> str:
+    return reason.split(":", 1)[0]
+
+
+def is_blocking(reasons: Iterable[str]) -> bool:
+    return any(reason_code(r) not in NOTES for r in reasons)
+
+
+# -- the listing --------------------------------------------------------------------------------
+
+
+def build_listing(product: Mapping[str, Any], variants: Sequence[Mapping[str, Any]], store: StoreConfig) -> Listing:
+    """The listing ``store`` would publish for ``product`` (see the module docstring)."""
+    reasons: list[str] = []
+    limits = platform_limits(store)
+    platform = store.platform
+    sku = str(product.get("sku") or "").strip()
+    source_id = _int(product.get("source_id"), reasons, "source_id")
+    active = bool(product.get("is_active"))
+    categories = _str_list(product.get("categories"), reasons, "categories")
+    attributes = _str_dict(product.get("attributes"), reasons, "attributes")
+    images = _unique(_str_list(product.get("images"), reasons, "images"))
+    weight = _weight(product.get("weight"), reasons)
+    ordered = sorted(variants, key=_position)
+
+    variant_options = [_str_dict(v.get("options"), reasons, f"options of {v.get('sku')}") for v in ordered]
+    axes = _axes(variant_options)
+    facts = title_facts(sku, attributes, variant_options, categories)
+    title = seo_title(str(product.get("title") or ""), platform, facts, store_title_limits(store))
+    reasons.extend(title.reasons)
+
+    prices = variant_prices(product, ordered, store)
+    if isinstance(prices, str):
+        reasons.append(prices)
+        prices = {}
+    listing_variants = _listing_variants(product, ordered, variant_options, prices, weight, active, store)
+    if not listing_variants:
+        listing_variants = (ListingVariant(sku=sku, price=Decimal(0), compare_at_price=None, stock_qty=0),)
+    cheapest = min(listing_variants, key=lambda v: v.price)
+
+    reasons.extend(_variant_reasons(listing_variants, axes, limits, platform))
+    if not images:
+        reasons.append(NO_IMAGE)
+    category = map_category(categories, store)
+    if category is None:
+        reasons.append(NO_CATEGORY)
+    if cheapest.price <= 0 and prices:
+        reasons.append(PRICE_NOT_POSITIVE)
+    if platform is Platform.TIKTOK and weight is None:
+        reasons.append(NO_WEIGHT)  # package_weight is required by Create Product
+    if not sku:
+        reasons.append(NO_SKU)
+
+    if not active:
+        # A delist only has to find the product on the store: content defects do not matter.
+        reasons = [r for r in reasons if reason_code(r) in (NO_SKU, BAD_CATALOG_ROW)]
+    return Listing(
+        store_key=store.key,
+        platform=platform.value,
+        sku=sku,
+        source_id=source_id,
+        action="list" if active else "delist",
+        title=title.title,
+        description=_description(str(product.get("description") or ""), title.title, platform, limits),
+        price=cheapest.price,
+        compare_at_price=cheapest.compare_at_price,
+        currency=store.currency,
+        stock_qty=sum(v.stock_qty for v in listing_variants),
+        images=tuple(images[: limits.images]),
+        category_id=category,
+        handle=handle_for(product.get("url_key"), sku, source_id),
+        options=tuple(_option_name(a) for a in axes),
+        variants=listing_variants,
+        weight_kg=weight,
+        valid=not is_blocking(reasons),
+        reasons=tuple(dict.fromkeys(reasons)),
+    )
+
+
+def variant_prices(
+    product: Mapping[str, Any], variants: Sequence[Mapping[str, Any]], store: StoreConfig
+) -> dict[str, StorePrice] | str:
+    """Selling / compare-at price per variant SKU, or the reason none can be computed.
+
+    A variant without its own price sells at its parent's (Magento falls back the same way).
+    This is the one place a listing's prices come from; the pricing check calls it too.
+    """
+    try:
+        parent_regular = _decimal(product.get("price"))
+        parent_special = _decimal(product.get("special_price"))
+        if not variants:
+            if parent_regular is None:
+                return PRICE_MISSING
+            return {str(product.get("sku") or ""): price_for_store(parent_regular, parent_special, store)}
+        prices = {}
+        for variant in variants:
+            regular = _decimal(variant.get("price"))
+            special = _decimal(variant.get("special_price"))
+            if regular is None:
+                regular = parent_regular
+                special = special if special is not None else parent_special
+            if regular is None:
+                return f"{PRICE_MISSING}: {variant.get('sku')}"
+            prices[str(variant.get("sku"))] = price_for_store(regular, special, store)
+        return prices
+    except (InvalidOperation, ValueError) as exc:
+        return f"{BAD_CATALOG_ROW}: price ({exc})"
+
+
+def map_category(categories: Sequence[str], store: StoreConfig) -> str | None:
+    """The store's category for the product's deepest mapped category path (by whole segments).
+
+    ``Men/Tops/Jackets`` matches a map key ``Men/Tops`` but not ``Men/To``; the longest match over
+    all the product's categories wins (ties: the product's first category); else the default.
+    """
+    best: tuple[int, str] | None = None
+    prefixes = _map_prefixes(tuple(sorted(store.category_map.items())))
+    for path in categories:
+        segments = [s.strip() for s in path.split("/") if s.strip()]
+        for depth in range(len(segments), 0, -1):
+            mapped = prefixes.get("/".join(segments[:depth]).casefold())
+            if mapped is not None:
+                if best is None or depth > best[0]:
+                    best = (depth, mapped)
+                break
+    return best[1] if best else store.default_category
+
+
+@lru_cache(maxsize=64)
+def _map_prefixes(items: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    return {"/".join(s.strip() for s in k.split("/") if s.strip()).casefold(): v for k, v in items}
+
+
+def title_facts(
+    sku: str, attributes: Mapping[str, str], variant_options: Sequence[Mapping[str, str]], categories: Sequence[str]
+) -> TitleFacts:
+    """The product's own words a title may add: main colour, material, audience, category."""
+    colors = [o[k] for o in variant_options for k in o if k.casefold() in COLOR_KEYS and o[k]]
+    color = _first(attributes, COLOR_KEYS) or (Counter(colors).most_common(1)[0][0] if colors else None)
+    material = _first(attributes, MATERIAL_KEYS)
+    deepest = max((c.split("/") for c in categories), key=len, default=[])
+    segments = [s.strip() for s in deepest if s.strip()]
+    audience = next((s for s in segments if s.casefold() in AUDIENCES), None)
+    category = segments[-1] if segments and segments[-1].casefold() not in AUDIENCES else None
+    return TitleFacts(
+        color=color.split(",")[0].strip() if color else None,
+        material=material.split(",")[0].strip() if material else None,
+        audience=audience,
+        category=category,
+        sku=sku,
+    )
+
+
+def handle_for(url_key: Any, sku: str, source_id: int) -> str:
+    """A stable, URL-safe handle: the slug of the Magento url_key, else of the SKU."""
+    for source in (url_key, sku):
+        slug = slugify(str(source or ""))
+        if slug:
+            return slug
+    return f"product-{source_id}"
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.casefold()).strip("-")[:255]
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _description(raw: str, title: str, platform: Platform, limits: PlatformLimits) -> str:
+    if platform is Platform.SHOPIFY:
+        return shopify_description(raw)[: limits.description_length]
+    if platform is Platform.TIKTOK:
+        return tiktok_html(raw, limits.description_length) or (f"<p>{title}</p>" if title else "")
+    text = plain_text(raw, limits.description_length)
+    return text or title  # Shopee refuses an empty description: the title is the honest minimum
+
+
+def _listing_variants(
+    product: Mapping[str, Any],
+    variants: Sequence[Mapping[str, Any]],
+    options: Sequence[Mapping[str, str]],
+    prices: Mapping[str, StorePrice],
+    weight: Decimal | None,
+    active: bool,
+    store: StoreConfig,
+) -> tuple[ListingVariant, ...]:
+    if not variants:
+        sku = str(product.get("sku") or "")
+        price = prices.get(sku)
+        if price is None:
+            return ()
+        return (ListingVariant(sku, price.price, price.compare_at_price, _stock(product, active, store), {}, None, weight),)
+    result = []
+    for variant, variant_options in zip(variants, options, strict=True):
+        sku = str(variant.get("sku"))
+        price = prices.get(sku, StorePrice(Decimal(0), None))
+        result.append(
+            ListingVariant(
+                sku=sku,
+                price=price.price,
+                compare_at_price=price.compare_at_price,
+                stock_qty=_stock(variant, active and bool(variant.get("is_active", True)), store),
+                options={_option_name(k): str(v) for k, v in variant_options.items()},
+                image=str(variant["image"]) if variant.get("image") else None,
+                weight_kg=_weight(variant.get("weight"), []) or weight,
+            )
+        )
+    return tuple(result)
+
+
+def _variant_reasons(
+    variants: Sequence[ListingVariant], axes: Sequence[str], limits: PlatformLimits, platform: Platform
+) -> list[str]:
+    reasons = []
+    if len(variants) > limits.variants:
+        reasons.append(f"{TOO_MANY_VARIANTS}: {len(variants)} > {limits.variants}")
+    if len(axes) > limits.options:
+        reasons.append(f"{TOO_MANY_OPTIONS}: {len(axes)} > {limits.options}")
+    names = [_option_name(a) for a in axes]
+    if any(len(n) > limits.option_name_length for n in names) or any(
+        len(value) > limits.option_value_length for v in variants for value in v.options.values()
+    ):
+        reasons.append(OPTION_TEXT_TOO_LONG)
+    if len(variants) > 1:
+        if any(set(v.options) != set(names) for v in variants):
+            reasons.append(VARIANT_MISSING_OPTION)
+        combos = [tuple(v.options.get(n, "").casefold() for n in names) for v in variants]
+        if len(set(combos)) < len(combos):
+            reasons.append(DUPLICATE_VARIANT_OPTIONS)
+    if platform is Platform.TIKTOK:
+        bad = [v.sku for v in variants if not 1 <= len(v.sku) <= limits.seller_sku_length or " " in v.sku]
+        if bad:
+            reasons.append(f"{SELLER_SKU_INVALID}: {bad[0]}")
+    return reasons
+
+
+def _axes(variant_options: Sequence[Mapping[str, str]]) -> list[str]:
+    """Variant axes in order of first appearance (variants are sorted by position)."""
+    return list(dict.fromkeys(k for options in variant_options for k in options))
+
+
+def _option_name(axis: str) -> str:
+    """``color`` -> ``Color``, ``shoe_size`` -> ``Shoe Size``."""
+    return " ".join(part.capitalize() for part in re.split(r"[_\s]+", axis.strip()) if part)
+
+
+def _stock(row: Mapping[str, Any], active: bool, store: StoreConfig) -> int:
+    if not active:
+        return 0
+    try:
+        qty = max(0, int(row.get("stock_qty") or 0))
+    except (TypeError, ValueError):
+        return 0
+    return min(qty, TIKTOK_MAX_STOCK) if store.platform is Platform.TIKTOK else qty
+
+
+def _position(variant: Mapping[str, Any]) -> tuple[int, str]:
+    try:
+        return int(variant.get("position") or 0), str(variant.get("sku"))
+    except (TypeError, ValueError):
+        return 0, str(variant.get("sku"))
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, float):
+        value = repr(value)  # a driver that returns floats: keep the digits it printed
+    return Decimal(value)
+
+
+def _weight(value: Any, reasons: list[str]) -> Decimal | None:
+    try:
+        weight = _decimal(value)
+    except (InvalidOperation, ValueError, TypeError):
+        reasons.append(f"{BAD_CATALOG_ROW}: weight")
+        return None
+    return weight if weight is not None and weight > 0 else None
+
+
+def _int(value: Any, reasons: list[str], field: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        reasons.append(f"{BAD_CATALOG_ROW}: {field}")
+        return 0
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, str | bytes):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _str_list(value: Any, reasons: list[str], field: str) -> list[str]:
+    value = _json(value)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        reasons.append(f"{BAD_CATALOG_ROW}: {field} is not a list")
+        return []
+    return [str(v) for v in value if v is not None and str(v).strip()]
+
+
+def _str_dict(value: Any, reasons: list[str], field: str) -> dict[str, str]:
+    value = _json(value)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        reasons.append(f"{BAD_CATALOG_ROW}: {field} is not an object")
+        return {}
+    return {str(k): str(v) for k, v in value.items() if v is not None}
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _first(mapping: Mapping[str, str], keys: Sequence[str]) -> str | None:
+    for key in mapping:
+        if key.casefold() in keys and mapping[key]:
+            return mapping[key]
+    return None
