@@ -105,6 +105,16 @@ class Listing:
     def payload_hash(self) -> str:
         return _hash([self.content_hash(), self.price_hash(), self.stock_hash()])
 
+    def hashes(self) -> dict[str, str]:
+        """All four hashes at once (each part computed once), keyed like platform_listings' columns."""
+        content, price, stock = self.content_hash(), self.price_hash(), self.stock_hash()
+        return {
+            "payload_hash": _hash([content, price, stock]),
+            "content_hash": content,
+            "price_hash": price,
+            "stock_hash": stock,
+        }
+
 
 def _dec(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
