@@ -42,9 +42,9 @@ test: .venv lint
 test-quick: .venv
 	$(PY) -m pytest -n 2 --dist loadgroup -q -m "not slow"
 
-$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+$(DAGSTER_HOME)/dagster.yaml: dagster.embedded.yaml
 	mkdir -p $(DAGSTER_HOME)
-	cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	cp dagster.embedded.yaml $(DAGSTER_HOME)/dagster.yaml
 
 demo: .venv $(DAGSTER_HOME)/dagster.yaml
 	$(PY) -m sync_pipeline.demo
