@@ -93,6 +93,26 @@ class PlatformEmulator:
     def expire_tokens(self, store: str) -> None:
         """Fault 'token that expires now'. Platforms without expiring tokens ignore it."""
 
+    def reset(self) -> None:
+        """Forget in-memory state (rate buckets, caches) when the sandbox is reset."""
+
+    def sandbox_store(
+        self, endpoint_path: str, settings: dict[str, Any], credentials: dict[str, str], rate_limit: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """The store id and ``provision`` config for a stores-file entry served by this sandbox.
+
+        ``endpoint_path`` is the endpoint's path after this emulator's prefix (``/demo-us`` for
+        ``.../shopify/demo-us``), ``credentials`` maps credential names to their values. The default
+        takes the first path segment as the store id (else ``settings['sandbox_store']``) and hands
+        everything over as ``{"credentials", "settings", "rate_limit"}``; emulators override it when
+        their store id or config has another shape.
+        """
+        segment = endpoint_path.strip("/").split("/")[0]
+        store = segment or str(settings.get("sandbox_store") or "")
+        if not store:
+            raise ValueError(f"{self.platform}: cannot tell the sandbox store id from the endpoint")
+        return store, {"credentials": credentials, "settings": settings, "rate_limit": rate_limit}
+
 
 class Sandbox:
     """All emulators plus fault plans, independent of the HTTP transport (easy to unit-test)."""
@@ -117,6 +137,8 @@ class Sandbox:
     def reset(self) -> None:
         self._faults.clear()
         self.state.reset()
+        for emulator in self.emulators:
+            emulator.reset()
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -1,0 +1,44 @@
+"""One place that turns a store of the stores file into its platform's client.
+
+Client modules are imported only for the platform asked for, so a store on one platform never
+depends on another platform's code.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from sync_pipeline.platforms.base import CallObserver, StoreClient, TokenStore
+from sync_pipeline.platforms.retry import RetryPolicy
+from sync_pipeline.stores import Platform, StoreConfig
+
+# platform -> (module, class); Shopee and TikTok rotate tokens and so also take the TokenStore.
+CLIENTS: dict[Platform, tuple[str, str]] = {
+    Platform.SHOPIFY: ("sync_pipeline.platforms.shopify", "ShopifyClient"),
+    Platform.SHOPEE: ("sync_pipeline.platforms.shopee", "ShopeeClient"),
+    Platform.TIKTOK: ("sync_pipeline.platforms.tiktok", "TikTokClient"),
+}
+_ROTATING_TOKENS = frozenset({Platform.SHOPEE, Platform.TIKTOK})
+
+
+_DEFAULT_RETRY = RetryPolicy()
+
+
+def build_client(
+    store: StoreConfig,
+    token_store: TokenStore | None,
+    observer: CallObserver | None = None,
+    retry: RetryPolicy = _DEFAULT_RETRY,
+) -> StoreClient:
+    """The client for ``store``: ``Client(store, observer=, retry=)``, plus ``token_store=`` where
+    tokens rotate (a refreshed pair must be saved before use, so those clients cannot run without)."""
+    module_name, class_name = CLIENTS[store.platform]
+    client_class = getattr(importlib.import_module(module_name), class_name)
+    kwargs: dict[str, Any] = {"observer": observer, "retry": retry}
+    if store.platform in _ROTATING_TOKENS:
+        if token_store is None:
+            raise ValueError(f"store '{store.key}': a {store.platform} client needs a token store")
+        kwargs["token_store"] = token_store
+    client: StoreClient = client_class(store, **kwargs)
+    return client
