@@ -1,0 +1,28 @@
+"""Jobs over the asset graph that schedules, sensors, the demo and remote callers launch.
+
+``catalog_sync`` reads everything due from Magento into the catalog; ``store_sync`` builds one
+store's listings and pushes them (partitioned by store). The manual import job with its
+``limit`` config lives beside its assets in ``catalog.py``.
+"""
+
+from __future__ import annotations
+
+from dagster import AssetSelection, define_asset_job
+
+from sync_pipeline.defs.partitions import store_partitions
+
+IMPORT_ROLE_TAG = {"sync_pipeline/role": "import"}
+
+catalog_sync = define_asset_job(
+    "catalog_sync",
+    selection=AssetSelection.assets("magento_products", "catalog_products"),
+    description="Import everything due from Magento (new, changed, stock and status drift) into the catalog.",
+    tags=IMPORT_ROLE_TAG,
+)
+
+store_sync = define_asset_job(
+    "store_sync",
+    selection=AssetSelection.assets("platform_listings", "store_push"),
+    partitions_def=store_partitions,
+    description="Price and title one store's listings, then push what changed to the store.",
+)
