@@ -42,6 +42,7 @@ CHUNK_SIZE = 500
 CHANGE_OVERLAP = timedelta(minutes=5)
 WATERMARK_KEY = "change_watermark"  # in the job's metrics until the job completes
 PREVIEW_ROWS = 10
+EPOCH = datetime(1970, 1, 1)  # no watermark yet: every product at or below the cursor is due
 
 
 class ProductChunk(Protocol):
@@ -67,7 +68,7 @@ class CatalogSource(Protocol):
 
     def read_products(self, source_ids: Sequence[int]) -> Any: ...
 
-    def changed_since(self, since: datetime | None, up_to_id: int) -> list[int]: ...
+    def changed_since(self, since: datetime, up_to_id: int) -> list[int]: ...
 
     def stock_and_status(self, source_ids: Sequence[int]) -> dict[int, StockStatus]: ...
 
@@ -103,7 +104,7 @@ def extract_due(
     run.metrics.last_processed_source_id = start_after
 
     new = run.stage_new_products(start_after, request.limit)
-    since = watermark - CHANGE_OVERLAP if watermark is not None else None
+    since = watermark - CHANGE_OVERLAP if watermark is not None else EPOCH
     changed = run.stage_changed(source.changed_since(since, cursor)) if cursor > 0 else 0
     reconciled = run.reconcile()
 
@@ -128,13 +129,18 @@ class _Extract:
         self.gone = 0
 
     def stage_new_products(self, start_after: int, limit: int | None) -> int:
+        """New products after ``start_after``; ``limit`` counts products found (sellable or rejected)."""
         upper_at_start = self.source.max_source_id() if limit is None else 0
         count = 0
-        for chunk in self.source.iter_products(after_id=start_after, limit=limit, chunk_size=self.chunk_size):
-            self._stage(chunk.products, chunk.rejected)
-            count += len(chunk.products) + len(chunk.rejected)
-            self.metrics.last_processed_source_id = max(self.metrics.last_processed_source_id,
-                                                        chunk.last_source_id)
+        for chunk in self.source.iter_products(after_id=start_after, limit=None, chunk_size=self.chunk_size):
+            found, rejected, last_id = chunk.products, chunk.rejected, chunk.last_source_id
+            if limit is not None and count + len(found) + len(rejected) >= limit:
+                found, rejected, last_id = _first_found(found, rejected, limit - count)
+            self._stage(found, rejected)
+            count += len(found) + len(rejected)
+            self.metrics.last_processed_source_id = max(self.metrics.last_processed_source_id, last_id)
+            if limit is not None and count >= limit:
+                break
         if limit is None:
             # Everything up to the highest id seen at the start was examined, sellable or not.
             self.metrics.last_processed_source_id = max(self.metrics.last_processed_source_id, upper_at_start)
@@ -166,6 +172,8 @@ class _Extract:
 
     def _reread(self, source_ids: list[int], known: dict[int, str], keep: Callable[[SourceProduct], bool]) -> int:
         found, rejected = _as_products_and_rejects(self.source.read_products(source_ids))
+        # The reader answers an id it cannot find with a rejected row without SKU: that product is gone.
+        rejected = [r for r in rejected if r.sku]
         seen = {p.source_id for p in found} | {r.source_id for r in rejected}
         wanted = [p for p in found if keep(p)]
         # A rejected re-read only matters for a product the catalog holds: the load deactivates it.
@@ -260,11 +268,22 @@ def _drifted(state: _CatalogState, live: dict[int, StockStatus]) -> bool:
 
 
 def _sellable(status: StockStatus) -> bool:
-    return status.enabled and status.in_stock and status.qty > 0
+    # The reader's in_stock already applies the import rule (qty > 0 unless stock is unmanaged).
+    return status.enabled and status.in_stock
 
 
 def _sellable_or_none(status: StockStatus | None) -> bool:
     return status is not None and _sellable(status)
+
+
+def _first_found(found: list[SourceProduct], rejected: list[RejectedRow],
+                 wanted: int) -> tuple[list[SourceProduct], list[RejectedRow], int]:
+    """The first ``wanted`` rows of a chunk by source id, and the id the cursor may move to."""
+    every: list[SourceProduct | RejectedRow] = [*found, *rejected]
+    rows = sorted(every, key=lambda row: row.source_id)[:wanted]
+    kept_products = [row for row in rows if isinstance(row, SourceProduct)]
+    kept_rejected = [row for row in rows if isinstance(row, RejectedRow)]
+    return kept_products, kept_rejected, rows[-1].source_id if rows else 0
 
 
 def _as_products_and_rejects(read: Any) -> tuple[list[SourceProduct], list[RejectedRow]]:

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sync_pipeline.catalog.extract import CHUNK_SIZE, CatalogSource, ExtractResult, extract_due
 from sync_pipeline.catalog.jobs import DEFAULT_STALE_AFTER, create_job, fail_job, start_job
 from sync_pipeline.catalog.load import LoadResult, load_staged
-from sync_pipeline.catalog.progress import ProgressCallback
+from sync_pipeline.catalog.progress import PROGRESS_EVERY_PRODUCTS, ProgressCallback
 from sync_pipeline.catalog.request import ImportRequest
 
 
@@ -26,12 +26,14 @@ def start_import(
     on_progress: ProgressCallback | None = None,
     chunk_size: int = CHUNK_SIZE,
     stale_after: timedelta = DEFAULT_STALE_AFTER,
+    progress_every: int = PROGRESS_EVERY_PRODUCTS,
 ) -> ExtractResult:
     """Record a job, take the guard (or raise ImportAlreadyRunning) and stage what is due."""
     job_id = create_job(app_engine, request.as_params(), run_id)
     start_job(app_engine, job_id, stale_after=stale_after)
     try:
-        return extract_due(app_engine, source, request, job_id, on_progress, chunk_size)
+        return extract_due(app_engine, source, request, job_id, on_progress, chunk_size,
+                           progress_every=progress_every)
     except BaseException as exc:
         fail_job(app_engine, job_id, f"{type(exc).__name__}: {exc}")
         raise

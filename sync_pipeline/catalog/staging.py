@@ -119,6 +119,7 @@ def product_to_json(product: SourceProduct) -> dict[str, Any]:
         "attributes": dict(product.attributes),
         "variants": [_variant_to_json(v) for v in product.variants],
         "updated_at": product.updated_at.isoformat() if product.updated_at else None,
+        "manages_stock": product.manages_stock,
     }
 
 
@@ -141,6 +142,7 @@ def product_from_json(data: dict[str, Any]) -> SourceProduct:
         attributes=dict(data["attributes"]),
         variants=tuple(_variant_from_json(v) for v in data["variants"]),
         updated_at=datetime.fromisoformat(data["updated_at"]) if data["updated_at"] else None,
+        manages_stock=bool(data.get("manages_stock", True)),
     )
 
 
@@ -156,6 +158,7 @@ def _variant_to_json(variant: SourceVariant) -> dict[str, Any]:
         "options": dict(variant.options),
         "weight": _dec_out(variant.weight),
         "image": variant.image,
+        "manages_stock": variant.manages_stock,
     }
 
 
@@ -171,6 +174,7 @@ def _variant_from_json(data: dict[str, Any]) -> SourceVariant:
         options=dict(data["options"]),
         weight=_dec_in(data["weight"]),
         image=data["image"],
+        manages_stock=bool(data.get("manages_stock", True)),
     )
 
 

@@ -103,3 +103,18 @@ def test_variant_sku_repeated_inside_a_product_is_rejected() -> None:
 def test_emoji_and_entities_survive_untouched() -> None:
     entry = _entry(normalize_product(simple(1, title="Caf\u00e9 \U0001f600 &amp; co")))
     assert entry.product["title"] == "Caf\u00e9 \U0001f600 &amp; co"
+
+
+def test_staging_codec_round_trips_every_field() -> None:
+    from datetime import datetime
+
+    from sync_pipeline.catalog.staging import product_from_json, product_to_json
+
+    product = configurable(
+        10,
+        (child(11, "Blue", "M", weight=Decimal("0.5"), image="https://x/a.jpg", manages_stock=False),),
+        special_price=Decimal("9.99"),
+        updated_at=datetime(2026, 5, 1, 12, 30),
+        manages_stock=False,
+    )
+    assert product_from_json(product_to_json(product)) == product

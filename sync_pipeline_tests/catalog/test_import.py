@@ -1,0 +1,254 @@
+"""Whole imports from a generated Magento catalog: MariaDB → PostgreSQL and SQLite → SQLite.
+
+The Magento side is written by the project's generator and read by the real reader; the app DB
+is a real database. Changes in Magento are made the way the shop makes them: value rows and
+``updated_at`` for edits, stock rows alone (no timestamp) for stock moves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from sync_pipeline.catalog import jobs
+from sync_pipeline.catalog.imports import run_import, start_import
+from sync_pipeline.catalog.load import load_staged
+from sync_pipeline.catalog.progress import Progress
+from sync_pipeline.catalog.request import ImportRequest
+from sync_pipeline.catalog.tables import (
+    catalog_products,
+    catalog_variants,
+    create_all,
+    magento_product_staging,
+)
+from sync_pipeline.db import make_engine
+from sync_pipeline.magento import schema as m
+from sync_pipeline.magento.generator import GeneratedCatalog, generate_catalog
+from sync_pipeline.magento.reader import MagentoCatalogReader
+
+TODAY = date(2026, 6, 1)
+EVERYTHING = ImportRequest.everything_due()
+
+
+class Shop:
+    """A generated Magento catalog, its reader and the app DB, wired together for one test."""
+
+    def __init__(self, magento: sa.Engine, app: sa.Engine) -> None:
+        self.magento = magento
+        self.app = app
+        self.catalog: GeneratedCatalog | None = None
+
+    def generate(self, products: int, dirty: bool = False) -> GeneratedCatalog:
+        self.catalog = generate_catalog(self.magento, products=products, seed=7, dirty=dirty, today=TODAY)
+        return self.catalog
+
+    def reader(self) -> MagentoCatalogReader:
+        return MagentoCatalogReader(self.magento, store_code="default", today=TODAY)
+
+    def products(self) -> dict[str, dict[str, Any]]:
+        with self.app.connect() as conn:
+            return {r["sku"]: dict(r) for r in conn.execute(sa.select(catalog_products)).mappings()}
+
+    def by_source(self, source_id: int) -> dict[str, Any]:
+        with self.app.connect() as conn:
+            return dict(conn.execute(sa.select(catalog_products).where(
+                catalog_products.c.source_id == source_id)).mappings().one())
+
+    def variants_of(self, sku: str) -> list[dict[str, Any]]:
+        with self.app.connect() as conn:
+            return [dict(r) for r in conn.execute(sa.select(catalog_variants).where(
+                catalog_variants.c.parent_sku == sku).order_by(catalog_variants.c.position)).mappings()]
+
+    def cursor(self) -> int:
+        with self.app.connect() as conn:
+            return jobs.read_cursor(conn)
+
+    def edit(self, entity_id: int, backend: str, code: str, value: Any, store_id: int = 0) -> None:
+        """An admin edit: the value row changes and the entity's updated_at moves."""
+        table = m.PRODUCT_VALUE_TABLES[backend]
+        with self.magento.begin() as conn:
+            attribute_id = conn.execute(sa.select(m.eav_attribute.c.attribute_id).where(
+                m.eav_attribute.c.attribute_code == code, m.eav_attribute.c.entity_type_id == 4)).scalar_one()
+            done = conn.execute(sa.update(table).where(
+                table.c.entity_id == entity_id, table.c.attribute_id == attribute_id, table.c.store_id == store_id
+            ).values(value=value)).rowcount
+            if not done:
+                conn.execute(sa.insert(table).values(entity_id=entity_id, attribute_id=attribute_id,
+                                                     store_id=store_id, value=value))
+            conn.execute(sa.update(m.catalog_product_entity).where(
+                m.catalog_product_entity.c.entity_id == entity_id).values(updated_at=datetime.utcnow()))
+
+    def set_stock(self, entity_id: int, qty: int, in_stock: bool) -> None:
+        """A stock move as an order or a stock sync makes it: updated_at does not move."""
+        with self.magento.begin() as conn:
+            conn.execute(sa.update(m.cataloginventory_stock_item).where(
+                m.cataloginventory_stock_item.c.product_id == entity_id).values(qty=qty, is_in_stock=int(in_stock)))
+
+
+@pytest.fixture(params=["sqlite+sqlite", pytest.param("mariadb+postgres", marks=[pytest.mark.mariadb,
+                                                                                 pytest.mark.postgres])])
+def shop(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Shop]:
+    if request.param == "sqlite+sqlite":
+        magento_url, app_url = f"sqlite:///{tmp_path / 'magento.db'}", f"sqlite:///{tmp_path / 'sync.db'}"
+    else:
+        magento_url, app_url = request.getfixturevalue("mariadb_url"), request.getfixturevalue("postgres_url")
+    magento, app = make_engine(magento_url), make_engine(app_url)
+    create_all(app)
+    yield Shop(magento, app)
+    magento.dispose()
+    app.dispose()
+
+
+def _figures(result: Any) -> tuple[int, ...]:
+    m_ = result.metrics
+    return (m_.total_found, m_.processed, m_.inserted, m_.updated, m_.skipped, m_.errors_count)
+
+
+def test_empty_source_completes_with_zero(shop: Shop) -> None:
+    shop.generate(0)
+    result = run_import(shop.app, shop.reader(), EVERYTHING)
+    assert _figures(result) == (0, 0, 0, 0, 0, 0)
+    assert shop.cursor() == 0
+    with shop.app.connect() as conn:
+        assert jobs.job_row(conn, result.job_id)["status"] == "completed"
+
+
+def test_full_import_then_nothing_changes(shop: Shop) -> None:
+    catalog = shop.generate(80)
+    first = run_import(shop.app, shop.reader(), EVERYTHING, chunk_size=7)
+    sellable = len(catalog.sellable_ids)
+    assert first.metrics.total_found == sellable
+    assert first.metrics.inserted == sellable and first.metrics.updated == 0
+    assert first.metrics.errors_count == 0
+    assert first.cursor == max(catalog.candidate_ids)
+    assert {p["source_id"] for p in shop.products().values()} == set(catalog.sellable_ids)
+    assert all(p["is_active"] for p in shop.products().values())
+
+    again = run_import(shop.app, shop.reader(), EVERYTHING, chunk_size=7)
+    assert (again.metrics.inserted, again.metrics.updated, again.metrics.errors_count) == (0, 0, 0)
+    assert again.cursor == first.cursor
+
+
+def test_manual_pages_resume_after_the_cursor(shop: Shop) -> None:
+    catalog = shop.generate(80)
+    ordered = sorted(catalog.sellable_ids)
+    first = run_import(shop.app, shop.reader(), ImportRequest.from_settings(limit=5, manual=True))
+    assert first.metrics.inserted == 5
+    assert {p["source_id"] for p in shop.products().values()} == set(ordered[:5])
+    assert shop.cursor() == first.metrics.last_processed_source_id >= ordered[4]
+    assert shop.cursor() < ordered[5]
+    second = run_import(shop.app, shop.reader(), ImportRequest.from_settings(limit=5, manual=True))
+    assert second.metrics.inserted == 5
+    assert {p["source_id"] for p in shop.products().values()} == set(ordered[:10])
+
+
+def test_explicit_start_after_id_beyond_the_cursor_leaves_the_cursor(shop: Shop) -> None:
+    catalog = shop.generate(80)
+    ordered = sorted(catalog.sellable_ids)
+    request = ImportRequest.from_settings(limit=3, resume_from_last=False, start_after_id=ordered[9], manual=True)
+    result = run_import(shop.app, shop.reader(), request)
+    assert {p["source_id"] for p in shop.products().values()} == set(ordered[10:13])
+    assert result.cursor == 0  # ids up to ordered[9] were never read
+
+
+def test_configurable_variants_options_overrides_and_special_prices(shop: Shop) -> None:
+    catalog = shop.generate(40)
+    run_import(shop.app, shop.reader(), EVERYTHING)
+    shirt = shop.by_source(catalog.feature("configurable"))
+    assert shirt["type_id"] == "configurable"
+    variants = shop.variants_of(shirt["sku"])
+    assert len(variants) >= 2
+    assert all(set(v["options"]) == {"color", "size"} and all(v["options"].values()) for v in variants)
+    assert all(not isinstance(v, int) for v in variants[0]["options"].values())
+    assert any(v["is_active"] for v in variants)
+    child_ids = {v["source_id"] for v in variants}
+    assert not child_ids & {p["source_id"] for p in shop.products().values()}  # children are not products
+
+    assert shop.by_source(catalog.feature("special_active"))["special_price"] is not None
+    assert shop.by_source(catalog.feature("special_expired"))["special_price"] is None
+    assert shop.by_source(catalog.feature("special_future"))["special_price"] is None
+    in_catalog = {p["source_id"] for p in shop.products().values()}
+    assert catalog.feature("store_disabled") not in in_catalog
+    assert catalog.feature("store_enabled") in in_catalog
+    assert catalog.feature("price_override") in in_catalog
+
+
+def test_dirty_rows_are_skipped_with_reasons(shop: Shop) -> None:
+    catalog = shop.generate(60, dirty=True)
+    result = run_import(shop.app, shop.reader(), EVERYTHING)
+    rejected = {r.source_id: r.reason for r in result.metrics.skipped_rows}
+    assert set(catalog.expected_rejections) <= set(rejected)
+    assert all(reason for reason in rejected.values())
+    assert result.metrics.errors_count == len(rejected) >= len(catalog.expected_rejections)
+    in_catalog = {p["source_id"] for p in shop.products().values()}
+    assert not in_catalog & set(rejected)
+    assert result.metrics.inserted == len(catalog.sellable_ids) - len(rejected)
+
+
+def test_price_stock_and_status_changes_flow_on_the_next_run(shop: Shop) -> None:
+    catalog = shop.generate(80)
+    run_import(shop.app, shop.reader(), EVERYTHING)
+    simples = sorted(i for i in catalog.sellable_ids
+                     if shop.by_source(i)["type_id"] == "simple" and i not in catalog.features.get("special_active", ()))
+    repriced, sold_out, disabled = simples[0], simples[1], simples[2]
+    shop.edit(repriced, "decimal", "price", Decimal("77.70"))
+    shop.set_stock(sold_out, 0, False)
+    shop.edit(disabled, "int", "status", 2)
+    shop.edit(disabled, "int", "status", 2, store_id=1)
+
+    result = run_import(shop.app, shop.reader(), EVERYTHING)
+    assert result.metrics.updated == 3 and result.metrics.inserted == 0
+    assert shop.by_source(repriced)["price"] == Decimal("77.70")
+    gone = shop.by_source(sold_out)
+    assert (gone["is_active"], gone["stock_qty"]) == (False, 0)
+    assert shop.by_source(disabled)["is_active"] is False
+    assert all(not v["is_active"] for v in shop.variants_of(gone["sku"]))
+
+    shop.set_stock(sold_out, 4, True)  # back in stock: active again
+    back = run_import(shop.app, shop.reader(), EVERYTHING)
+    assert back.metrics.updated == 1
+    assert (shop.by_source(sold_out)["is_active"], shop.by_source(sold_out)["stock_qty"]) == (True, 4)
+
+
+def test_source_going_down_mid_run_fails_the_job_and_keeps_the_cursor(shop: Shop) -> None:
+    shop.generate(80)
+    first = run_import(shop.app, shop.reader(), ImportRequest.from_settings(limit=3, manual=True))
+    before = shop.products()
+
+    def pull_the_plug(_progress: Progress) -> None:
+        _take_magento_down(shop.magento)
+
+    with pytest.raises(Exception):  # noqa: B017 - whatever the driver raises when its DB vanishes
+        start_import(shop.app, shop.reader(), EVERYTHING, on_progress=pull_the_plug, chunk_size=2,
+                     progress_every=1)
+    with shop.app.connect() as conn:
+        failed = conn.execute(sa.text("SELECT id, status, error_message FROM product_import_jobs "
+                                      "ORDER BY id DESC")).first()
+        assert failed is not None and failed.status == "failed" and failed.error_message
+        assert jobs.running_job_id(conn) is None
+        assert conn.execute(sa.select(sa.func.count()).select_from(magento_product_staging)).scalar_one() == 0
+    assert shop.cursor() == first.cursor
+    assert shop.products() == before
+    assert load_staged(shop.app) is None
+
+
+def _take_magento_down(magento: sa.Engine) -> None:
+    """Kill the reader's connections (MariaDB) and drop a value table, so the next chunk fails."""
+    if magento.dialect.name == "mysql":
+        admin = sa.create_engine(magento.url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            mine = conn.execute(sa.text("SELECT CONNECTION_ID()")).scalar_one()
+            for (pid,) in conn.execute(sa.text(
+                    "SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND id <> :me"),
+                    {"me": mine}):
+                conn.execute(sa.text(f"KILL {int(pid)}"))
+            conn.execute(sa.text("DROP TABLE catalog_product_entity_decimal"))
+        admin.dispose()
+    else:
+        with magento.begin() as conn:
+            conn.execute(sa.text("DROP TABLE catalog_product_entity_decimal"))
