@@ -53,11 +53,22 @@ def tiktok_html(raw: str, max_length: int) -> str:
     for block in blocks:
         if length + len(block) > max_length:
             if not kept:  # a single huge block: its text, cut at a word, as one paragraph
-                kept.append(f"<p>{html.escape(cut_at_word(_text_of(block), max_length - 7), quote=False)}</p>")
+                kept.append(_paragraph_within(_text_of(block), max_length))
             break
         kept.append(block)
         length += len(block)
     return "".join(kept)
+
+
+def _paragraph_within(text: str, max_length: int) -> str:
+    """``<p>text</p>`` within ``max_length`` once escaped (escaping can only lengthen the text)."""
+    room = max_length - len("<p></p>")
+    while room > 0:
+        escaped = html.escape(cut_at_word(text, room), quote=False)
+        if len(escaped) + len("<p></p>") <= max_length:
+            return f"<p>{escaped}</p>" if escaped else ""
+        room -= len(escaped) + len("<p></p>") - max_length
+    return ""
 
 
 def cut_at_word(text: str, max_length: int) -> str:
