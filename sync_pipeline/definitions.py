@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dagster import Definitions
 
+from sync_pipeline.defs import catalog
 from sync_pipeline.defs.resources import default_resources
 
 defs = Definitions.merge(
     Definitions(resources=default_resources()),
+    catalog.defs,
 )
