@@ -1,0 +1,229 @@
+"""Audits of a store's stored listings: the rules behind the asset checks that gate the push.
+
+Each audit reads ``platform_listings`` for one store in chunks and judges what is *stored* (what
+the push would send), against the catalog and the store's rules as they are now. Only listings
+the push would act on are judged: valid ones (invalid listings are never pushed), and for the
+content audits only those that list (a delist sends no content).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from sync_pipeline.catalog.tables import catalog_products, platform_listings
+from sync_pipeline.listings.descriptions import TIKTOK_TAGS
+from sync_pipeline.listings.model import Listing
+from sync_pipeline.listings.shapes import platform_limits, store_title_limits, variant_prices
+from sync_pipeline.listings.store import catalog_rows_by_sku
+from sync_pipeline.listings.titles import OUT_OF_BAND, forbidden_characters, normalize, similarity
+from sync_pipeline.stores import Platform, StoreConfig
+
+MAX_EXAMPLES = 10
+MIN_IMAGES = 3
+_TAG_NAME = re.compile(r"</?\s*([a-zA-Z][a-zA-Z0-9]*)")
+
+
+@dataclass
+class AuditResult:
+    checked: int = 0
+    failures: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.failures == 0
+
+    def fail(self, sku: str, problem: str) -> None:
+        self.failures += 1
+        if len(self.examples) < MAX_EXAMPLES:
+            self.examples.append(f"{sku}: {problem}")
+
+
+def stored_listings(engine: Engine, store_key: str, chunk_size: int = 1000) -> Iterator[list[Listing]]:
+    """The store's valid listings as stored, in chunks."""
+    last_id = 0
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(platform_listings.c.id, platform_listings.c.payload, platform_listings.c.price)
+                .where(
+                    platform_listings.c.store_key == store_key,
+                    platform_listings.c.valid.is_(True),
+                    platform_listings.c.id > last_id,
+                )
+                .order_by(platform_listings.c.id)
+                .limit(chunk_size)
+            ).all()
+        if not rows:
+            return
+        last_id = rows[-1].id
+        yield [_with_column_price(Listing.from_json(row.payload), row.price) for row in rows]
+
+
+def audit_prices(engine: Engine, store: StoreConfig) -> AuditResult:
+    """Every stored price equals the rule applied to today's catalog price: zero mismatches."""
+    result = AuditResult()
+    for chunk in stored_listings(engine, store.key):
+        catalog = catalog_rows_by_sku(engine, [listing.sku for listing in chunk])
+        for listing in chunk:
+            if listing.action != "list":
+                continue
+            result.checked += 1
+            found = catalog.get(listing.sku)
+            if found is None:
+                result.fail(listing.sku, "not in the catalog any more")
+                continue
+            for problem in _price_problems(listing, *found, store):
+                result.fail(listing.sku, problem)
+    return result
+
+
+def audit_titles(engine: Engine, store: StoreConfig) -> AuditResult:
+    """Titles in the similarity band (or saying they are not) and unlike other platforms' titles."""
+    result = AuditResult()
+    limits = store_title_limits(store)
+    for chunk in stored_listings(engine, store.key):
+        skus = [listing.sku for listing in chunk]
+        masters = _master_titles(engine, skus)
+        others = _other_platform_titles(engine, skus, store.platform)
+        for listing in chunk:
+            if listing.action != "list":
+                continue
+            result.checked += 1
+            score = similarity(masters.get(listing.sku, ""), listing.title)
+            in_band = limits.min_similarity <= score <= limits.max_similarity
+            says_out = any(r.startswith(OUT_OF_BAND) for r in listing.reasons)
+            if not in_band and not says_out:
+                result.fail(listing.sku, f"similarity {score:.2f} outside the band and no reason given")
+            if in_band and says_out:
+                result.fail(listing.sku, f"similarity {score:.2f} is in the band but flagged out of it")
+            for platform, title in others.get(listing.sku, ()):
+                if normalize(title) == normalize(listing.title):
+                    result.fail(listing.sku, f"same title as on {platform}: {listing.title!r}")
+    return result
+
+
+def audit_limits(engine: Engine, store: StoreConfig) -> AuditResult:
+    """Lengths, counts and characters within what the platform accepts."""
+    result = AuditResult()
+    limits = platform_limits(store)
+    title_limits = store_title_limits(store)
+    for chunk in stored_listings(engine, store.key):
+        for listing in chunk:
+            if listing.action != "list":
+                continue
+            result.checked += 1
+            problems = []
+            if not title_limits.min_length <= len(listing.title) <= title_limits.max_length:
+                problems.append(f"title length {len(listing.title)}")
+            bad = forbidden_characters(listing.title, store.platform)
+            if bad:
+                problems.append(f"title characters {''.join(sorted(set(bad)))!r}")
+            if len(listing.description) > limits.description_length:
+                problems.append(f"description length {len(listing.description)}")
+            problems += _description_format_problems(listing.description, store.platform)
+            if len(listing.images) > limits.images:
+                problems.append(f"{len(listing.images)} images")
+            if len(listing.variants) > limits.variants:
+                problems.append(f"{len(listing.variants)} variants")
+            if len(listing.options) > limits.options:
+                problems.append(f"{len(listing.options)} option axes")
+            for problem in problems:
+                result.fail(listing.sku, problem)
+    return result
+
+
+def audit_images(engine: Engine, store: StoreConfig, minimum: int = MIN_IMAGES) -> AuditResult:
+    """Listings with fewer than ``minimum`` images sell worse: a warning, not a blocker."""
+    result = AuditResult()
+    for chunk in stored_listings(engine, store.key):
+        for listing in chunk:
+            if listing.action != "list":
+                continue
+            result.checked += 1
+            if len(listing.images) < minimum:
+                result.fail(listing.sku, f"{len(listing.images)} image(s)")
+    return result
+
+
+def audit_categories(engine: Engine, store: StoreConfig) -> AuditResult:
+    """Every valid listing carries one of the store's mapped categories (or its default)."""
+    result = AuditResult()
+    known = set(store.category_map.values()) | ({store.default_category} if store.default_category else set())
+    for chunk in stored_listings(engine, store.key):
+        for listing in chunk:
+            if listing.action != "list":
+                continue
+            result.checked += 1
+            if listing.category_id not in known:
+                result.fail(listing.sku, f"category {listing.category_id!r} is not in the store's map")
+    return result
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _with_column_price(listing: Listing, column_price: Any) -> Listing:
+    """Keep the queryable ``price`` column honest too: a copy whose price disagrees is a mismatch."""
+    if column_price is not None and Decimal(str(column_price)) != listing.price:
+        return Listing(**{**listing.__dict__, "reasons": (*listing.reasons, f"price_column: {column_price}")})
+    return listing
+
+
+def _price_problems(
+    listing: Listing, product: dict[str, Any], variants: list[dict[str, Any]], store: StoreConfig
+) -> list[str]:
+    expected = variant_prices(product, variants, store)
+    if isinstance(expected, str):
+        return [f"price cannot be computed ({expected})"]
+    problems = [r for r in listing.reasons if r.startswith("price_column")]
+    stored = {v.sku: v for v in listing.variants}
+    if set(stored) != set(expected):
+        problems.append(f"variants {sorted(stored)} != catalog {sorted(expected)}")
+    for sku, want in expected.items():
+        have = stored.get(sku)
+        if have is None:
+            continue
+        if have.price != want.price or have.compare_at_price != want.compare_at_price:
+            problems.append(
+                f"{sku} priced {have.price}/{have.compare_at_price}, rule gives {want.price}/{want.compare_at_price}"
+            )
+        if have.price <= 0:
+            problems.append(f"{sku} price {have.price} is not positive")
+    return problems
+
+
+def _description_format_problems(description: str, platform: Platform) -> list[str]:
+    tags = {m.casefold() for m in _TAG_NAME.findall(description)}
+    if platform is Platform.SHOPEE and tags:
+        return [f"HTML in a plain-text description: {sorted(tags)}"]
+    if platform is Platform.TIKTOK and tags - TIKTOK_TAGS:
+        return [f"tags TikTok rejects: {sorted(tags - TIKTOK_TAGS)}"]
+    return []
+
+
+def _master_titles(engine: Engine, skus: Sequence[str]) -> dict[str, str]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(catalog_products.c.sku, catalog_products.c.title).where(catalog_products.c.sku.in_(list(skus)))
+        )
+        return {row.sku: row.title for row in rows}
+
+
+def _other_platform_titles(engine: Engine, skus: Sequence[str], platform: Platform) -> dict[str, list[tuple[str, str]]]:
+    titles: dict[str, list[tuple[str, str]]] = {}
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(platform_listings.c.sku, platform_listings.c.platform, platform_listings.c.title).where(
+                platform_listings.c.sku.in_(list(skus)), platform_listings.c.platform != platform.value
+            )
+        )
+        for row in rows:
+            titles.setdefault(row.sku, []).append((row.platform, row.title))
+    return titles

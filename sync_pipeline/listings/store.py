@@ -1,0 +1,289 @@
+"""All listings of one store, computed from the catalog and kept in ``platform_listings``.
+
+The catalog is read in chunks of products (keyset on ``catalog_products.id``) with their variants,
+so memory stays flat whatever the catalog's size. Each chunk is written in one transaction:
+new listings are inserted, listings whose payload hash, validity or reasons changed are updated,
+unchanged ones are not touched (their ``updated_at`` keeps telling when they last changed).
+
+The catalog never deletes products (a product that leaves the shop becomes inactive, hence a
+delist listing), so neither does this module: a listing whose SKU is no longer in the catalog
+is left as it is and counted as ``orphaned`` for a person to look at.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, bindparam, exists, func, insert, select, update
+
+from sync_pipeline.catalog.tables import catalog_products, catalog_variants, platform_listings
+from sync_pipeline.listings.model import Listing, ListingVariant
+from sync_pipeline.listings.shapes import BAD_CATALOG_ROW, NOTES, build_listing, handle_for, reason_code
+from sync_pipeline.stores import StoreConfig
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CHUNK_SIZE = 1000
+PREVIEW_ROWS = 10
+
+PRODUCT_COLUMNS = (
+    "id", "sku", "source_id", "type_id", "title", "description", "url_key", "price", "special_price",
+    "stock_qty", "is_active", "weight", "categories", "images", "attributes",
+)  # fmt: skip
+VARIANT_COLUMNS = (
+    "sku", "parent_sku", "price", "special_price", "stock_qty", "is_active", "options", "weight", "image", "position",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    sku: str
+    master_price: Decimal | None
+    store_price: Decimal
+    currency: str
+    title: str
+    valid: bool
+
+
+@dataclass
+class StoreListingsSummary:
+    """What one store's materialization did, for the asset's metadata."""
+
+    store_key: str
+    listings: int = 0
+    valid: int = 0
+    invalid: int = 0
+    delists: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    orphaned: int = 0
+    invalid_by_reason: Counter[str] = field(default_factory=Counter)
+    notes_by_reason: Counter[str] = field(default_factory=Counter)
+    preview: list[PreviewRow] = field(default_factory=list)
+
+    @property
+    def changed(self) -> int:
+        """Listings inserted or rewritten by this run: what the push will look at."""
+        return self.inserted + self.updated
+
+
+def catalog_chunks(
+    engine: Engine, chunk_size: int = DEFAULT_CHUNK_SIZE
+) -> Iterator[list[tuple[dict[str, Any], list[dict[str, Any]]]]]:
+    """The catalog in chunks of (product row, its variant rows), in ``id`` order."""
+    last_id = 0
+    while True:
+        with engine.connect() as conn:
+            products = [
+                dict(row._mapping)
+                for row in conn.execute(
+                    select(*_product_columns())
+                    .where(catalog_products.c.id > last_id)
+                    .order_by(catalog_products.c.id)
+                    .limit(chunk_size)
+                )
+            ]
+            if not products:
+                return
+            variants = _variants_of(conn, [p["sku"] for p in products])
+        last_id = products[-1]["id"]
+        yield [(p, variants[p["sku"]]) for p in products]
+
+
+def catalog_rows_by_sku(engine: Engine, skus: Sequence[str]) -> dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Product row and variant rows of each of ``skus`` that the catalog has."""
+    with engine.connect() as conn:
+        products = [
+            dict(row._mapping)
+            for row in conn.execute(select(*_product_columns()).where(catalog_products.c.sku.in_(list(skus))))
+        ]
+        variants = _variants_of(conn, [p["sku"] for p in products])
+    return {p["sku"]: (p, variants[p["sku"]]) for p in products}
+
+
+def _product_columns() -> list[Any]:
+    return [catalog_products.c[name] for name in PRODUCT_COLUMNS]
+
+
+def _variants_of(conn: Connection, parent_skus: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    by_parent: dict[str, list[dict[str, Any]]] = {sku: [] for sku in parent_skus}
+    variant_cols = [catalog_variants.c[name] for name in VARIANT_COLUMNS]
+    for row in conn.execute(select(*variant_cols).where(catalog_variants.c.parent_sku.in_(list(parent_skus)))):
+        by_parent[row.parent_sku].append(dict(row._mapping))
+    return by_parent
+
+
+def materialize_store_listings(
+    engine: Engine,
+    store: StoreConfig,
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    now: datetime | None = None,
+    progress: Callable[[StoreListingsSummary], None] | None = None,
+) -> StoreListingsSummary:
+    """Compute every listing of ``store`` and upsert the ones that changed (see the module doc)."""
+    summary = StoreListingsSummary(store_key=store.key)
+    stamp = (now or datetime.now(UTC)).replace(tzinfo=None)
+    for chunk in catalog_chunks(engine, chunk_size):
+        listings = [(product, listing_or_reason(product, variants, store)) for product, variants in chunk]
+        with engine.begin() as conn:
+            _write_chunk(conn, store.key, [listing for _, listing in listings], stamp, summary)
+        for product, listing in listings:
+            _count(summary, product, listing)
+        if progress is not None:
+            progress(summary)
+    summary.orphaned = count_orphaned(engine, store.key)
+    return summary
+
+
+def listing_or_reason(product: Mapping[str, Any], variants: Sequence[Mapping[str, Any]], store: StoreConfig) -> Listing:
+    """``build_listing``, or - for a row it cannot read - an invalid listing that names the error.
+
+    One unreadable catalog row must never stop the other products of the partition.
+    """
+    try:
+        return build_listing(product, variants, store)
+    except (ArithmeticError, InvalidOperation, KeyError, TypeError, ValueError, AttributeError) as exc:
+        log.warning("store %s: catalog row %s cannot be shaped: %r", store.key, product.get("sku"), exc)
+        sku = str(product.get("sku") or "")
+        source_id = int(product["source_id"]) if str(product.get("source_id", "")).isdigit() else 0
+        return Listing(
+            store_key=store.key,
+            platform=store.platform.value,
+            sku=sku,
+            source_id=source_id,
+            action="list",
+            title=str(product.get("title") or "")[:255],
+            description="",
+            price=Decimal(0),
+            compare_at_price=None,
+            currency=store.currency,
+            stock_qty=0,
+            images=(),
+            category_id=None,
+            handle=handle_for(None, sku, source_id),
+            variants=(ListingVariant(sku=sku, price=Decimal(0), compare_at_price=None, stock_qty=0),),
+            valid=False,
+            reasons=(f"{BAD_CATALOG_ROW}: {type(exc).__name__}: {exc}"[:500],),
+        )
+
+
+def count_orphaned(engine: Engine, store_key: str) -> int:
+    """Listings of the store whose SKU the catalog no longer has (kept, never deleted)."""
+    in_catalog = exists().where(catalog_products.c.sku == platform_listings.c.sku)
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                select(func.count())
+                .select_from(platform_listings)
+                .where(platform_listings.c.store_key == store_key, ~in_catalog)
+            ).scalar_one()
+        )
+
+
+def _write_chunk(
+    conn: Connection, store_key: str, listings: Sequence[Listing], stamp: datetime, summary: StoreListingsSummary
+) -> None:
+    existing = {
+        row.sku: (row.payload_hash, row.valid, list(row.reasons or []))
+        for row in conn.execute(
+            select(
+                platform_listings.c.sku,
+                platform_listings.c.payload_hash,
+                platform_listings.c.valid,
+                platform_listings.c.reasons,
+            ).where(
+                platform_listings.c.store_key == store_key,
+                platform_listings.c.sku.in_([listing.sku for listing in listings]),
+            )
+        )
+    }
+    new_rows, changed_rows = [], []
+    for listing in listings:
+        row = listing_row(listing, stamp)
+        before = existing.get(listing.sku)
+        if before is None:
+            new_rows.append(row)
+        elif before != (row["payload_hash"], row["valid"], row["reasons"]):
+            changed_rows.append({**row, "b_store_key": store_key, "b_sku": listing.sku})
+    if new_rows:
+        conn.execute(insert(platform_listings), new_rows)
+    if changed_rows:
+        conn.execute(
+            update(platform_listings)
+            .where(
+                and_(
+                    platform_listings.c.store_key == bindparam("b_store_key"),
+                    platform_listings.c.sku == bindparam("b_sku"),
+                )
+            )
+            .values({name: bindparam(name) for name in changed_rows[0] if not name.startswith("b_")}),
+            changed_rows,
+        )
+    summary.inserted += len(new_rows)
+    summary.updated += len(changed_rows)
+    summary.unchanged += len(listings) - len(new_rows) - len(changed_rows)
+
+
+def listing_row(listing: Listing, stamp: datetime) -> dict[str, Any]:
+    """The ``platform_listings`` row of a listing: the payload JSON, its hashes and a few columns to query."""
+    return {
+        "store_key": listing.store_key,
+        "sku": listing.sku,
+        "source_id": listing.source_id,
+        "platform": listing.platform,
+        "action": listing.action,
+        "valid": listing.valid,
+        "reasons": list(listing.reasons),
+        "title": listing.title,
+        "price": listing.price,
+        "compare_at_price": listing.compare_at_price,
+        "currency": listing.currency,
+        "stock_qty": listing.stock_qty,
+        "payload": listing.to_json(),
+        **listing.hashes(),
+        "updated_at": stamp,
+    }
+
+
+def _count(summary: StoreListingsSummary, product: Mapping[str, Any], listing: Listing) -> None:
+    summary.listings += 1
+    if listing.action == "delist":
+        summary.delists += 1
+    if listing.valid:
+        summary.valid += 1
+    else:
+        summary.invalid += 1
+    for reason in listing.reasons:
+        code = reason_code(reason)
+        if code in NOTES:
+            summary.notes_by_reason[code] += 1
+        elif not listing.valid:
+            summary.invalid_by_reason[code] += 1
+    if len(summary.preview) < PREVIEW_ROWS:
+        summary.preview.append(
+            PreviewRow(
+                sku=listing.sku,
+                master_price=_master_price(product),
+                store_price=listing.price,
+                currency=listing.currency,
+                title=listing.title,
+                valid=listing.valid,
+            )
+        )
+
+
+def _master_price(product: Mapping[str, Any]) -> Decimal | None:
+    """The catalog's selling price: the special price while it is the lower one."""
+    try:
+        prices = [Decimal(str(product[k])) for k in ("price", "special_price") if product.get(k) is not None]
+    except InvalidOperation:
+        return None
+    return min(prices) if prices else None
