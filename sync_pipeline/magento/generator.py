@@ -247,7 +247,7 @@ def generate_catalog(
     with engine.begin() as conn:
         if conn.execute(sa.select(sa.func.count()).select_from(m.store)).scalar_one():
             raise ValueError("the Magento database already holds a catalog; use an empty one (or replace=True)")
-        install = _install_base(conn)
+        install = _install_base(conn, today)
         rng = random.Random(seed)
         plans = _plan_catalog(rng, products, dirty)
         writer = _CatalogWriter(conn, install, rng, today)
@@ -270,7 +270,7 @@ class _Install:
     attribute_sets: dict[str, int]
 
 
-def _install_base(conn: sa.Connection) -> _Install:
+def _install_base(conn: sa.Connection, today: date) -> _Install:
     _install_stores(conn)
     _install_entity_types(conn)
     attribute_sets = _install_attribute_sets(conn)
@@ -278,7 +278,7 @@ def _install_base(conn: sa.Connection) -> _Install:
     attr = _attribute_ids(conn, PRODUCT_TYPE_ID)
     category_attr = _attribute_ids(conn, CATEGORY_TYPE_ID)
     options = _install_options(conn, attr)
-    category_ids = _install_categories(conn, category_attr, attribute_sets["category"])
+    category_ids = _install_categories(conn, category_attr, attribute_sets["category"], today)
     conn.execute(m.cataloginventory_stock.insert(), [{"stock_id": 1, "website_id": 0, "stock_name": "Default"}])
     conn.execute(m.core_config_data.insert(), [
         {"scope": "default", "scope_id": 0, "path": "web/unsecure/base_url", "value": BASE_URL},
@@ -402,7 +402,8 @@ def _install_options(conn: sa.Connection, attr: dict[str, int]) -> dict[str, dic
     return options
 
 
-def _install_categories(conn: sa.Connection, attr: dict[str, int], attribute_set_id: int) -> dict[str, int]:
+def _install_categories(conn: sa.Connection, attr: dict[str, int], attribute_set_id: int,
+                        today: date) -> dict[str, int]:
     entities: list[dict[str, Any]] = [
         {"entity_id": 1, "parent_id": 0, "path": "1", "position": 0, "level": 0, "children_count": 0},
         {"entity_id": 2, "parent_id": 1, "path": "1/2", "position": 1, "level": 1, "children_count": 0},
@@ -423,8 +424,9 @@ def _install_categories(conn: sa.Connection, attr: dict[str, int], attribute_set
             names.append((next_id, leaf, leaf_fr))
             ids[f"{top}/{leaf}"] = next_id
             next_id += 1
+    set_up_on = datetime.combine(today, time(8)) - timedelta(days=2000)
     for row in entities:
-        row["attribute_set_id"] = attribute_set_id
+        row.update(attribute_set_id=attribute_set_id, created_at=set_up_on, updated_at=set_up_on)
     conn.execute(m.catalog_category_entity.insert(), entities)
     varchar_rows = [{"entity_id": cid, "attribute_id": attr["name"], "store_id": ADMIN_STORE, "value": name}
                     for cid, name, _fr in names]
