@@ -198,3 +198,35 @@ def test_a_silent_holder_is_taken_over_and_a_waiting_extract_superseded(app: sa.
 )
 def test_next_cursor(current: int, params: dict[str, Any], last: int, expected: int) -> None:
     assert next_cursor(current, params, last) == expected
+
+
+def test_two_imports_racing_for_the_guard_let_exactly_one_through(app_db_url: str) -> None:
+    import threading
+
+    engines = [make_engine(app_db_url) for _ in range(4)]
+    create_all(engines[0])
+    job_ids = [jobs.create_job(engines[0], {}) for _ in engines]
+    barrier = threading.Barrier(len(engines))
+    outcomes: dict[int, str] = {}
+
+    def contend(engine: sa.Engine, job_id: int) -> None:
+        barrier.wait()
+        try:
+            jobs.start_job(engine, job_id)
+            outcomes[job_id] = "won"
+        except jobs.ImportAlreadyRunning:
+            outcomes[job_id] = "refused"
+
+    threads = [threading.Thread(target=contend, args=pair) for pair in zip(engines, job_ids, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for engine in engines:
+        engine.dispose()
+    assert sorted(outcomes.values()) == ["refused"] * (len(engines) - 1) + ["won"]
+    winner = next(job for job, outcome in outcomes.items() if outcome == "won")
+    engine = make_engine(app_db_url)
+    with engine.connect() as conn:
+        assert jobs.running_job_id(conn) == winner
+    engine.dispose()
