@@ -11,7 +11,13 @@ from sqlalchemy import Engine, select, update
 
 from sync_pipeline.catalog.tables import catalog_products, platform_listings
 from sync_pipeline.db import make_engine
-from sync_pipeline.listings.audit import audit_categories, audit_images, audit_limits, audit_prices, audit_titles
+from sync_pipeline.listings.audit import (
+    audit_categories,
+    audit_images,
+    audit_limits,
+    audit_prices,
+    audit_titles,
+)
 from sync_pipeline.listings.model import Listing
 from sync_pipeline.listings.store import listing_row, materialize_store_listings
 from sync_pipeline.stores import StoreConfig, load_stores

@@ -5,7 +5,13 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync_pipeline.listings.descriptions import TIKTOK_TAGS, cut_at_word, plain_text, shopify_description, tiktok_html
+from sync_pipeline.listings.descriptions import (
+    TIKTOK_TAGS,
+    cut_at_word,
+    plain_text,
+    shopify_description,
+    tiktok_html,
+)
 
 MAGENTO_HTML = (
     '<div class="x"><h2>Warm &amp; light</h2><p style="color:red">A <span>soft</span> <strong>fleece</strong>.'

@@ -1,0 +1,167 @@
+"""Dagster layer of the listings: the ``platform_listings`` asset and the checks that gate the push.
+
+Thin on purpose: the rules live in ``sync_pipeline.listings``; this module picks the store of
+the partition, calls them, and reports what happened.
+"""
+
+from collections.abc import Mapping
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    AssetKey,
+    Definitions,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+    asset_check,
+)
+
+from sync_pipeline.defs.partitions import store_partitions
+from sync_pipeline.defs.resources import AppDatabase, StoresConfig
+from sync_pipeline.listings.audit import (
+    AuditResult,
+    audit_categories,
+    audit_images,
+    audit_limits,
+    audit_prices,
+    audit_titles,
+)
+from sync_pipeline.listings.store import StoreListingsSummary, materialize_store_listings
+from sync_pipeline.stores import StoreConfig
+
+CATALOG = AssetKey("catalog_products")
+
+
+@asset(
+    name="platform_listings",
+    partitions_def=store_partitions,
+    deps=[CATALOG],
+    group_name="listings",
+    kinds={"python", "sql"},
+)
+def platform_listings(
+    context: AssetExecutionContext, app_db: AppDatabase, stores_config: StoresConfig
+) -> MaterializeResult:  # type: ignore[type-arg]
+    """Every catalog product as this store will sell it: priced by the store's rule, titled for its
+    platform, shaped to its limits. Invalid listings are kept with their reasons and never pushed;
+    products inactive in the catalog become delists. The push diffs these rows by hash."""
+    store = _store(stores_config, context.partition_key)
+
+    def report(summary: StoreListingsSummary) -> None:
+        context.log.info(f"{store.key}: {summary.listings} listings so far ({summary.changed} changed)")
+
+    summary = materialize_store_listings(app_db.engine, store, progress=report)
+    return MaterializeResult(metadata=summary_metadata(summary))
+
+
+def summary_metadata(summary: StoreListingsSummary) -> dict[str, MetadataValue]:  # type: ignore[type-arg]
+    return {
+        "listings": MetadataValue.int(summary.listings),
+        "valid": MetadataValue.int(summary.valid),
+        "invalid": MetadataValue.int(summary.invalid),
+        "delists": MetadataValue.int(summary.delists),
+        "changed": MetadataValue.int(summary.changed),
+        "inserted": MetadataValue.int(summary.inserted),
+        "updated": MetadataValue.int(summary.updated),
+        "orphaned": MetadataValue.int(summary.orphaned),
+        "invalid_by_reason": MetadataValue.md(_counts_table(summary.invalid_by_reason, "reason")),
+        "titles_out_of_band": MetadataValue.int(sum(summary.notes_by_reason.values())),
+        "preview": MetadataValue.md(_preview_table(summary)),
+    }
+
+
+def _counts_table(counts: Mapping[str, int], label: str) -> str:
+    if not counts:
+        return "none"
+    lines = [f"| {label} | listings |", "| --- | ---: |"]
+    lines += [f"| {key} | {value} |" for key, value in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return "\n".join(lines)
+
+
+def _preview_table(summary: StoreListingsSummary) -> str:
+    lines = ["| SKU | master price | store price | title | valid |", "| --- | ---: | ---: | --- | --- |"]
+    for row in summary.preview:
+        title = row.title.replace("|", "\\|")
+        lines.append(
+            f"| {row.sku} | {row.master_price if row.master_price is not None else '-'} | "
+            f"{row.store_price} {row.currency} | {title} | {'yes' if row.valid else 'no'} |"
+        )
+    return "\n".join(lines)
+
+
+def _store(stores_config: StoresConfig, key: str) -> StoreConfig:
+    try:
+        return stores_config.stores.by_key(key)
+    except KeyError as exc:
+        raise Failure(
+            description=f"store '{key}' is not in {stores_config.path}: reload the code location after editing it",
+        ) from exc
+
+
+def _check_result(result: AuditResult, severity: AssetCheckSeverity = AssetCheckSeverity.ERROR) -> AssetCheckResult:
+    return AssetCheckResult(
+        passed=result.passed,
+        severity=severity,
+        metadata={
+            "checked": MetadataValue.int(result.checked),
+            "failures": MetadataValue.int(result.failures),
+            "examples": MetadataValue.md("\n".join(f"- {e}" for e in result.examples) or "none"),
+        },
+    )
+
+
+@asset_check(asset="platform_listings", partitions_def=store_partitions, blocking=True)
+def listing_prices_match_rule(
+    context: AssetCheckExecutionContext, app_db: AppDatabase, stores_config: StoresConfig
+) -> AssetCheckResult:
+    """Every stored price equals the store's rule applied to the catalog price (zero mismatches).
+    Blocking: a wrong price is never pushed."""
+    return _check_result(audit_prices(app_db.engine, _store(stores_config, context.partition_key)))
+
+
+@asset_check(asset="platform_listings", partitions_def=store_partitions, blocking=True)
+def listing_titles_in_band_and_distinct(
+    context: AssetCheckExecutionContext, app_db: AppDatabase, stores_config: StoresConfig
+) -> AssetCheckResult:
+    """Titles are 70-80 % similar to the master (or say why not) and never equal another platform's."""
+    return _check_result(audit_titles(app_db.engine, _store(stores_config, context.partition_key)))
+
+
+@asset_check(asset="platform_listings", partitions_def=store_partitions, blocking=True)
+def listing_within_platform_limits(
+    context: AssetCheckExecutionContext, app_db: AppDatabase, stores_config: StoresConfig
+) -> AssetCheckResult:
+    """Title, description, image, variant and option limits, and characters the platform rejects."""
+    return _check_result(audit_limits(app_db.engine, _store(stores_config, context.partition_key)))
+
+
+@asset_check(asset="platform_listings", partitions_def=store_partitions)
+def listing_has_three_images(
+    context: AssetCheckExecutionContext, app_db: AppDatabase, stores_config: StoresConfig
+) -> AssetCheckResult:
+    """Listings with fewer than three images (a warning: they sell, but worse)."""
+    store = _store(stores_config, context.partition_key)
+    return _check_result(audit_images(app_db.engine, store), AssetCheckSeverity.WARN)
+
+
+@asset_check(asset="platform_listings", partitions_def=store_partitions, blocking=True)
+def listing_category_mapped(
+    context: AssetCheckExecutionContext, app_db: AppDatabase, stores_config: StoresConfig
+) -> AssetCheckResult:
+    """Every valid listing carries a category from the store's map (or its default)."""
+    return _check_result(audit_categories(app_db.engine, _store(stores_config, context.partition_key)))
+
+
+LISTING_CHECKS = [
+    listing_prices_match_rule,
+    listing_titles_in_band_and_distinct,
+    listing_within_platform_limits,
+    listing_has_three_images,
+    listing_category_mapped,
+]
+
+defs = Definitions(assets=[platform_listings], asset_checks=LISTING_CHECKS)
