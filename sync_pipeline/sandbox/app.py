@@ -29,6 +29,11 @@ EMULATORS: dict[str, tuple[str, str]] = {
     "tiktok": ("sync_pipeline.sandbox.tiktok", "TikTokEmulator"),
 }
 
+# Emulators served beside a platform's own: TikTok's tokens come from a second host (auth_endpoint).
+COMPANIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "tiktok": (("sync_pipeline.sandbox.tiktok", "TikTokAuthEmulator"),),
+}
+
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -49,7 +54,12 @@ def installed_platforms() -> tuple[str, ...]:
 def build_sandbox(state_path: Path | str, platforms: tuple[str, ...] | list[str] = ALL_PLATFORMS) -> Sandbox:
     """A sandbox with one emulator per named platform, sharing one state file."""
     state = SandboxState(state_path)
-    return Sandbox(state, [emulator_class(p)(state) for p in platforms])
+    emulators = [emulator_class(p)(state) for p in platforms]
+    for platform in platforms:
+        for module_name, class_name in COMPANIONS.get(platform, ()):
+            companion: type[PlatformEmulator] = getattr(importlib.import_module(module_name), class_name)
+            emulators.append(companion(state))
+    return Sandbox(state, emulators)
 
 
 @dataclass(frozen=True)
