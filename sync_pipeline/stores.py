@@ -62,6 +62,13 @@ class PriceRule(_Strict):
             raise ValueError("must be greater than 0")
         return v
 
+    @field_validator("min_price", "max_price")
+    @classmethod
+    def _not_negative(cls, v: Decimal | None) -> Decimal | None:
+        if v is not None and v < 0:
+            raise ValueError("must not be negative")
+        return v
+
     @model_validator(mode="after")
     def _clamp_order(self) -> PriceRule:
         if self.min_price is not None and self.max_price is not None and self.min_price > self.max_price:
@@ -106,6 +113,14 @@ class StoreConfig(_Strict):
     limits: dict[str, int] = Field(default_factory=dict)  # overrides of platform limits
     rate_limit: RateLimit = RateLimit()
     owned_fields: tuple[str, ...] = ()  # fields the store manages after creation; never overwritten
+
+    @field_validator("limits")
+    @classmethod
+    def _positive_limits(cls, v: dict[str, int]) -> dict[str, int]:
+        bad = [name for name, value in v.items() if value < 1]
+        if bad:
+            raise ValueError(f"limits must be at least 1: {', '.join(sorted(bad))}")
+        return v
 
     @property
     def multiplier(self) -> Decimal:
@@ -176,13 +191,31 @@ def load_stores(path: Path | str | None = None) -> StoresFile:
         raise StoresFileError(f"{file}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("stores"), list):
         raise StoresFileError(f"{file}: expected a top-level 'stores:' list")
+    problems = _duplicate_keys(raw["stores"])
     try:
-        return StoresFile.model_validate(raw)
+        stores = StoresFile.model_validate(raw)
     except ValidationError as exc:
-        raise StoresFileError(_describe(file, raw["stores"], exc)) from None
+        problems += _describe(raw["stores"], exc)
+    if problems:
+        raise StoresFileError(f"{file}: " + "; ".join(problems))
+    return stores
 
 
-def _describe(file: Path, stores: list[Any], exc: ValidationError) -> str:
+def _duplicate_keys(stores: list[Any]) -> list[str]:
+    """Duplicate keys, found before validation so they are reported with every other problem."""
+    positions: dict[str, list[int]] = {}
+    for number, entry in enumerate(stores, start=1):
+        if isinstance(entry, dict) and isinstance(entry.get("key"), str):
+            positions.setdefault(entry["key"], []).append(number)
+    return [
+        f"store '{key}' (entries {', '.join(f'#{n}' for n in numbers)}), field 'key': duplicate store key"
+        for key, numbers in positions.items()
+        if len(numbers) > 1
+    ]
+
+
+def _describe(stores: list[Any], exc: ValidationError) -> list[str]:
+    """One line per problem: which store (by key, else by position), which field, what is wrong."""
     lines = []
     for err in exc.errors():
         loc = list(err["loc"])
@@ -190,8 +223,13 @@ def _describe(file: Path, stores: list[Any], exc: ValidationError) -> str:
         if len(loc) >= 2 and loc[0] == "stores" and isinstance(loc[1], int):
             idx = loc[1]
             entry = stores[idx] if idx < len(stores) and isinstance(stores[idx], dict) else {}
-            where = f"store '{entry.get('key', f'#{idx + 1}')}'"
+            where = f"store '{entry['key']}'" if isinstance(entry.get("key"), str) else f"store #{idx + 1}"
             loc = loc[2:]
+        elif err["type"] == "value_error" and "duplicate store key" in err["msg"]:
+            continue  # already reported, with the entries' positions, by _duplicate_keys
         field = ".".join(str(p) for p in loc) or "(store)"
-        lines.append(f"{where}, field '{field}': {err['msg']}")
-    return f"{file}: " + "; ".join(lines)
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] != "missing" and isinstance(err.get("input"), str | int | float):
+            message = f"{message} (got {err['input']!r})"
+        lines.append(f"{where}, field '{field}': {message}")
+    return lines
