@@ -1,0 +1,420 @@
+"""The push of one store: plan, then send only the creates, updates and delists, in parallel.
+
+How a run stays safe when it is interrupted, retried or raced:
+
+* **Guard.** A lock row per store (``guard.py``) keeps two pushes of one store from interleaving.
+* **Write-ahead for creates.** Before a chunk of creates is sent, their mapping rows are marked
+  ``pending`` in one transaction. A run killed after the store created a product but before the
+  confirmation was written leaves ``pending``; the next run looks the SKU up (``find_by_sku``)
+  and updates the product it finds instead of creating a second one. Within a run, a lost answer
+  is covered by the client's idempotent upsert.
+* **Confirmations in small batches.** Mapping rows of confirmed products are written at least
+  every ``flush_every`` products or ``flush_seconds``; a lost confirmation of an update only means
+  the next run repeats an idempotent update.
+* **Rollback snapshots.** Before an update or delist is sent, the listing as last pushed (kept on
+  the mapping row) is saved with the run id, in the same transaction as the chunk's pending marks.
+  The snapshot is the last pushed state rather than a fresh read, which would double the calls:
+  store-side edits of non-owned fields are therefore not restored by a rollback.
+* **Failures stay per product.** A product that still fails after the client's retries goes to
+  the dead-letter table and the run carries on; success clears its dead letter. Only rejected
+  credentials stop the store's run early (every further call would fail the same way).
+
+Pacing is the client's: its limiter is shared by all worker threads, so the pool only needs
+enough threads to keep the limiter's budget busy (``workers_for``).
+
+Owned fields: a full update fills the store-owned title/description from a read-back of the
+product (one extra read call per content update, only for stores that own such fields); other
+owned content fields (images...) are sent as last pushed, as the generic read-back does not carry
+them. Owned ``price``/``stock`` stop the price/stock calls; a full update still carries the
+listing's prices and stock.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+
+from sync_pipeline.listings.model import Listing
+from sync_pipeline.platforms.base import CallObserver, ErrorClass, PlatformError, RemoteRef, StoreClient
+from sync_pipeline.push import ledger
+from sync_pipeline.push.guard import DEFAULT_STALE_AFTER, StorePushGuard
+from sync_pipeline.push.ledger import Confirmed, Failed
+from sync_pipeline.push.plan import (
+    OWNABLE_CONTENT_FIELDS,
+    Action,
+    MappingStatus,
+    PlannedProduct,
+    PushPlan,
+    build_plan,
+    check_owned_fields,
+    pushed_hashes,
+    with_owned_fields_from,
+)
+from sync_pipeline.push.synclog import DEFAULT_RETENTION, SyncLog, prune_sync_log
+from sync_pipeline.push.timeutil import utcnow
+from sync_pipeline.stores import Platform, StoreConfig
+
+DEFAULT_ERROR_THRESHOLD = 0.05
+MAX_FIRST_ERRORS = 5
+ClientFactory = Callable[[CallObserver], StoreClient]
+
+# Requests/s the platform allows a store when the stores file sets none (contract section 5;
+# Shopify's bucket restores 100 points/s and a product write costs about 10).
+_DEFAULT_RPS: dict[Platform, float] = {Platform.SHOPIFY: 10.0, Platform.SHOPEE: 10.0, Platform.TIKTOK: 50.0}
+
+
+@dataclass(frozen=True)
+class PushOptions:
+    max_products: int | None = None  # staged rollout: at most this many writes
+    skus: tuple[str, ...] | None = None  # push only these
+    dry_run: bool = False  # plan and report, call nothing
+    error_threshold: float = DEFAULT_ERROR_THRESHOLD  # share of failed writes that fails the run
+    workers: int | None = None  # None: sized from the store's rate limit
+    chunk_size: int = 100
+    progress_every: int = 50
+    progress_seconds: float = 5.0
+    flush_every: int = 50
+    flush_seconds: float = 1.0
+    sync_log_retention: timedelta = DEFAULT_RETENTION
+    stale_lock_after: timedelta = DEFAULT_STALE_AFTER
+    kind: str = "push"  # push | retry (dead letters), recorded on push_runs
+
+    def as_params(self) -> dict[str, Any]:
+        return {"max_products": self.max_products, "skus": list(self.skus) if self.skus is not None else None,
+                "dry_run": self.dry_run, "error_threshold": self.error_threshold}
+
+
+@dataclass
+class PushProgress:
+    """What a user watches while a store's push runs (and its final figures)."""
+
+    store_key: str
+    total: int = 0
+    done: int = 0
+    created: int = 0
+    updated: int = 0
+    delisted: int = 0
+    unchanged: int = 0
+    invalid: int = 0
+    errors: int = 0
+    calls: int = 0
+    elapsed_s: float = 0.0
+    first_errors: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        return (f"{self.store_key}: {self.done}/{self.total} done, created {self.created}, updated {self.updated}, "
+                f"delisted {self.delisted}, unchanged {self.unchanged}, invalid {self.invalid}, "
+                f"errors {self.errors}, calls {self.calls}, {self.elapsed_s:.1f}s")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+@dataclass
+class PushReport:
+    run_id: str
+    store_key: str
+    dry_run: bool
+    plan_counts: dict[str, int]
+    field_changes: dict[str, int]
+    progress: PushProgress
+    writes_planned: int = 0
+    skipped_by_limit: int = 0
+    aborted: str | None = None  # why the run stopped early (rejected credentials)
+    error_threshold: float = DEFAULT_ERROR_THRESHOLD
+
+    @property
+    def error_share(self) -> float:
+        return self.progress.errors / self.writes_planned if self.writes_planned else 0.0
+
+    @property
+    def failed(self) -> bool:
+        return self.aborted is not None or self.error_share > self.error_threshold
+
+    def failure_message(self) -> str:
+        if self.aborted:
+            return f"store '{self.store_key}': push stopped: {self.aborted}"
+        return (f"store '{self.store_key}': {self.progress.errors} of {self.writes_planned} writes failed "
+                f"({self.error_share:.1%} > threshold {self.error_threshold:.1%}); first errors: "
+                + "; ".join(self.progress.first_errors))
+
+
+ProgressCallback = Callable[[PushProgress], None]
+
+
+def workers_for(store: StoreConfig) -> int:
+    """Enough threads to keep the store's request budget busy at loopback-to-WAN latencies."""
+    rps = store.rate_limit.requests_per_second or _DEFAULT_RPS[store.platform]
+    if store.platform == Platform.SHOPIFY and store.rate_limit.restore_rate:
+        rps = store.rate_limit.restore_rate / 10
+    return max(4, min(32, math.ceil(rps * 0.5)))
+
+
+def push_store(engine: Engine, store: StoreConfig, client_factory: ClientFactory, options: PushOptions = PushOptions(),
+               *, run_id: str | None = None, on_progress: ProgressCallback | None = None) -> PushReport:
+    """Push one store's listings. Raises ``StorePushLocked`` when another push of it is running and
+    ``MissingCredentialError`` when its credentials are not set; product failures never raise."""
+    run_id = run_id or uuid.uuid4().hex
+    owned = check_owned_fields(store.owned_fields)
+    listings = ledger.load_listings(engine, store.key, options.skus)
+    if options.dry_run:
+        plan = build_plan(store.key, listings, ledger.load_mappings(engine, store.key), owned,
+                          skus=options.skus, max_products=options.max_products)
+        return _dry_run_report(engine, run_id, store, plan, options)
+    guard = StorePushGuard(engine, store.key, run_id, options.stale_lock_after)
+    with guard:
+        # Planned under the guard: the mappings cannot move between planning and pushing.
+        plan = build_plan(store.key, listings, ledger.load_mappings(engine, store.key), owned,
+                          skus=options.skus, max_products=options.max_products)
+        ledger.start_run(engine, run_id, store.key, options.kind, options.as_params())
+        try:
+            report = _PushRun(engine, store, plan, owned, options, run_id, guard, on_progress).execute(client_factory)
+        except BaseException as exc:
+            ledger.finish_run(engine, run_id, store.key, options.kind, "failed", {}, f"{type(exc).__name__}: {exc}")
+            raise
+        ledger.finish_run(engine, run_id, store.key, options.kind, "failed" if report.failed else "succeeded",
+                          report.progress.as_dict(), report.failure_message() if report.failed else None)
+    prune_sync_log(engine, options.sync_log_retention)
+    return report
+
+
+def repush_dead_letters(engine: Engine, store: StoreConfig, client_factory: ClientFactory, *,
+                        skus: Sequence[str] | None = None, error_classes: Sequence[str] | None = None,
+                        run_id: str | None = None, options: PushOptions = PushOptions(),
+                        on_progress: ProgressCallback | None = None) -> PushReport:
+    """Push again the store's dead letters (all, or by SKU / error class) from their current
+    listings; each that succeeds is cleared."""
+    chosen = ledger.dead_letter_skus(engine, store.key, skus=skus, error_classes=error_classes)
+    retry = PushOptions(**{**options.__dict__, "skus": tuple(chosen), "kind": "retry"})
+    return push_store(engine, store, client_factory, retry, run_id=run_id, on_progress=on_progress)
+
+
+def _dry_run_report(engine: Engine, run_id: str, store: StoreConfig, plan: PushPlan,
+                    options: PushOptions) -> PushReport:
+    progress = PushProgress(store.key, total=len(plan.products), unchanged=plan.counts()[Action.UNCHANGED],
+                            invalid=plan.counts()[Action.INVALID])
+    report = PushReport(run_id, store.key, True, plan.counts(), plan.field_changes(), progress,
+                        writes_planned=len(plan.writes), skipped_by_limit=plan.skipped_by_limit,
+                        error_threshold=options.error_threshold)
+    ledger.start_run(engine, run_id, store.key, "dry_run", options.as_params())
+    ledger.finish_run(engine, run_id, store.key, "dry_run", "succeeded",
+                      {"plan": report.plan_counts, "fields": report.field_changes})
+    return report
+
+
+@dataclass
+class _Outcome:
+    product: PlannedProduct
+    ref: RemoteRef | None = None
+    status: MappingStatus | None = None
+    sent: Listing | None = None
+    error: BaseException | None = None
+    attempts: int = 0
+    recreated: bool = False
+
+
+class _PushRun:
+    """One execution of a plan; the main thread owns every DB write, workers only call the store."""
+
+    def __init__(self, engine: Engine, store: StoreConfig, plan: PushPlan, owned: frozenset[str],
+                 options: PushOptions, run_id: str, guard: StorePushGuard,
+                 on_progress: ProgressCallback | None) -> None:
+        self.engine, self.store, self.plan, self.owned = engine, store, plan, owned
+        self.options, self.run_id, self.guard, self.on_progress = options, run_id, guard, on_progress
+        counts = plan.counts()
+        self.progress = PushProgress(store.key, total=len(plan.products), done=counts[Action.UNCHANGED]
+                                     + counts[Action.INVALID], unchanged=counts[Action.UNCHANGED],
+                                     invalid=counts[Action.INVALID])
+        self.sync_log = SyncLog(engine, run_id, store.key)
+        self.started = time.monotonic()
+        self._confirmed: list[Confirmed] = []
+        self._created: list[PlannedProduct] = []
+        self._created_refs: dict[str, RemoteRef] = {}
+        self._failed: list[Failed] = []
+        self._not_created: list[str] = []
+        self._unflushed = 0
+        self._last_flush = self._last_progress = time.monotonic()
+        self._reported_done = -1
+        self.aborted: str | None = None
+
+    def execute(self, client_factory: ClientFactory) -> PushReport:
+        writes = list(self.plan.writes)
+        self._report_progress(force=True)
+        if writes:
+            client = client_factory(self.sync_log)
+            try:
+                self._run_pool(client, writes)
+            finally:
+                client.close()
+                self._flush()
+        self.progress.elapsed_s = time.monotonic() - self.started
+        self.progress.calls = self.sync_log.calls
+        self._report_progress(force=True)
+        return PushReport(self.run_id, self.store.key, False, self.plan.counts(), self.plan.field_changes(),
+                          self.progress, writes_planned=len(writes), skipped_by_limit=self.plan.skipped_by_limit,
+                          aborted=self.aborted, error_threshold=self.options.error_threshold)
+
+    # -- the pool ------------------------------------------------------------------------------------
+
+    def _run_pool(self, client: StoreClient, writes: list[PlannedProduct]) -> None:
+        workers = self.options.workers or workers_for(self.store)
+        queue = list(reversed(writes))
+        in_flight: dict[Future[_Outcome], PlannedProduct] = {}
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"push-{self.store.key}") as pool:
+            while (queue and not self.aborted) or in_flight:
+                if queue and not self.aborted and len(in_flight) < 2 * workers:
+                    chunk = [queue.pop() for _ in range(min(self.options.chunk_size, len(queue)))]
+                    self._prepare(chunk)
+                    for product in chunk:
+                        in_flight[pool.submit(self._apply, client, product)] = product
+                finished, _ = wait(in_flight, timeout=0.2, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    del in_flight[future]
+                    self._record(future.result())
+                self._maybe_flush()
+                self._report_progress()
+
+    def _prepare(self, chunk: list[PlannedProduct]) -> None:
+        """Write-ahead for a chunk, in one transaction: pending creates and rollback snapshots."""
+        creates = [p.sku for p in chunk if p.action is Action.CREATE]
+        changes = [p for p in chunk if p.action is not Action.CREATE]
+        with self.engine.begin() as conn:
+            ledger.mark_pending(conn, self.store.key, creates, self.run_id)
+            ledger.write_snapshots(conn, self.store.key, self.run_id, changes)
+
+    # -- one product (worker thread) --------------------------------------------------------------------
+
+    def _apply(self, client: StoreClient, product: PlannedProduct) -> _Outcome:
+        outcome = _Outcome(product)
+        with self.sync_log.serving(product.sku) as records:
+            try:
+                self._send(client, product, outcome)
+            except Exception as exc:  # noqa: BLE001 - one product's failure never stops the run
+                outcome.error = exc
+        outcome.attempts = max((r.attempt for r in records), default=1)
+        return outcome
+
+    def _send(self, client: StoreClient, product: PlannedProduct, outcome: _Outcome) -> None:
+        listing, ref = product.listing, product.ref
+        if product.action is Action.CREATE:
+            found = client.find_by_sku(product.sku) if product.recover else None
+            outcome.ref = client.upsert(listing, found.ref if found else None)
+            outcome.status, outcome.sent = MappingStatus.LISTED, listing
+            return
+        assert ref is not None, "only creates have no remote product"
+        try:
+            if product.action is Action.DELIST:
+                client.delist(ref, listing)
+                outcome.ref, outcome.status, outcome.sent = ref, MappingStatus.DELISTED, listing
+                return
+            if product.action is Action.UPDATE_CONTENT:
+                to_send = self._with_owned_fields(client, product)
+                outcome.ref = client.upsert(to_send, ref)
+                outcome.status, outcome.sent = MappingStatus.LISTED, to_send
+                return
+            if product.price_changed:
+                client.update_prices(ref, listing)
+            if product.stock_changed:
+                client.update_stock(ref, listing)
+            outcome.ref, outcome.status, outcome.sent = ref, MappingStatus.LISTED, listing
+        except PlatformError as exc:
+            if exc.error_class is not ErrorClass.NOT_FOUND:
+                raise
+            self._after_not_found(client, product, outcome)
+
+    def _after_not_found(self, client: StoreClient, product: PlannedProduct, outcome: _Outcome) -> None:
+        """The product was deleted on the store behind our back."""
+        if product.action is Action.DELIST:
+            outcome.ref, outcome.status, outcome.sent = product.ref, MappingStatus.DELISTED, product.listing
+            return
+        outcome.ref = client.upsert(product.listing, None)
+        outcome.status, outcome.sent, outcome.recreated = MappingStatus.LISTED, product.listing, True
+
+    def _with_owned_fields(self, client: StoreClient, product: PlannedProduct) -> Listing:
+        owned_content = self.owned & set(OWNABLE_CONTENT_FIELDS)
+        if not owned_content:
+            return product.listing
+        remote = client.read_product(product.ref) if owned_content & {"title", "description"} and product.ref else None
+        last = product.mapping.last_listing() if product.mapping else None
+        return with_owned_fields_from(product.listing, owned_content, remote, last)
+
+    # -- bookkeeping (main thread) ------------------------------------------------------------------------
+
+    def _record(self, outcome: _Outcome) -> None:
+        product = outcome.product
+        self.progress.done += 1
+        if outcome.error is not None:
+            self._record_failure(outcome)
+            return
+        assert outcome.status is not None and outcome.sent is not None
+        self._confirmed.append(Confirmed(product.sku, outcome.ref, outcome.status,
+                                         pushed_hashes(product.listing, self.owned), outcome.sent.to_json(), utcnow()))
+        if product.action is Action.CREATE or outcome.recreated:
+            self.progress.created += 1
+            if outcome.ref is not None:
+                self._created.append(product)
+                self._created_refs[product.sku] = outcome.ref
+        elif product.action is Action.DELIST:
+            self.progress.delisted += 1
+        else:
+            self.progress.updated += 1
+        self._unflushed += 1
+
+    def _record_failure(self, outcome: _Outcome) -> None:
+        assert outcome.error is not None
+        product, error = outcome.product, outcome.error
+        self.progress.errors += 1
+        failed = Failed.from_error(product, error, outcome.attempts)
+        self._failed.append(failed)
+        if len(self.progress.first_errors) < MAX_FIRST_ERRORS:
+            code = f" [{failed.platform_code}]" if failed.platform_code else ""
+            self.progress.first_errors.append(f"{product.sku} ({product.action.value}): {failed.error_class}"
+                                              f"{code} {failed.message}")
+        if product.action is Action.CREATE and isinstance(error, PlatformError) and error.error_class in {
+                ErrorClass.INVALID_PRODUCT, ErrorClass.UNAUTHORIZED}:
+            self._not_created.append(product.sku)  # the store refused it: nothing exists to look up
+        if isinstance(error, PlatformError) and error.error_class is ErrorClass.UNAUTHORIZED and not self.aborted:
+            self.aborted = f"the store rejected the credentials ({error.message}); no further product was sent"
+        self._unflushed += 1
+
+    def _maybe_flush(self) -> None:
+        now = time.monotonic()
+        if self._unflushed >= self.options.flush_every or (self._unflushed and now - self._last_flush
+                                                             >= self.options.flush_seconds):
+            self._flush()
+
+    def _flush(self) -> None:
+        confirmed, failed = self._confirmed, self._failed
+        created, created_refs, not_created = self._created, self._created_refs, self._not_created
+        self._confirmed, self._failed, self._created, self._created_refs, self._not_created = [], [], [], {}, []
+        with self.engine.begin() as conn:
+            ledger.write_confirmed(conn, self.store.key, self.run_id, confirmed)
+            ledger.write_snapshots(conn, self.store.key, self.run_id, created, created_refs)
+            ledger.write_dead_letters(conn, self.store.key, self.run_id, failed)
+            ledger.clear_dead_letters(conn, self.store.key, [c.sku for c in confirmed])
+            ledger.mark_failed(conn, self.store.key, not_created)
+        self.sync_log.flush()
+        self.guard.heartbeat()
+        self._unflushed = 0
+        self._last_flush = time.monotonic()
+
+    def _report_progress(self, force: bool = False) -> None:
+        if self.on_progress is None:
+            return
+        now = time.monotonic()
+        due = (self.progress.done - max(self._reported_done, 0) >= self.options.progress_every
+               or now - self._last_progress >= self.options.progress_seconds)
+        if force or due:
+            self.progress.calls = self.sync_log.calls
+            self.progress.elapsed_s = now - self.started
+            self._reported_done = self.progress.done
+            self._last_progress = now
+            self.on_progress(self.progress)

@@ -1,0 +1,312 @@
+"""The push's rows in the app DB: listings in, mappings, snapshots, dead letters and runs out.
+
+Every write here takes a batch and one transaction: a batch is written whole or not at all, and
+nothing is written row by row where a batch would do. The per-store guard (``guard.py``) makes the
+push the only writer of a store's rows while it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, Engine
+
+from sync_pipeline.catalog.tables import (
+    platform_listings,
+    push_dead_letters,
+    push_rollback_snapshots,
+    push_runs,
+    store_mappings,
+)
+from sync_pipeline.listings.model import Listing
+from sync_pipeline.platforms.base import PlatformError, RemoteRef
+from sync_pipeline.push.plan import MappingStatus, PlannedProduct, PushedHashes, StoreMapping
+from sync_pipeline.push.timeutil import utcnow
+
+# --- reading --------------------------------------------------------------------------------------
+
+
+def load_listings(engine: Engine, store_key: str, skus: Sequence[str] | None = None) -> list[Listing]:
+    """The store's listings as the listings asset left them (valid and invalid, list and delist)."""
+    table = platform_listings
+    query = sa.select(table.c.payload, table.c.valid, table.c.reasons).where(table.c.store_key == store_key)
+    listings: list[Listing] = []
+    with engine.connect() as conn:
+        for chunk in _chunks(list(skus), 500) if skus is not None else [None]:
+            rows = conn.execute(query if chunk is None else query.where(table.c.sku.in_(chunk)))
+            for payload, valid, reasons in rows:
+                listing = Listing.from_json(_as_dict(payload))
+                # The row's own validity is the authority (a check may have flagged it after shaping).
+                if bool(valid) != listing.valid:
+                    listing = _with_validity(listing, bool(valid), reasons)
+                listings.append(listing)
+    return listings
+
+
+def load_mappings(engine: Engine, store_key: str) -> dict[str, StoreMapping]:
+    table = store_mappings
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(table).where(table.c.store_key == store_key)).mappings()
+        return {row["sku"]: _mapping_from_row(row) for row in rows}
+
+
+def _mapping_from_row(row: Any) -> StoreMapping:
+    return StoreMapping(
+        sku=row["sku"], status=row["status"], external_id=row["external_id"],
+        external_variant_ids=_as_dict(row["external_variant_ids"] or {}),
+        content_hash=row["content_hash"], price_hash=row["price_hash"], stock_hash=row["stock_hash"],
+        payload_hash=row["payload_hash"], last_payload=_as_dict(row["last_payload"]) if row["last_payload"] else None,
+    )
+
+
+# --- mappings ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    """A product the store confirmed: the mapping row to write."""
+
+    sku: str
+    ref: RemoteRef | None
+    status: MappingStatus
+    hashes: PushedHashes | None
+    payload: dict[str, Any] | None
+    at: datetime
+
+
+def mark_pending(conn: Connection, store_key: str, skus: Iterable[str], run_id: str) -> None:
+    """Before a create is sent: if the run dies before the answer, the next run looks the SKU up
+    on the store instead of creating it a second time."""
+    skus = list(skus)
+    if not skus:
+        return
+    table = store_mappings
+    existing = set(conn.execute(sa.select(table.c.sku).where(table.c.store_key == store_key)
+                                .where(table.c.sku.in_(skus))).scalars())
+    fresh = [{"store_key": store_key, "sku": s, "status": MappingStatus.PENDING.value, "external_variant_ids": {},
+              "last_run_id": run_id} for s in skus if s not in existing]
+    if fresh:
+        conn.execute(sa.insert(table), fresh)
+    known = [s for s in skus if s in existing]
+    if known:
+        conn.execute(sa.update(table).where(table.c.store_key == store_key).where(table.c.sku.in_(known))
+                     .where(table.c.external_id.is_(None))
+                     .values(status=MappingStatus.PENDING.value, last_run_id=run_id))
+
+
+def write_confirmed(conn: Connection, store_key: str, run_id: str, confirmed: Sequence[Confirmed]) -> None:
+    """Upsert the mapping rows of confirmed products in one statement per kind."""
+    if not confirmed:
+        return
+    table = store_mappings
+    existing = set(conn.execute(sa.select(table.c.sku).where(table.c.store_key == store_key)
+                                .where(table.c.sku.in_([c.sku for c in confirmed]))).scalars())
+    rows = [_mapping_values(store_key, run_id, c) for c in confirmed]
+    inserts = [r for r in rows if r["sku"] not in existing]
+    updates = [r for r in rows if r["sku"] in existing]
+    if inserts:
+        conn.execute(sa.insert(table), inserts)
+    if updates:
+        values: dict[str, Any] = {k: sa.bindparam(f"v_{k}") for k in updates[0] if k not in {"store_key", "sku"}}
+        statement = (sa.update(table).where(table.c.store_key == sa.bindparam("k_store"))
+                     .where(table.c.sku == sa.bindparam("k_sku")).values(**values))
+        conn.execute(statement, [{"k_store": r["store_key"], "k_sku": r["sku"],
+                                  **{f"v_{k}": v for k, v in r.items() if k not in {"store_key", "sku"}}}
+                                 for r in updates])
+
+
+def _mapping_values(store_key: str, run_id: str, c: Confirmed) -> dict[str, Any]:
+    hashes = c.hashes
+    return {
+        "store_key": store_key, "sku": c.sku, "status": c.status.value,
+        "external_id": c.ref.product_id if c.ref else None,
+        "external_variant_ids": dict(c.ref.variant_ids) if c.ref else {},
+        "payload_hash": hashes.payload_hash if hashes else None,
+        "content_hash": hashes.content_hash if hashes else None,
+        "price_hash": hashes.price_hash if hashes else None,
+        "stock_hash": hashes.stock_hash if hashes else None,
+        "last_pushed_at": c.at, "last_run_id": run_id, "last_payload": c.payload,
+    }
+
+
+def mark_failed(conn: Connection, store_key: str, skus_definitely_not_created: Sequence[str]) -> None:
+    """A create the store refused (no product exists): the next run creates it without a lookup."""
+    if skus_definitely_not_created:
+        table = store_mappings
+        conn.execute(sa.update(table).where(table.c.store_key == store_key)
+                     .where(table.c.sku.in_(list(skus_definitely_not_created)))
+                     .where(table.c.external_id.is_(None)).values(status=MappingStatus.ERROR.value))
+
+
+def set_listing_hashes_stale(conn: Connection, store_key: str, sku: str, previous: Mapping[str, Any],
+                             status: str) -> None:
+    """After a rollback: the mapping says what is on the store again, so the next push re-sends."""
+    table = store_mappings
+    conn.execute(sa.update(table).where(table.c.store_key == store_key).where(table.c.sku == sku).values(
+        status=status, content_hash=previous.get("content_hash"), price_hash=previous.get("price_hash"),
+        stock_hash=previous.get("stock_hash"), payload_hash=previous.get("payload_hash"),
+        last_payload=previous.get("payload"), last_pushed_at=utcnow()))
+
+
+def delete_mapping(conn: Connection, store_key: str, sku: str) -> None:
+    table = store_mappings
+    conn.execute(sa.delete(table).where(table.c.store_key == store_key).where(table.c.sku == sku))
+
+
+# --- rollback snapshots -------------------------------------------------------------------------
+
+
+def write_snapshots(conn: Connection, store_key: str, run_id: str, products: Sequence[PlannedProduct],
+                    created_refs: Mapping[str, RemoteRef] | None = None) -> None:
+    """Keep what each product was before this run touched it (the listing as last pushed)."""
+    if not products:
+        return
+    table = push_rollback_snapshots
+    skus = [p.sku for p in products]
+    already = set(conn.execute(sa.select(table.c.sku).where(table.c.run_id == run_id)
+                               .where(table.c.store_key == store_key).where(table.c.sku.in_(skus))).scalars())
+    now = utcnow()
+    rows = []
+    for product in products:
+        if product.sku in already:
+            continue  # the first state this run saw is the one to restore
+        mapping = product.mapping
+        ref = (created_refs or {}).get(product.sku) or product.ref
+        rows.append({
+            "run_id": run_id, "store_key": store_key, "sku": product.sku, "action": product.action.value,
+            "external_id": ref.product_id if ref else None,
+            "external_variant_ids": dict(ref.variant_ids) if ref else {},
+            "previous_status": mapping.status if mapping and mapping.ref else None,
+            "previous_payload": dict(mapping.last_payload) if mapping and mapping.last_payload else None,
+            "previous_hashes": {"content_hash": mapping.content_hash, "price_hash": mapping.price_hash,
+                                "stock_hash": mapping.stock_hash, "payload_hash": mapping.payload_hash}
+            if mapping else {},
+            "taken_at": now,
+        })
+    if rows:
+        conn.execute(sa.insert(table), rows)
+
+
+# --- dead letters ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Failed:
+    sku: str
+    action: str
+    payload: dict[str, Any] | None
+    error_class: str
+    platform_code: str | None
+    message: str
+    attempts: int
+    at: datetime
+
+    @classmethod
+    def from_error(cls, product: PlannedProduct, error: BaseException, attempts: int) -> Failed:
+        if isinstance(error, PlatformError):
+            error_class, code, message = error.error_class.value, error.platform_code, error.message
+        else:
+            error_class, code, message = "UNEXPECTED", None, f"{type(error).__name__}: {error}"
+        return cls(product.sku, product.action.value, product.listing.to_json(), error_class, code,
+                   message[:2000], max(attempts, 1), utcnow())
+
+
+def write_dead_letters(conn: Connection, store_key: str, run_id: str, failures: Sequence[Failed]) -> None:
+    if not failures:
+        return
+    table = push_dead_letters
+    existing = {row.sku: row for row in conn.execute(
+        sa.select(table.c.sku, table.c.attempts).where(table.c.store_key == store_key)
+        .where(table.c.sku.in_([f.sku for f in failures])))}
+    inserts, updates = [], []
+    for f in failures:
+        values = {"run_id": run_id, "action": f.action, "payload": f.payload, "error_class": f.error_class,
+                  "platform_code": f.platform_code, "message": f.message, "last_failed_at": f.at}
+        if f.sku in existing:
+            updates.append({"k_sku": f.sku, "v_attempts": existing[f.sku].attempts + f.attempts,
+                            **{f"v_{k}": v for k, v in values.items()}})
+        else:
+            inserts.append({"store_key": store_key, "sku": f.sku, "attempts": f.attempts,
+                            "first_failed_at": f.at, **values})
+    if inserts:
+        conn.execute(sa.insert(table), inserts)
+    if updates:
+        keys = [k[2:] for k in updates[0] if k.startswith("v_")]
+        conn.execute(sa.update(table).where(table.c.store_key == store_key)
+                     .where(table.c.sku == sa.bindparam("k_sku"))
+                     .values(**{k: sa.bindparam(f"v_{k}") for k in keys}), updates)
+
+
+def clear_dead_letters(conn: Connection, store_key: str, skus: Sequence[str]) -> None:
+    if skus:
+        table = push_dead_letters
+        for chunk in _chunks(list(skus), 500):
+            conn.execute(sa.delete(table).where(table.c.store_key == store_key).where(table.c.sku.in_(chunk)))
+
+
+def dead_letter_skus(engine: Engine, store_key: str, *, skus: Sequence[str] | None = None,
+                     error_classes: Sequence[str] | None = None) -> list[str]:
+    table = push_dead_letters
+    query = sa.select(table.c.sku).where(table.c.store_key == store_key)
+    if skus:
+        query = query.where(table.c.sku.in_(list(skus)))
+    if error_classes:
+        query = query.where(table.c.error_class.in_(list(error_classes)))
+    with engine.connect() as conn:
+        return sorted(conn.execute(query).scalars())
+
+
+def dead_letters(engine: Engine, store_key: str | None = None) -> list[dict[str, Any]]:
+    table = push_dead_letters
+    query = sa.select(table).order_by(table.c.store_key, table.c.sku)
+    if store_key is not None:
+        query = query.where(table.c.store_key == store_key)
+    with engine.connect() as conn:
+        return [dict(row) for row in conn.execute(query).mappings()]
+
+
+# --- runs -------------------------------------------------------------------------------------------
+
+
+def start_run(engine: Engine, run_id: str, store_key: str, kind: str, options: Mapping[str, Any]) -> None:
+    table = push_runs
+    with engine.begin() as conn:
+        conn.execute(sa.delete(table).where(table.c.run_id == run_id).where(table.c.store_key == store_key)
+                     .where(table.c.kind == kind))
+        conn.execute(sa.insert(table).values(run_id=run_id, store_key=store_key, kind=kind, status="running",
+                                             options=dict(options), counts={}, started_at=utcnow()))
+
+
+def finish_run(engine: Engine, run_id: str, store_key: str, kind: str, status: str, counts: Mapping[str, Any],
+               error_message: str | None = None) -> None:
+    table = push_runs
+    with engine.begin() as conn:
+        conn.execute(sa.update(table).where(table.c.run_id == run_id).where(table.c.store_key == store_key)
+                     .where(table.c.kind == kind)
+                     .values(status=status, counts=dict(counts), finished_at=utcnow(), error_message=error_message))
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+def _chunks(items: list[str], size: int) -> list[list[str]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):  # some drivers hand JSON back as text
+        import json
+
+        loaded: dict[str, Any] = json.loads(value)
+        return loaded
+    return dict(value)
+
+
+def _with_validity(listing: Listing, valid: bool, reasons: Any) -> Listing:
+    import dataclasses
+
+    return dataclasses.replace(listing, valid=valid, reasons=tuple(reasons or listing.reasons))

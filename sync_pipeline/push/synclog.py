@@ -1,0 +1,85 @@
+"""The sync log: every store call of a push, written in batches, pruned by age.
+
+The client reports each HTTP call to a ``CallObserver``; it does not know which run or SKU the call
+serves, so the worker thread names its current SKU in a thread-local before calling the client
+(clients call the observer synchronously, from the calling thread).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from sync_pipeline.catalog.tables import push_sync_log
+from sync_pipeline.platforms.base import CallRecord
+from sync_pipeline.push.timeutil import utcnow
+
+DEFAULT_RETENTION = timedelta(days=30)
+MAX_BODY_CHARS = 4000
+
+
+class SyncLog:
+    """A thread-safe buffer of call records; ``flush`` writes them in one insert."""
+
+    def __init__(self, engine: Engine, run_id: str, store_key: str) -> None:
+        self.engine = engine
+        self.run_id = run_id
+        self.store_key = store_key
+        self._pending: deque[dict[str, Any]] = deque()
+        self._context = threading.local()
+        self.calls = 0
+        self.write_calls = 0
+        self._count_lock = threading.Lock()
+
+    @contextmanager
+    def serving(self, sku: str | None) -> Iterator[list[CallRecord]]:
+        """Calls observed inside the block are logged for ``sku``; the block sees its own records."""
+        self._context.sku = sku
+        records: list[CallRecord] = []
+        self._context.records = records
+        try:
+            yield records
+        finally:
+            self._context.sku = None
+            self._context.records = None
+
+    def __call__(self, record: CallRecord) -> None:
+        records = getattr(self._context, "records", None)
+        if records is not None:
+            records.append(record)
+        with self._count_lock:
+            self.calls += 1
+        self._pending.append({
+            "at": utcnow(), "run_id": self.run_id, "store_key": self.store_key,
+            "sku": getattr(self._context, "sku", None), "operation": record.operation[:64],
+            "attempt": record.attempt, "outcome": record.outcome, "http_status": record.http_status,
+            "error_class": record.error_class, "platform_code": record.platform_code,
+            "latency_ms": round(record.latency_ms, 2),
+            "request_body": _clip(record.request_body), "response_body": _clip(record.response_body),
+        })
+
+    def flush(self) -> int:
+        rows = []
+        while self._pending:
+            rows.append(self._pending.popleft())
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(sa.insert(push_sync_log), rows)
+        return len(rows)
+
+
+def prune_sync_log(engine: Engine, retention: timedelta = DEFAULT_RETENTION) -> int:
+    """Delete log rows older than the retention; returns how many went."""
+    with engine.begin() as conn:
+        return int(conn.execute(sa.delete(push_sync_log).where(push_sync_log.c.at < utcnow() - retention)).rowcount)
+
+
+def _clip(body: str | None) -> str | None:
+    return body[:MAX_BODY_CHARS] if body else body
