@@ -10,10 +10,13 @@ connection after the write was committed" need control of the socket that framew
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import struct
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -243,11 +246,28 @@ def admin(sandbox: Sandbox, req: Request) -> Response:
             return Response(200, sandbox.state.call_counts(parts[1], parts[2]))
         if len(parts) == 4 and parts[0] == "docs":
             return Response(200, sandbox.state.list(parts[1], parts[2], parts[3]))
+        if len(parts) >= 2 and parts[0] == "media" and req.method == "GET":
+            # A stand-in media host: clients that must upload image files (Shopee, TikTok) can fetch
+            # catalog images from here when MAGENTO_MEDIA_BASE_URL points at it.
+            return Response(200, placeholder_png("/".join(parts[1:])), {"Content-Type": "image/png"})
     except KeyError as exc:
         return Response(404, {"error": f"unknown platform {exc}"})
     except (ValueError, TypeError) as exc:
         return Response(400, {"error": str(exc)})
     return Response(404, {"error": f"no admin route {req.method} {req.path}"})
+
+
+def placeholder_png(name: str) -> bytes:
+    """A small valid PNG whose colour depends on ``name``: stable bytes for a stable image URL."""
+    red, green, blue = hashlib.sha256(name.encode()).digest()[:3]
+    size = 8
+    rows = b"".join(b"\x00" + bytes((red, green, blue)) * size for _ in range(size))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 class _SandboxHTTPServer(ThreadingHTTPServer):
