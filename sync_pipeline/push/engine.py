@@ -181,7 +181,8 @@ def push_store(engine: Engine, store: StoreConfig, client_factory: ClientFactory
             ledger.finish_run(engine, run_id, store.key, options.kind, "failed", {}, f"{type(exc).__name__}: {exc}")
             raise
         ledger.finish_run(engine, run_id, store.key, options.kind, "failed" if report.failed else "succeeded",
-                          report.progress.as_dict(), report.failure_message() if report.failed else None)
+                          {**report.progress.as_dict(), "writes_planned": report.writes_planned},
+                          report.failure_message() if report.failed else None)
     prune_sync_log(engine, options.sync_log_retention)
     return report
 
