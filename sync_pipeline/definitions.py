@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dagster import Definitions
 
-from sync_pipeline.defs import catalog, listings
+from sync_pipeline.defs import catalog, listings, push
 from sync_pipeline.defs.resources import default_resources
 
 defs = Definitions.merge(
     Definitions(resources=default_resources()),
     catalog.defs,
     listings.defs,
+    push.defs,
 )
