@@ -643,6 +643,8 @@ def product_matches(product: dict[str, Any], terms: list[tuple[str | None, str]]
             return False
         if name == "handle" and product["handle"] != value:
             return False
+        if name == "tag" and value not in product.get("tags", []):
+            return False
         if name == "status" and product["status"].lower() != value.lower():
             return False
         if name == "id" and gid_number(product["id"], "Product") != value:

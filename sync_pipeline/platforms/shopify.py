@@ -1,0 +1,559 @@
+"""Shopify store client: Admin GraphQL API (contract section 1), one ``productSet`` per listing.
+
+* Creates and updates go through ``productSet`` with ``identifier: {handle}`` (contract 5): an
+  upsert, so a retry after a lost response updates the product it already created.
+* Prices change through ``productVariantsBulkUpdate``; stock through ``inventorySetQuantities``
+  with the ``@idempotent`` key Shopify requires since 2026-04 and ``changeFromQuantity: null``
+  (Magento is the source of truth for stock, contract 5).
+* Delisting sets the status to DRAFT (hidden from every sales channel, kept with its history and
+  relisted by one status change; ARCHIVED is meant for products that are gone for good) and the
+  stock to 0.
+* The parent SKU is kept as a product tag ``sku:<SKU>`` so ``find_by_sku`` finds configurable
+  products, whose variants carry only the child SKUs. ``productSet`` replaces the tag list.
+* Rate limit: one ``CostBucketLimiter`` per client. Each call reserves its requested cost, refunds
+  the unspent part and adopts the server's ``throttleStatus``. A ``THROTTLED`` answer waits for the
+  missing points and sends again without using one of the retry policy's attempts (being throttled
+  is the bucket working as designed, not a failure), up to ``MAX_THROTTLE_WAITS`` times.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from sync_pipeline.listings.model import Listing, ListingVariant
+from sync_pipeline.platforms.base import (
+    CallObserver,
+    ErrorClass,
+    PlatformError,
+    RemoteProduct,
+    RemoteRef,
+    RemoteVariant,
+    StoreClient,
+)
+from sync_pipeline.platforms.http import HttpResult, HttpTransport
+from sync_pipeline.platforms.ratelimit import CostBucketLimiter
+from sync_pipeline.platforms.retry import RetryPolicy, call_with_retries
+from sync_pipeline.stores import StoreConfig
+
+DEFAULT_API_VERSION = "2026-07"
+DEFAULT_BUCKET_SIZE = 2000.0  # contract 1.7: observed maximumAvailable on current stores
+DEFAULT_RESTORE_RATE = 100.0  # points per second, Standard plan
+MAX_THROTTLE_WAITS = 20
+SKU_TAG_PREFIX = "sku:"
+SIMPLE_OPTION = ("Title", "Default Title")  # Shopify's option for a product without variants
+STATUS_NAMES = {"ACTIVE": "active", "DRAFT": "delisted", "ARCHIVED": "archived", "UNLISTED": "unlisted"}
+_KEY_NAMESPACE = uuid.UUID("5b0d5a1e-7c61-4b8e-9a53-2f5c3b7e9d10")
+
+# ---- documents the client sends (the contract test validates each against Shopify's schema) ----
+
+_VARIANT_FIELDS = (
+    "id sku price compareAtPrice inventoryQuantity selectedOptions { name value } inventoryItem { id }"
+)
+_PRODUCT_FIELDS = (
+    "id handle title status descriptionHtml tags mediaCount { count } "
+    f"variants(first: $variantCount) {{ nodes {{ {_VARIANT_FIELDS} }} }}"
+)
+
+PRODUCT_SET = """
+mutation SyncProductSet($input: ProductSetInput!, $identifier: ProductSetIdentifiers, $variantCount: Int!) {
+  productSet(input: $input, identifier: $identifier, synchronous: true) {
+    product { id variants(first: $variantCount) { nodes { id sku inventoryItem { id } } } }
+    userErrors { field message code }
+  }
+}"""
+
+PRODUCT_READ = f"""
+query SyncProductRead($id: ID!, $variantCount: Int!) {{
+  product(id: $id) {{ {_PRODUCT_FIELDS} }}
+}}"""
+
+PRODUCT_SEARCH = f"""
+query SyncProductSearch($query: String!, $variantCount: Int!) {{
+  products(first: 2, query: $query) {{ nodes {{ {_PRODUCT_FIELDS} }} }}
+}}"""
+
+VARIANT_PRICES_UPDATE = """
+mutation SyncVariantPrices($productId: ID!, $variants: [ProductVariantsBulkInput!]!) {
+  productVariantsBulkUpdate(productId: $productId, variants: $variants) {
+    productVariants { id }
+    userErrors { field message code }
+  }
+}"""
+
+INVENTORY_SET = """
+mutation SyncInventorySet($input: InventorySetQuantitiesInput!, $key: String!) {
+  inventorySetQuantities(input: $input) @idempotent(key: $key) {
+    inventoryAdjustmentGroup { id }
+    userErrors { field message code }
+  }
+}"""
+
+PRODUCT_STATUS_UPDATE = """
+mutation SyncProductStatus($product: ProductUpdateInput!) {
+  productUpdate(product: $product) {
+    product { id status }
+    userErrors { field message }
+  }
+}"""
+
+PRODUCT_DELETE = """
+mutation SyncProductDelete($input: ProductDeleteInput!) {
+  productDelete(input: $input) {
+    deletedProductId
+    userErrors { field message }
+  }
+}"""
+
+DOCUMENTS = (
+    PRODUCT_SET,
+    PRODUCT_READ,
+    PRODUCT_SEARCH,
+    VARIANT_PRICES_UPDATE,
+    INVENTORY_SET,
+    PRODUCT_STATUS_UPDATE,
+    PRODUCT_DELETE,
+)
+
+
+# Requested cost of each document under Shopify's rules (contract 1.7), to reserve before sending.
+def _cost_of_product_set(variants: int) -> int:
+    return 10 + 1 + 2 + variants * 2
+
+
+def _cost_of_product_read(variants: int) -> int:
+    return 1 + 1 + 2 + variants * 3
+
+
+_DEFAULT_RETRY = RetryPolicy()
+
+
+class ShopifyClient(StoreClient):
+    platform = "shopify"
+
+    def __init__(
+        self, store: StoreConfig, observer: CallObserver | None = None, retry: RetryPolicy = _DEFAULT_RETRY
+    ) -> None:
+        self.store = store
+        self.retry = retry
+        version = str(store.settings.get("api_version") or DEFAULT_API_VERSION)
+        self.url = f"{store.endpoint.rstrip('/')}/admin/api/{version}/graphql.json"
+        self.location_id = str(store.settings.get("location_id") or "")
+        self._token = store.credential("access_token")
+        self.transport = HttpTransport(observer=observer, secrets=[self._token])
+        self.limiter = CostBucketLimiter(
+            maximum=float(store.rate_limit.bucket_size or DEFAULT_BUCKET_SIZE),
+            restore_rate=float(store.rate_limit.restore_rate or DEFAULT_RESTORE_RATE),
+        )
+        self._inventory_items: dict[str, str] = {}  # variant id -> inventory item id
+        self._lock = threading.Lock()
+
+    # ---- StoreClient ---------------------------------------------------------------------
+
+    def upsert(self, listing: Listing, ref: RemoteRef | None) -> RemoteRef:
+        try:
+            return self._product_set(listing, ref)
+        except PlatformError as exc:
+            if ref is None or exc.platform_code != "PRODUCT_VARIANT_DOES_NOT_EXIST":
+                raise
+            return self._product_set(listing, None)  # our variant ids are stale: let Shopify renew them
+
+    def update_prices(self, ref: RemoteRef, listing: Listing) -> None:
+        ids = self._variant_ids(ref, listing)
+        variants = [
+            {"id": ids[v.sku], "price": _money(v.price), "compareAtPrice": _money(v.compare_at_price)}
+            for v in listing.variants
+        ]
+        data = self._call(
+            "productVariantsBulkUpdate",
+            VARIANT_PRICES_UPDATE,
+            {"productId": ref.product_id, "variants": variants},
+            10 + 1,
+        )
+        self._check_user_errors("productVariantsBulkUpdate", data["productVariantsBulkUpdate"])
+
+    def update_stock(self, ref: RemoteRef, listing: Listing) -> None:
+        self._set_stock(ref, listing, {v.sku: v.stock_qty for v in listing.variants})
+
+    def delist(self, ref: RemoteRef, listing: Listing) -> None:
+        data = self._call(
+            "productUpdate",
+            PRODUCT_STATUS_UPDATE,
+            {"product": {"id": ref.product_id, "status": "DRAFT"}},
+            10 + 1,
+        )
+        payload = data["productUpdate"]
+        if payload["product"] is None and _says_missing(payload["userErrors"]):
+            raise PlatformError(
+                ErrorClass.NOT_FOUND, f"product {ref.product_id} does not exist", platform_code="NOT_FOUND"
+            )
+        self._check_user_errors("productUpdate", payload)
+        self._set_stock(ref, listing, {v.sku: 0 for v in listing.variants})
+
+    def read_product(self, ref: RemoteRef) -> RemoteProduct | None:
+        count = max(len(ref.variant_ids), 1)
+        data = self._call(
+            "product",
+            PRODUCT_READ,
+            {"id": ref.product_id, "variantCount": min(count, 250)},
+            _cost_of_product_read(count),
+        )
+        product = data["product"]
+        return None if product is None else self._remote_product(product)
+
+    def delete_product(self, ref: RemoteRef) -> None:
+        data = self._call("productDelete", PRODUCT_DELETE, {"input": {"id": ref.product_id}}, 10)
+        payload = data["productDelete"]
+        if payload["deletedProductId"] is None and _says_missing(payload["userErrors"]):
+            raise PlatformError(
+                ErrorClass.NOT_FOUND, f"product {ref.product_id} does not exist", platform_code="NOT_FOUND"
+            )
+        self._check_user_errors("productDelete", payload)
+
+    def find_by_sku(self, sku: str) -> RemoteProduct | None:
+        for query in (f'tag:"{SKU_TAG_PREFIX}{sku}"', f'sku:"{sku}"'):
+            data = self._call(
+                "products", PRODUCT_SEARCH, {"query": query, "variantCount": 100}, 2 + 2 * (1 + 1 + 2 + 300)
+            )
+            nodes = data["products"]["nodes"]
+            if nodes:
+                return self._remote_product(nodes[0])
+        return None
+
+    def close(self) -> None:
+        self.transport.close()
+
+    # ---- encoding ------------------------------------------------------------------------
+
+    def _product_set(self, listing: Listing, ref: RemoteRef | None) -> RemoteRef:
+        variables = {
+            "input": self._product_input(listing, ref),
+            "identifier": {"handle": listing.handle},
+            "variantCount": max(len(listing.variants), 1),
+        }
+        data = self._call("productSet", PRODUCT_SET, variables, _cost_of_product_set(len(listing.variants)))
+        payload = data["productSet"]
+        self._check_user_errors("productSet", payload)
+        product = payload["product"]
+        variants = product["variants"]["nodes"]
+        with self._lock:
+            self._inventory_items.update({v["id"]: v["inventoryItem"]["id"] for v in variants})
+        return RemoteRef(
+            product_id=product["id"], variant_ids={v["sku"]: v["id"] for v in variants if v.get("sku")}
+        )
+
+    def _product_input(self, listing: Listing, ref: RemoteRef | None) -> dict[str, Any]:
+        simple = not listing.options
+        options = [SIMPLE_OPTION[0]] if simple else list(listing.options)
+        product: dict[str, Any] = {
+            "title": listing.title,
+            "handle": listing.handle,
+            "status": "ACTIVE" if listing.action == "list" else "DRAFT",
+            "tags": [f"{SKU_TAG_PREFIX}{listing.sku}"],
+            "productOptions": [
+                {
+                    "name": name,
+                    "position": i + 1,
+                    "values": [{"name": value} for value in _option_values(listing, name, simple)],
+                }
+                for i, name in enumerate(options)
+            ],
+            "variants": [self._variant_input(listing, v, ref, simple) for v in listing.variants],
+            "files": [
+                {"originalSource": url, "contentType": "IMAGE", "alt": listing.title}
+                for url in listing.images
+            ],
+        }
+        if listing.description is not None:  # None: the store owns the description; leave it alone
+            product["descriptionHtml"] = listing.description
+        if listing.category_id:
+            product["productType"] = listing.category_id.split(" > ")[-1]
+        return product
+
+    def _variant_input(
+        self, listing: Listing, variant: ListingVariant, ref: RemoteRef | None, simple: bool
+    ) -> dict[str, Any]:
+        option_values = (
+            [{"optionName": SIMPLE_OPTION[0], "name": SIMPLE_OPTION[1]}]
+            if simple
+            else [{"optionName": name, "name": variant.options[name]} for name in listing.options]
+        )
+        encoded: dict[str, Any] = {
+            "optionValues": option_values,
+            "sku": variant.sku,
+            "price": _money(variant.price),
+            "compareAtPrice": _money(variant.compare_at_price),
+            "inventoryItem": {"tracked": True},
+        }
+        if ref is not None and variant.sku in ref.variant_ids:
+            encoded["id"] = ref.variant_ids[variant.sku]  # without an id productSet makes a new variant
+        if self.location_id:
+            encoded["inventoryQuantities"] = [
+                {"locationId": self.location_id, "name": "available", "quantity": variant.stock_qty}
+            ]
+        weight = variant.weight_kg if variant.weight_kg is not None else listing.weight_kg
+        if weight is not None:
+            encoded["inventoryItem"]["measurement"] = {
+                "weight": {"value": float(weight), "unit": "KILOGRAMS"}
+            }
+        if variant.image and variant.image in listing.images:
+            encoded["file"] = {"originalSource": variant.image, "contentType": "IMAGE"}
+        return encoded
+
+    def _set_stock(self, ref: RemoteRef, listing: Listing, quantities: dict[str, int]) -> None:
+        if not self.location_id:
+            raise PlatformError(
+                ErrorClass.INVALID_PRODUCT, f"store '{self.store.key}': settings.location_id is not set"
+            )
+        items = self._inventory_item_ids(ref, listing)
+        request = {
+            "name": "available",
+            "reason": "correction",
+            "referenceDocumentUri": f"gid://sync-pipeline/Listing/{listing.sku}",
+            "quantities": [
+                {
+                    "inventoryItemId": items[sku],
+                    "locationId": self.location_id,
+                    "quantity": qty,
+                    "changeFromQuantity": None,
+                }
+                for sku, qty in quantities.items()
+            ],
+        }
+        # One key per logical update, reused by every retry of it. A key made from the content
+        # alone would be wrong: stock 5 -> 3 -> 5 would replay the first answer and leave 3.
+        key = str(
+            uuid.uuid5(
+                _KEY_NAMESPACE, json.dumps([self.store.key, ref.product_id, request, uuid.uuid4().hex])
+            )
+        )
+        data = self._call("inventorySetQuantities", INVENTORY_SET, {"input": request, "key": key}, 10 + 1)
+        self._check_user_errors("inventorySetQuantities", data["inventorySetQuantities"])
+
+    # ---- ids we may need to look up ------------------------------------------------------
+
+    def _variant_ids(self, ref: RemoteRef, listing: Listing) -> dict[str, str]:
+        if all(v.sku in ref.variant_ids for v in listing.variants):
+            return dict(ref.variant_ids)
+        remote = self._require(ref)
+        return {v.sku: v.variant_id for v in remote.variants if v.variant_id}
+
+    def _inventory_item_ids(self, ref: RemoteRef, listing: Listing) -> dict[str, str]:
+        ids = self._variant_ids(ref, listing)
+        if not all(self._known_item(ids.get(v.sku)) for v in listing.variants):
+            ids = {
+                v.sku: v.variant_id for v in self._require(ref).variants if v.variant_id
+            }  # refreshes the cache
+        items = {v.sku: self._known_item(ids.get(v.sku)) for v in listing.variants}
+        missing = [sku for sku, item in items.items() if item is None]
+        if missing:
+            raise PlatformError(
+                ErrorClass.NOT_FOUND,
+                f"variants not on the store: {', '.join(missing)}",
+                platform_code="NOT_FOUND",
+            )
+        return {sku: item for sku, item in items.items() if item is not None}
+
+    def _known_item(self, variant_id: str | None) -> str | None:
+        with self._lock:
+            return None if variant_id is None else self._inventory_items.get(variant_id)
+
+    def _require(self, ref: RemoteRef) -> RemoteProduct:
+        remote = self.read_product(ref)
+        if remote is None:
+            raise PlatformError(
+                ErrorClass.NOT_FOUND, f"product {ref.product_id} does not exist", platform_code="NOT_FOUND"
+            )
+        return remote
+
+    # ---- decoding ------------------------------------------------------------------------
+
+    def _remote_product(self, product: dict[str, Any]) -> RemoteProduct:
+        nodes = product["variants"]["nodes"]
+        with self._lock:
+            self._inventory_items.update({v["id"]: v["inventoryItem"]["id"] for v in nodes})
+        variants = tuple(
+            RemoteVariant(
+                sku=v.get("sku") or "",
+                price=_decimal(v.get("price")),
+                compare_at_price=_decimal(v.get("compareAtPrice")),
+                stock_qty=v.get("inventoryQuantity"),
+                options={
+                    o["name"]: o["value"] for o in v["selectedOptions"] if o["name"] != SIMPLE_OPTION[0]
+                },
+                variant_id=v["id"],
+            )
+            for v in nodes
+        )
+        tags = [t for t in product.get("tags", []) if t.startswith(SKU_TAG_PREFIX)]
+        parent_sku = tags[0][len(SKU_TAG_PREFIX) :] if tags else (variants[0].sku if variants else "")
+        return RemoteProduct(
+            ref=RemoteRef(product["id"], {v.sku: v.variant_id for v in variants if v.sku and v.variant_id}),
+            sku=parent_sku,
+            title=product["title"],
+            status=STATUS_NAMES.get(product["status"], product["status"].lower()),
+            image_count=int((product.get("mediaCount") or {}).get("count") or 0),
+            variants=variants,
+            description=product.get("descriptionHtml"),
+            raw=product,
+        )
+
+    # ---- one GraphQL call: rate limit, retries, error classes ----------------------------
+
+    def _call(self, operation: str, document: str, variables: dict[str, Any], cost: int) -> dict[str, Any]:
+        body = json.dumps({"query": document, "variables": variables})
+        return call_with_retries(
+            lambda attempt: self._send_until_not_throttled(operation, body, cost, attempt), self.retry
+        )
+
+    def _send_until_not_throttled(self, operation: str, body: str, cost: int, attempt: int) -> dict[str, Any]:
+        for _ in range(MAX_THROTTLE_WAITS):
+            self.limiter.acquire(cost)
+            answer = self._send(operation, body, cost, attempt)
+            if answer is not None:
+                return answer
+        raise PlatformError(
+            ErrorClass.RATE_LIMITED,
+            f"{operation}: still throttled after {MAX_THROTTLE_WAITS} waits",
+            platform_code="THROTTLED",
+        )
+
+    def _send(self, operation: str, body: str, cost: int, attempt: int) -> dict[str, Any] | None:
+        """The call's ``data``; None when throttled (the limiter now knows how long to wait)."""
+        try:
+            result = self.transport.request(
+                "POST",
+                self.url,
+                operation=operation,
+                attempt=attempt,
+                headers={"X-Shopify-Access-Token": self._token, "Content-Type": "application/json"},
+                data=body,
+            )
+        except PlatformError:
+            self.limiter.refund(
+                cost
+            )  # never reached the store, or we cannot tell: the server report corrects it
+            raise
+        self._raise_for_status(operation, result)
+        payload = result.json()
+        if not isinstance(payload, dict):
+            raise PlatformError(
+                ErrorClass.NETWORK_ERROR, f"{operation}: unexpected response shape", http_status=result.status
+            )
+        self._adopt_cost(payload, cost)
+        errors = payload.get("errors") or []
+        codes = [((e.get("extensions") or {}).get("code")) for e in errors if isinstance(e, dict)]
+        if "THROTTLED" in codes:
+            return None
+        if errors or not isinstance(payload.get("data"), dict):
+            message = (
+                "; ".join(str(e.get("message")) for e in errors if isinstance(e, dict))
+                or "no data in response"
+            )
+            error = PlatformError(
+                ErrorClass.INVALID_PRODUCT,
+                f"{operation}: {message}",
+                platform_code=next((c for c in codes if c), None),
+                http_status=result.status,
+            )
+            self.transport.observe_failure(operation, attempt, error)
+            raise error
+        data: dict[str, Any] = payload["data"]
+        return data
+
+    def _raise_for_status(self, operation: str, result: HttpResult) -> None:
+        if result.status < 400:
+            return
+        if result.status in (401, 403):
+            raise PlatformError(
+                ErrorClass.UNAUTHORIZED,
+                f"{operation}: {_shopify_error_text(result)}",
+                http_status=result.status,
+            )
+        if result.status == 404:
+            raise PlatformError(
+                ErrorClass.UNAUTHORIZED,
+                f"{operation}: endpoint not found (check the store's endpoint and api_version)",
+                http_status=404,
+            )
+        if result.status == 429 or result.status >= 500:
+            retry_after = _float(result.headers.get("Retry-After"))
+            error_class = ErrorClass.RATE_LIMITED if result.status == 429 else ErrorClass.NETWORK_ERROR
+            raise PlatformError(
+                error_class,
+                f"{operation}: HTTP {result.status} {_shopify_error_text(result)}",
+                http_status=result.status,
+                retry_after=retry_after,
+            )
+        raise PlatformError(
+            ErrorClass.INVALID_PRODUCT,
+            f"{operation}: HTTP {result.status} {_shopify_error_text(result)}",
+            http_status=result.status,
+        )
+
+    def _adopt_cost(self, payload: dict[str, Any], reserved: int) -> None:
+        cost = (payload.get("extensions") or {}).get("cost") or {}
+        status = cost.get("throttleStatus") or {}
+        actual = cost.get("actualQueryCost")
+        self.limiter.refund(max(reserved - actual, 0) if isinstance(actual, int | float) else reserved)
+        if status:
+            self.limiter.report(
+                float(status["currentlyAvailable"]),
+                float(status["maximumAvailable"]),
+                float(status["restoreRate"]),
+            )
+
+    def _check_user_errors(self, operation: str, payload: dict[str, Any]) -> None:
+        errors = payload.get("userErrors") or []
+        if not errors:
+            return
+        message = "; ".join(f"{'.'.join(e.get('field') or []) or '-'}: {e.get('message')}" for e in errors)
+        code = next((e.get("code") for e in errors if e.get("code")), None)
+        error = PlatformError(ErrorClass.INVALID_PRODUCT, f"{operation}: {message}", platform_code=code)
+        self.transport.observe_failure(operation, 1, error)
+        raise error
+
+
+# ---- small helpers -------------------------------------------------------------------------
+
+
+def _option_values(listing: Listing, name: str, simple: bool) -> list[str]:
+    if simple:
+        return [SIMPLE_OPTION[1]]
+    values: list[str] = []
+    for variant in listing.variants:
+        value = variant.options[name]
+        if value not in values:
+            values.append(value)
+    return values
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except ValueError:
+        return None
+
+
+def _says_missing(user_errors: list[dict[str, Any]]) -> bool:
+    return any("does not exist" in str(e.get("message", "")).lower() for e in user_errors)
+
+
+def _shopify_error_text(result: HttpResult) -> str:
+    try:
+        body = json.loads(result.text)
+    except ValueError:
+        return f"({len(result.text)} bytes, not JSON)"
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return str(errors)[:300] if errors else ""

@@ -1,0 +1,210 @@
+"""The Shopify client against the real sandbox server: every call it makes, and its failure modes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from sync_pipeline.listings.model import Listing, ListingVariant
+from sync_pipeline.platforms.base import CallRecord, ErrorClass, PlatformError
+from sync_pipeline.platforms.factory import build_client
+from sync_pipeline.platforms.retry import RetryPolicy
+from sync_pipeline.platforms.shopify import ShopifyClient
+from sync_pipeline.stores import StoreConfig
+from sync_pipeline_tests.sandbox.conftest import RunningSandbox
+
+TOKEN = "shpat_test_secret_token_0001"
+FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05)
+LOCATION = "gid://shopify/Location/1"
+
+
+def listing(sku: str = "TEE-1", title: str = "Organic Cotton Tee", **changes: Any) -> Listing:
+    variants = tuple(
+        ListingVariant(sku=f"{sku}-{size}", price=Decimal("19.90") + i, compare_at_price=Decimal("25.00"),
+                       stock_qty=5 + i, options={"Size": size}, image=f"https://img.example/{sku}/{i}.jpg")
+        for i, size in enumerate(("S", "M", "L"))
+    )
+    base = dict(
+        store_key="shop-test", platform="shopify", sku=sku, source_id=1, action="list", title=title,
+        description="<p>Soft.</p>", price=Decimal("19.90"), compare_at_price=Decimal("25.00"), currency="USD",
+        stock_qty=18, images=tuple(f"https://img.example/{sku}/{i}.jpg" for i in range(4)),
+        category_id="Apparel & Accessories > Clothing > Shirts & Tops", handle=sku.lower(), options=("Size",),
+        variants=variants,
+    )
+    base.update(changes)
+    return Listing(**base)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def shop(sandbox_server: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> StoreConfig:
+    monkeypatch.setenv("TEST_SHOPIFY_TOKEN", TOKEN)
+    sandbox_server.provision("shopify", "test-shop", {"access_token": TOKEN})
+    return StoreConfig(
+        key="shop-test", platform="shopify", name="Test", endpoint=sandbox_server.endpoint("shopify", "test-shop"),
+        credentials={"access_token": "TEST_SHOPIFY_TOKEN"}, settings={"api_version": "2026-07", "location_id": LOCATION},
+    )
+
+
+@pytest.fixture
+def records() -> list[CallRecord]:
+    return []
+
+
+@pytest.fixture
+def client(shop: StoreConfig, records: list[CallRecord]) -> ShopifyClient:
+    built = build_client(shop, None, observer=records.append, retry=FAST)
+    assert isinstance(built, ShopifyClient)
+    return built
+
+
+def products(sandbox_server: RunningSandbox) -> list[dict[str, Any]]:
+    return sandbox_server.docs("shopify", "test-shop", "product")
+
+
+def test_upsert_creates_then_updates_the_same_product(client: ShopifyClient, sandbox_server: RunningSandbox) -> None:
+    ref = client.upsert(listing(), None)
+    assert set(ref.variant_ids) == {"TEE-1-S", "TEE-1-M", "TEE-1-L"}
+    remote = client.read_product(ref)
+    assert remote is not None
+    assert (remote.sku, remote.title, remote.status, remote.image_count) == ("TEE-1", "Organic Cotton Tee", "active", 4)
+    by_sku = {v.sku: v for v in remote.variants}
+    assert by_sku["TEE-1-M"].price == Decimal("20.90") and by_sku["TEE-1-M"].stock_qty == 6
+    assert by_sku["TEE-1-L"].options == {"Size": "L"} and by_sku["TEE-1-L"].compare_at_price == Decimal("25.00")
+
+    again = client.upsert(listing(title="Organic Cotton Tee v2"), ref)
+    assert again.product_id == ref.product_id and again.variant_ids == ref.variant_ids  # ids sent, kept
+    assert len(products(sandbox_server)) == 1
+    assert client.read_product(ref).title == "Organic Cotton Tee v2"  # type: ignore[union-attr]
+
+
+def test_simple_product_uses_shopifys_default_option(client: ShopifyClient) -> None:
+    simple = listing(sku="MUG-1", options=(), variants=(ListingVariant("MUG-1", Decimal("9.00"), None, 3),))
+    remote = client.read_product(client.upsert(simple, None))
+    assert remote is not None and [(v.sku, v.options, v.stock_qty) for v in remote.variants] == [("MUG-1", {}, 3)]
+
+
+def test_lost_response_after_commit_never_duplicates(client: ShopifyClient, sandbox_server: RunningSandbox) -> None:
+    sandbox_server.faults("shopify", "test-shop", drop_after_commit_next=1)
+    ref = client.upsert(listing(), None)  # first answer lost, the retry finds the handle and updates
+    assert len(products(sandbox_server)) == 1
+    assert products(sandbox_server)[0]["id"] == ref.product_id
+    assert sandbox_server.calls("shopify", "test-shop")["operations"]["productSet"] == 2
+
+
+def test_prices_stock_delist_and_delete(client: ShopifyClient) -> None:
+    ref = client.upsert(listing(), None)
+    cheaper = listing(variants=tuple(
+        ListingVariant(v.sku, v.price - 5, None, v.stock_qty + 10, v.options) for v in listing().variants
+    ))
+    client.update_prices(ref, cheaper)
+    client.update_stock(ref, cheaper)
+    remote = client.read_product(ref)
+    assert remote is not None
+    assert [(v.price, v.compare_at_price, v.stock_qty) for v in remote.variants] == [
+        (Decimal("14.90"), None, 15), (Decimal("15.90"), None, 16), (Decimal("16.90"), None, 17)
+    ]
+    client.update_stock(ref, listing())  # back to the first levels: a fresh key, so not a replay
+    assert [v.stock_qty for v in client.read_product(ref).variants] == [5, 6, 7]  # type: ignore[union-attr]
+
+    client.delist(ref, listing())
+    delisted = client.read_product(ref)
+    assert delisted is not None and delisted.status == "delisted"
+    assert {v.stock_qty for v in delisted.variants} == {0}
+
+    client.delete_product(ref)
+    assert client.read_product(ref) is None
+    with pytest.raises(PlatformError) as err:
+        client.delete_product(ref)
+    assert err.value.error_class is ErrorClass.NOT_FOUND
+
+
+def test_find_by_parent_sku_and_by_variant_sku(client: ShopifyClient) -> None:
+    ref = client.upsert(listing(), None)
+    found = client.find_by_sku("TEE-1")
+    assert found is not None and found.ref.product_id == ref.product_id
+    simple = listing(sku="MUG-1", options=(), variants=(ListingVariant("MUG-1", Decimal("9.00"), None, 3),))
+    assert client.find_by_sku("MUG-1") is None
+    client.upsert(simple, None)
+    assert client.find_by_sku("MUG-1") is not None
+    assert client.find_by_sku("NOPE") is None
+
+
+def test_stock_update_for_a_fresh_client_looks_up_inventory_items(client: ShopifyClient, shop: StoreConfig) -> None:
+    ref = client.upsert(listing(), None)
+    fresh = ShopifyClient(shop, retry=FAST)
+    fresh.update_stock(ref, listing(variants=tuple(
+        ListingVariant(v.sku, v.price, None, 42, v.options) for v in listing().variants
+    )))
+    assert {v.stock_qty for v in client.read_product(ref).variants} == {42}  # type: ignore[union-attr]
+
+
+def test_invalid_product_is_not_retried_and_keeps_shopifys_words(client: ShopifyClient, sandbox_server: RunningSandbox) -> None:
+    with pytest.raises(PlatformError) as err:
+        client.upsert(listing(title="x" * 256), None)
+    assert err.value.error_class is ErrorClass.INVALID_PRODUCT
+    assert "is too long (maximum is 255 characters)" in err.value.message
+    assert err.value.platform_code == "INVALID_PRODUCT"
+    assert sandbox_server.calls("shopify", "test-shop")["operations"]["productSet"] == 1
+    assert products(sandbox_server) == []
+
+
+def test_throttled_client_waits_and_completes(
+    sandbox_server: RunningSandbox, shop: StoreConfig, records: list[CallRecord]
+) -> None:
+    sandbox_server.provision("shopify", "test-shop", {"access_token": TOKEN, "bucket_size": 60, "restore_rate": 200})
+    client = ShopifyClient(shop, observer=records.append, retry=RetryPolicy(attempts=1))
+    sandbox_server.faults("shopify", "test-shop", throttle_next=2)
+    refs = [client.upsert(listing(sku=f"T-{i}"), None) for i in range(4)]
+    assert len({r.product_id for r in refs}) == 4
+    assert len(products(sandbox_server)) == 4
+    assert client.limiter.maximum == 60  # adopted from throttleStatus
+
+
+def test_server_errors_are_retried(client: ShopifyClient, sandbox_server: RunningSandbox) -> None:
+    sandbox_server.faults("shopify", "test-shop", server_error_next=2)
+    ref = client.upsert(listing(), None)
+    assert client.read_product(ref) is not None
+
+
+def test_server_errors_beyond_the_attempts_are_network_errors(client: ShopifyClient, sandbox_server: RunningSandbox) -> None:
+    sandbox_server.faults("shopify", "test-shop", server_error_next=3)
+    with pytest.raises(PlatformError) as err:
+        client.upsert(listing(), None)
+    assert err.value.error_class is ErrorClass.NETWORK_ERROR and err.value.http_status == 503
+
+
+def test_malformed_json_is_a_clear_network_error(shop: StoreConfig, sandbox_server: RunningSandbox) -> None:
+    client = ShopifyClient(shop, retry=RetryPolicy(attempts=1))
+    sandbox_server.faults("shopify", "test-shop", malformed_json_next=1)
+    with pytest.raises(PlatformError) as err:
+        client.upsert(listing(), None)
+    assert err.value.error_class is ErrorClass.NETWORK_ERROR and "malformed JSON" in err.value.message
+
+
+def test_wrong_token_is_unauthorized_and_no_secret_leaks(
+    shop: StoreConfig, sandbox_server: RunningSandbox, monkeypatch: pytest.MonkeyPatch, records: list[CallRecord]
+) -> None:
+    monkeypatch.setenv("TEST_SHOPIFY_TOKEN", "shpat_wrong_token_9999")
+    client = ShopifyClient(shop, observer=records.append, retry=FAST)
+    with pytest.raises(PlatformError) as err:
+        client.upsert(listing(), None)
+    assert err.value.error_class is ErrorClass.UNAUTHORIZED and err.value.http_status == 401
+    assert "Invalid API key or access token" in err.value.message
+    assert len(records) == 1  # not retried
+    for text in [str(err.value), *(repr(r) for r in records)]:
+        assert "shpat_wrong_token_9999" not in text and TOKEN not in text
+
+
+def test_secrets_never_appear_in_call_records(client: ShopifyClient, records: list[CallRecord]) -> None:
+    client.read_product(client.upsert(listing(), None))
+    assert records and all(TOKEN not in repr(r) for r in records)
+    assert {r.operation for r in records} >= {"productSet", "product"}
+
+
+def test_stale_variant_ids_are_renewed(client: ShopifyClient, sandbox_server: RunningSandbox) -> None:
+    ref = client.upsert(listing(), None)
+    stale = type(ref)(ref.product_id, {sku: "gid://shopify/ProductVariant/999999" for sku in ref.variant_ids})
+    renewed = client.upsert(listing(), stale)
+    assert renewed.product_id == ref.product_id and set(renewed.variant_ids) == set(ref.variant_ids)
