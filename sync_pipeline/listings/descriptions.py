@@ -33,6 +33,8 @@ def shopify_description(raw: str) -> str:
 
 def plain_text(raw: str, max_length: int) -> str:
     """Readable plain text: blocks and ``<br>`` become line breaks, list items dashes."""
+    if "<" not in raw and "&" not in raw:  # already plain: no parser needed
+        return cut_at_word(_BLANK_LINES.sub("\n\n", "\n".join(_SPACE.sub(" ", ln).strip() for ln in raw.split("\n"))).strip(), max_length)
     parser = _PlainText()
     parser.feed(raw or "")
     parser.close()
@@ -47,13 +49,12 @@ def tiktok_html(raw: str, max_length: int) -> str:
     parser = _TikTokSubset()
     parser.feed(raw or "")
     parser.close()
-    blocks = parser.blocks()
     kept: list[str] = []
     length = 0
-    for block in blocks:
+    for block, text in parser.blocks():
         if length + len(block) > max_length:
             if not kept:  # a single huge block: its text, cut at a word, as one paragraph
-                kept.append(_paragraph_within(_text_of(block), max_length))
+                kept.append(_paragraph_within(text, max_length))
             break
         kept.append(block)
         length += len(block)
@@ -78,10 +79,6 @@ def cut_at_word(text: str, max_length: int) -> str:
     cut = text[: max_length + 1]
     space = max(cut.rfind(" "), cut.rfind("\n"))
     return (cut[:space] if space > 0 else text[:max_length]).rstrip()
-
-
-def _text_of(fragment: str) -> str:
-    return plain_text(fragment, len(fragment)).replace("\n", " ")
 
 
 class _PlainText(HTMLParser):
@@ -118,8 +115,9 @@ class _TikTokSubset(HTMLParser):
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self._blocks: list[str] = []
+        self._blocks: list[tuple[str, str]] = []  # (HTML, its text)
         self._current: list[str] = []
+        self._text: list[str] = []
         self._open: list[str] = []
         self._skip = 0
 
@@ -173,14 +171,17 @@ class _TikTokSubset(HTMLParser):
             return
         if not self._open:
             self._open_tag("p")
-        self._current.append(html.escape(_SPACE.sub(" ", data.replace("\n", " ")), quote=False))
+        text = _SPACE.sub(" ", data.replace("\n", " "))
+        self._text.append(text)
+        self._current.append(html.escape(text, quote=False))
 
     def close(self) -> None:
         super().close()
         self._close_all()
 
-    def blocks(self) -> list[str]:
-        return [b for b in self._blocks if _text_of(b).strip()]
+    def blocks(self) -> list[tuple[str, str]]:
+        """The top-level blocks that carry text, with that text (for cutting a huge one)."""
+        return [(block, text) for block, text in self._blocks if text]
 
     def _open_tag(self, tag: str) -> None:
         self._open.append(tag)
@@ -196,5 +197,5 @@ class _TikTokSubset(HTMLParser):
 
     def _flush(self) -> None:
         if self._current:
-            self._blocks.append("".join(self._current))
-            self._current = []
+            self._blocks.append(("".join(self._current), _SPACE.sub(" ", "".join(self._text)).strip()))
+            self._current, self._text = [], []

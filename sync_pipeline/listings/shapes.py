@@ -347,6 +347,7 @@ def _axes(variant_options: Sequence[Mapping[str, str]]) -> list[str]:
     return list(dict.fromkeys(k for options in variant_options for k in options))
 
 
+@lru_cache(maxsize=1024)
 def _option_name(axis: str) -> str:
     """``color`` -> ``Color``, ``shoe_size`` -> ``Shoe Size``."""
     return " ".join(part.capitalize() for part in re.split(r"[_\s]+", axis.strip()) if part)

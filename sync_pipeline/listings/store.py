@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -247,10 +247,28 @@ def listing_row(listing: Listing, stamp: datetime) -> dict[str, Any]:
         "compare_at_price": listing.compare_at_price,
         "currency": listing.currency,
         "stock_qty": listing.stock_qty,
-        "payload": listing.to_json(),
+        "payload": listing_payload(listing),
         **listing.hashes(),
         "updated_at": stamp,
     }
+
+
+def listing_payload(listing: Listing) -> dict[str, Any]:
+    """The same JSON as ``Listing.to_json()``, built without ``dataclasses.asdict``'s deep copies
+    (a third of the time of a listing otherwise); a test holds the two equal."""
+    return _plain(listing)  # type: ignore[no-any-return]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return [_plain(v) for v in value]
 
 
 def _count(summary: StoreListingsSummary, product: Mapping[str, Any], listing: Listing) -> None:

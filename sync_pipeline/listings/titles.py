@@ -38,6 +38,7 @@ import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations
 
 from rapidfuzz import fuzz
@@ -167,12 +168,13 @@ def seo_title(master: str, platform: Platform, facts: TitleFacts, limits: TitleL
         return SeoTitle("", 0.0, (TITLE_EMPTY,))
     target = normalize(reference)
     best: tuple[float, str, float] | None = None  # (distance to the band's centre, title, similarity)
+    centre = limits.centre
     for candidate in _candidates(words, target, platform, facts, limits):
         score = _score(target, candidate)
         distance = _distance(score, limits)
         if best is None or distance < best[0]:
             best = (distance, candidate, score)
-        if abs(score - limits.centre) <= CENTRE_TOLERANCE:
+        if abs(score - centre) <= CENTRE_TOLERANCE:
             break  # candidates come gentlest first: the first one this close is the one to keep
     if best is None:  # nothing fits the length limits: the words alone, cut at a word boundary
         title = _fit(words, limits.max_length) or words[0][: limits.max_length]
@@ -182,7 +184,9 @@ def seo_title(master: str, platform: Platform, facts: TitleFacts, limits: TitleL
 
 
 def _score(normalized_master: str, title: str) -> float:
-    return float(fuzz.ratio(normalized_master, normalize(title))) / 100.0
+    # Candidates are built from single-spaced words: ASCII ones only need lower-casing.
+    candidate = title.lower() if title.isascii() else normalize(title)
+    return float(fuzz.ratio(normalized_master, candidate)) / 100.0
 
 
 def _distance(score: float, limits: TitleLimits) -> float:
@@ -267,8 +271,8 @@ def _qualifiers(words: list[str], platform: Platform, facts: TitleFacts) -> list
     for phrase in order:
         if not phrase:
             continue
-        fresh = clean_for_platform(clean_master(phrase), platform).split()
-        if any(w.casefold() != "for" and _forms(w) & present for w in fresh) or fresh in ([], ["for"]):
+        fresh = _clean_phrase(phrase, platform)
+        if any(w.casefold() != "for" and _forms(w) & present for w in fresh) or fresh in ((), ("for",)):
             continue
         phrases.append(" ".join(fresh))
         present.update(form for w in fresh for form in _forms(w))
@@ -279,7 +283,13 @@ def _qualifiers(words: list[str], platform: Platform, facts: TitleFacts) -> list
     return phrases
 
 
-def _forms(word: str) -> set[str]:
+@lru_cache(maxsize=8192)
+def _clean_phrase(phrase: str, platform: Platform) -> tuple[str, ...]:
+    return tuple(clean_for_platform(clean_master(phrase), platform).split())
+
+
+@lru_cache(maxsize=65536)
+def _forms(word: str) -> frozenset[str]:
     """The word and its crude singulars, enough to see that "Watches" is already said by "Watch"."""
     word = word.casefold().strip(",.;:!?()[]")
     forms = {word}
@@ -287,7 +297,7 @@ def _forms(word: str) -> set[str]:
         forms.add(word[:-1])
         if word.endswith("es"):
             forms.add(word[:-2])
-    return forms
+    return frozenset(forms)
 
 
 def _compose(core: Sequence[str], suffix: str, platform: Platform, max_length: int) -> str:

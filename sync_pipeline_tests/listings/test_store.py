@@ -104,3 +104,15 @@ def test_stores_are_independent_partitions(engine: Engine) -> None:
     assert {key: len(stored(engine, key)) for key in STORES} == dict.fromkeys(STORES, 4)
     us, eu = stored(engine, "shopify-us"), stored(engine, "shopify-eu")
     assert us["SIM0"]["currency"] == "USD" and eu["SIM0"]["currency"] == "EUR"
+
+
+def test_stored_payload_is_exactly_the_model_json() -> None:
+    from sync_pipeline.listings.shapes import build_listing
+    from sync_pipeline.listings.store import listing_payload
+    from sync_pipeline_tests.listings.catalog_rows import configurable as make
+
+    product, variants = make("PAY", 1, special_price=Decimal("30"))
+    for store in STORES.values():
+        listing = build_listing(product, variants, store)
+        assert listing_payload(listing) == listing.to_json()
+        assert Listing.from_json(listing_payload(listing)) == listing
