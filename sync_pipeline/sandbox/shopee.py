@@ -151,6 +151,10 @@ class _ShopThrottle:
             self._buckets[shop] = (tokens - 1 if allowed else tokens, now)
             return allowed
 
+    def clear(self) -> None:
+        with self._lock:
+            self._buckets.clear()
+
     def forget(self, shop: str) -> None:
         with self._lock:
             self._buckets.pop(shop, None)
@@ -201,6 +205,27 @@ class ShopeeEmulator(PlatformEmulator):
             self._issue_tokens(store, shop.access_token, shop.refresh_token, shop.token_lifetime_seconds)
         self._throttle.forget(store)
         return stored
+
+    def sandbox_store(
+        self, endpoint_path: str, settings: dict[str, Any], credentials: dict[str, str], rate_limit: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """A stores-file entry: the shop is ``settings.shop_id`` (the endpoint is the bare host)."""
+        if "shop_id" not in settings:
+            raise ValueError("shopee: settings.shop_id is required to provision a sandbox shop")
+        config: dict[str, Any] = {k: credentials[k] for k in ("partner_id", "partner_key", "access_token", "refresh_token")
+                                  if k in credentials}
+        if "requests_per_second" in rate_limit:
+            config["requests_per_second"] = rate_limit["requests_per_second"]
+        if "tier_variation_wait_seconds" in settings:
+            config["tier_variation_delay_seconds"] = settings["tier_variation_wait_seconds"]
+        if settings.get("logistic_ids"):
+            config["logistics_channels"] = [
+                {"logistics_channel_id": int(i), "logistics_channel_name": f"Channel {i}"} for i in settings["logistic_ids"]
+            ]
+        return str(settings["shop_id"]), config
+
+    def reset(self) -> None:
+        self._throttle.clear()
 
     def expire_tokens(self, store: str) -> None:
         now = self.clock()
