@@ -205,14 +205,15 @@ class ShopeeClient(StoreClient):
             seller_stock=[{"stock": listing.variants[0].stock_qty if not tiers else sum(v.stock_qty for v in listing.variants)}],
             condition="NEW",
         )
-        sent_at = self._clock()
         item_id, adopted = self._add_item_once(listing.sku, body)
+        # The item was created before its answer arrived, so waiting from now is always long enough.
+        settled_at = self._clock() + self.tier_wait
         if adopted:
             # The SKU was already on the shop (our lost create, or an earlier listing): make it match.
-            return self._update(listing, item_id, tiers, not_before=sent_at + self.tier_wait)
+            return self._update(listing, item_id, tiers, not_before=settled_at)
         if not tiers:
             return RemoteRef(str(item_id), {listing.sku: str(NO_MODEL)})
-        return RemoteRef(str(item_id), self._init_tiers(item_id, listing, tiers, image_ids, sent_at + self.tier_wait))
+        return RemoteRef(str(item_id), self._init_tiers(item_id, listing, tiers, image_ids, settled_at))
 
     def _add_item_once(self, sku: str, body: dict[str, Any]) -> tuple[int, bool]:
         """add_item that never lists twice: after an unknown outcome, look the SKU up before resending.
