@@ -127,7 +127,7 @@ def _field_cost(
     if value is _NOT_GIVEN:
         return base + _selection_cost(ctx, node.selection_set, named, _NOT_GIVEN)
     if value is None or value == []:
-        return float(root_base or 0)
+        return float(MUTATION_COST if root_base == MUTATION_COST else 0)  # a mutation is charged even when it fails
     first = value[0] if isinstance(value, list) else value
     return base + _selection_cost(ctx, node.selection_set, named, first)
 

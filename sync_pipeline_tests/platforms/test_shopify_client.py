@@ -22,15 +22,32 @@ LOCATION = "gid://shopify/Location/1"
 
 def listing(sku: str = "TEE-1", title: str = "Organic Cotton Tee", **changes: Any) -> Listing:
     variants = tuple(
-        ListingVariant(sku=f"{sku}-{size}", price=Decimal("19.90") + i, compare_at_price=Decimal("25.00"),
-                       stock_qty=5 + i, options={"Size": size}, image=f"https://img.example/{sku}/{i}.jpg")
+        ListingVariant(
+            sku=f"{sku}-{size}",
+            price=Decimal("19.90") + i,
+            compare_at_price=Decimal("25.00"),
+            stock_qty=5 + i,
+            options={"Size": size},
+            image=f"https://img.example/{sku}/{i}.jpg",
+        )
         for i, size in enumerate(("S", "M", "L"))
     )
     base = dict(
-        store_key="shop-test", platform="shopify", sku=sku, source_id=1, action="list", title=title,
-        description="<p>Soft.</p>", price=Decimal("19.90"), compare_at_price=Decimal("25.00"), currency="USD",
-        stock_qty=18, images=tuple(f"https://img.example/{sku}/{i}.jpg" for i in range(4)),
-        category_id="Apparel & Accessories > Clothing > Shirts & Tops", handle=sku.lower(), options=("Size",),
+        store_key="shop-test",
+        platform="shopify",
+        sku=sku,
+        source_id=1,
+        action="list",
+        title=title,
+        description="<p>Soft.</p>",
+        price=Decimal("19.90"),
+        compare_at_price=Decimal("25.00"),
+        currency="USD",
+        stock_qty=18,
+        images=tuple(f"https://img.example/{sku}/{i}.jpg" for i in range(4)),
+        category_id="Apparel & Accessories > Clothing > Shirts & Tops",
+        handle=sku.lower(),
+        options=("Size",),
         variants=variants,
     )
     base.update(changes)
@@ -42,8 +59,12 @@ def shop(sandbox_server: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> Sto
     monkeypatch.setenv("TEST_SHOPIFY_TOKEN", TOKEN)
     sandbox_server.provision("shopify", "test-shop", {"access_token": TOKEN})
     return StoreConfig(
-        key="shop-test", platform="shopify", name="Test", endpoint=sandbox_server.endpoint("shopify", "test-shop"),
-        credentials={"access_token": "TEST_SHOPIFY_TOKEN"}, settings={"api_version": "2026-07", "location_id": LOCATION},
+        key="shop-test",
+        platform="shopify",
+        name="Test",
+        endpoint=sandbox_server.endpoint("shopify", "test-shop"),
+        credentials={"access_token": "TEST_SHOPIFY_TOKEN"},
+        settings={"api_version": "2026-07", "location_id": LOCATION},
     )
 
 
@@ -63,15 +84,24 @@ def products(sandbox_server: RunningSandbox) -> list[dict[str, Any]]:
     return sandbox_server.docs("shopify", "test-shop", "product")
 
 
-def test_upsert_creates_then_updates_the_same_product(client: ShopifyClient, sandbox_server: RunningSandbox) -> None:
+def test_upsert_creates_then_updates_the_same_product(
+    client: ShopifyClient, sandbox_server: RunningSandbox
+) -> None:
     ref = client.upsert(listing(), None)
     assert set(ref.variant_ids) == {"TEE-1-S", "TEE-1-M", "TEE-1-L"}
     remote = client.read_product(ref)
     assert remote is not None
-    assert (remote.sku, remote.title, remote.status, remote.image_count) == ("TEE-1", "Organic Cotton Tee", "active", 4)
+    assert (remote.sku, remote.title, remote.status, remote.image_count) == (
+        "TEE-1",
+        "Organic Cotton Tee",
+        "active",
+        4,
+    )
     by_sku = {v.sku: v for v in remote.variants}
     assert by_sku["TEE-1-M"].price == Decimal("20.90") and by_sku["TEE-1-M"].stock_qty == 6
-    assert by_sku["TEE-1-L"].options == {"Size": "L"} and by_sku["TEE-1-L"].compare_at_price == Decimal("25.00")
+    assert by_sku["TEE-1-L"].options == {"Size": "L"} and by_sku["TEE-1-L"].compare_at_price == Decimal(
+        "25.00"
+    )
 
     again = client.upsert(listing(title="Organic Cotton Tee v2"), ref)
     assert again.product_id == ref.product_id and again.variant_ids == ref.variant_ids  # ids sent, kept
@@ -82,10 +112,14 @@ def test_upsert_creates_then_updates_the_same_product(client: ShopifyClient, san
 def test_simple_product_uses_shopifys_default_option(client: ShopifyClient) -> None:
     simple = listing(sku="MUG-1", options=(), variants=(ListingVariant("MUG-1", Decimal("9.00"), None, 3),))
     remote = client.read_product(client.upsert(simple, None))
-    assert remote is not None and [(v.sku, v.options, v.stock_qty) for v in remote.variants] == [("MUG-1", {}, 3)]
+    assert remote is not None and [(v.sku, v.options, v.stock_qty) for v in remote.variants] == [
+        ("MUG-1", {}, 3)
+    ]
 
 
-def test_lost_response_after_commit_never_duplicates(client: ShopifyClient, sandbox_server: RunningSandbox) -> None:
+def test_lost_response_after_commit_never_duplicates(
+    client: ShopifyClient, sandbox_server: RunningSandbox
+) -> None:
     sandbox_server.faults("shopify", "test-shop", drop_after_commit_next=1)
     ref = client.upsert(listing(), None)  # first answer lost, the retry finds the handle and updates
     assert len(products(sandbox_server)) == 1
@@ -95,15 +129,19 @@ def test_lost_response_after_commit_never_duplicates(client: ShopifyClient, sand
 
 def test_prices_stock_delist_and_delete(client: ShopifyClient) -> None:
     ref = client.upsert(listing(), None)
-    cheaper = listing(variants=tuple(
-        ListingVariant(v.sku, v.price - 5, None, v.stock_qty + 10, v.options) for v in listing().variants
-    ))
+    cheaper = listing(
+        variants=tuple(
+            ListingVariant(v.sku, v.price - 5, None, v.stock_qty + 10, v.options) for v in listing().variants
+        )
+    )
     client.update_prices(ref, cheaper)
     client.update_stock(ref, cheaper)
     remote = client.read_product(ref)
     assert remote is not None
     assert [(v.price, v.compare_at_price, v.stock_qty) for v in remote.variants] == [
-        (Decimal("14.90"), None, 15), (Decimal("15.90"), None, 16), (Decimal("16.90"), None, 17)
+        (Decimal("14.90"), None, 15),
+        (Decimal("15.90"), None, 16),
+        (Decimal("16.90"), None, 17),
     ]
     client.update_stock(ref, listing())  # back to the first levels: a fresh key, so not a replay
     assert [v.stock_qty for v in client.read_product(ref).variants] == [5, 6, 7]  # type: ignore[union-attr]
@@ -131,16 +169,23 @@ def test_find_by_parent_sku_and_by_variant_sku(client: ShopifyClient) -> None:
     assert client.find_by_sku("NOPE") is None
 
 
-def test_stock_update_for_a_fresh_client_looks_up_inventory_items(client: ShopifyClient, shop: StoreConfig) -> None:
+def test_stock_update_for_a_fresh_client_looks_up_inventory_items(
+    client: ShopifyClient, shop: StoreConfig
+) -> None:
     ref = client.upsert(listing(), None)
     fresh = ShopifyClient(shop, retry=FAST)
-    fresh.update_stock(ref, listing(variants=tuple(
-        ListingVariant(v.sku, v.price, None, 42, v.options) for v in listing().variants
-    )))
+    fresh.update_stock(
+        ref,
+        listing(
+            variants=tuple(ListingVariant(v.sku, v.price, None, 42, v.options) for v in listing().variants)
+        ),
+    )
     assert {v.stock_qty for v in client.read_product(ref).variants} == {42}  # type: ignore[union-attr]
 
 
-def test_invalid_product_is_not_retried_and_keeps_shopifys_words(client: ShopifyClient, sandbox_server: RunningSandbox) -> None:
+def test_invalid_product_is_not_retried_and_keeps_shopifys_words(
+    client: ShopifyClient, sandbox_server: RunningSandbox
+) -> None:
     with pytest.raises(PlatformError) as err:
         client.upsert(listing(title="x" * 256), None)
     assert err.value.error_class is ErrorClass.INVALID_PRODUCT
@@ -153,7 +198,9 @@ def test_invalid_product_is_not_retried_and_keeps_shopifys_words(client: Shopify
 def test_throttled_client_waits_and_completes(
     sandbox_server: RunningSandbox, shop: StoreConfig, records: list[CallRecord]
 ) -> None:
-    sandbox_server.provision("shopify", "test-shop", {"access_token": TOKEN, "bucket_size": 60, "restore_rate": 200})
+    sandbox_server.provision(
+        "shopify", "test-shop", {"access_token": TOKEN, "bucket_size": 60, "restore_rate": 200}
+    )
     client = ShopifyClient(shop, observer=records.append, retry=RetryPolicy(attempts=1))
     sandbox_server.faults("shopify", "test-shop", throttle_next=2)
     refs = [client.upsert(listing(sku=f"T-{i}"), None) for i in range(4)]
@@ -168,7 +215,9 @@ def test_server_errors_are_retried(client: ShopifyClient, sandbox_server: Runnin
     assert client.read_product(ref) is not None
 
 
-def test_server_errors_beyond_the_attempts_are_network_errors(client: ShopifyClient, sandbox_server: RunningSandbox) -> None:
+def test_server_errors_beyond_the_attempts_are_network_errors(
+    client: ShopifyClient, sandbox_server: RunningSandbox
+) -> None:
     sandbox_server.faults("shopify", "test-shop", server_error_next=3)
     with pytest.raises(PlatformError) as err:
         client.upsert(listing(), None)
@@ -184,7 +233,10 @@ def test_malformed_json_is_a_clear_network_error(shop: StoreConfig, sandbox_serv
 
 
 def test_wrong_token_is_unauthorized_and_no_secret_leaks(
-    shop: StoreConfig, sandbox_server: RunningSandbox, monkeypatch: pytest.MonkeyPatch, records: list[CallRecord]
+    shop: StoreConfig,
+    sandbox_server: RunningSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    records: list[CallRecord],
 ) -> None:
     monkeypatch.setenv("TEST_SHOPIFY_TOKEN", "shpat_wrong_token_9999")
     client = ShopifyClient(shop, observer=records.append, retry=FAST)

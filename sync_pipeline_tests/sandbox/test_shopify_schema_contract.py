@@ -1,0 +1,108 @@
+"""The sandbox's SDL is a faithful subset of Shopify's 2026-07 schema, and the client's documents are
+valid against the real one. Needs ``../shared/contracts/shopify-admin-2026-07.schema.graphql``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    build_schema,
+    parse,
+    validate,
+)
+
+from sync_pipeline.platforms import shopify as client_module
+from sync_pipeline.sandbox.shopify import sandbox_schema
+
+pytestmark = pytest.mark.slow  # building Shopify's 3.8 MB schema takes several seconds
+
+REAL_SCHEMA = (
+    Path(__file__).resolve().parents[2]
+    / ".."
+    / "shared"
+    / "contracts"
+    / "shopify-admin-2026-07.schema.graphql"
+)
+
+
+@pytest.fixture(scope="session")
+def real_schema() -> GraphQLSchema:
+    if not REAL_SCHEMA.exists():
+        pytest.skip(
+            f"Shopify's schema file is not in this checkout ({REAL_SCHEMA.resolve()}); CI provides it"
+        )
+    return build_schema(REAL_SCHEMA.read_text(encoding="utf-8"))  # ~4 s: once per session
+
+
+def _user_types(schema: GraphQLSchema) -> dict[str, object]:
+    return {name: t for name, t in schema.type_map.items() if not name.startswith("__")}
+
+
+def test_every_sandbox_type_field_and_argument_exists_in_shopifys_schema(real_schema: GraphQLSchema) -> None:
+    problems: list[str] = []
+    for name, ours in _user_types(sandbox_schema()).items():
+        theirs = real_schema.get_type(name)
+        if theirs is None:
+            problems.append(f"type {name} is not in Shopify's schema")
+            continue
+        if type(ours) is not type(theirs):
+            problems.append(f"{name}: {type(ours).__name__} here, {type(theirs).__name__} at Shopify")
+            continue
+        if isinstance(ours, GraphQLEnumType) and isinstance(theirs, GraphQLEnumType):
+            problems += [f"{name}.{v} is not a Shopify value" for v in ours.values if v not in theirs.values]
+        if isinstance(ours, GraphQLObjectType | GraphQLInterfaceType) and isinstance(
+            theirs, GraphQLObjectType | GraphQLInterfaceType
+        ):
+            for field_name, field in ours.fields.items():
+                real = theirs.fields.get(field_name)
+                if real is None or str(real.type) != str(field.type):
+                    problems.append(
+                        f"{name}.{field_name}: {field.type} here, {real.type if real else 'missing'} at Shopify"
+                    )
+                    continue
+                for arg_name, arg in field.args.items():
+                    real_arg = real.args.get(arg_name)
+                    if real_arg is None or str(real_arg.type) != str(arg.type):
+                        problems.append(
+                            f"{name}.{field_name}({arg_name}): {arg.type} here, {real_arg.type if real_arg else 'missing'} at Shopify"
+                        )
+            problems += [
+                f"{name} implements {i.name}, Shopify's does not"
+                for i in ours.interfaces
+                if i.name not in {j.name for j in theirs.interfaces}
+            ]
+        if isinstance(ours, GraphQLInputObjectType) and isinstance(theirs, GraphQLInputObjectType):
+            for field_name, field in ours.fields.items():
+                real_input = theirs.fields.get(field_name)
+                if real_input is None or str(real_input.type) != str(field.type):
+                    problems.append(
+                        f"input {name}.{field_name}: {field.type} here, {real_input.type if real_input else 'missing'} at Shopify"
+                    )
+            problems += [
+                f"input {name}.{f} is required at Shopify but missing here"
+                for f, v in theirs.fields.items()
+                if str(v.type).endswith("!") and f not in ours.fields
+            ]
+    assert problems == []
+
+
+def test_idempotent_directive_matches(real_schema: GraphQLSchema) -> None:
+    ours, theirs = sandbox_schema().get_directive("idempotent"), real_schema.get_directive("idempotent")
+    assert ours is not None and theirs is not None
+    assert {k: str(a.type) for k, a in ours.args.items()} == {k: str(a.type) for k, a in theirs.args.items()}
+    assert set(ours.locations) == set(theirs.locations)
+
+
+@pytest.mark.parametrize("document", client_module.DOCUMENTS, ids=lambda d: d.split("(")[0].split()[-1])
+def test_every_client_document_is_valid_against_shopify_and_the_sandbox(
+    real_schema: GraphQLSchema, document: str
+) -> None:
+    parsed = parse(document)
+    assert [e.message for e in validate(real_schema, parsed)] == []
+    assert [e.message for e in validate(sandbox_schema(), parsed)] == []
