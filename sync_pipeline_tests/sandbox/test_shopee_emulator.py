@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 import requests
 
+from sync_pipeline.sandbox.app import provision_from_stores_file
 from sync_pipeline.sandbox.core import placeholder_png
 from sync_pipeline.sandbox.shopee import ShopeeEmulator, signature_base_string
+from sync_pipeline.stores import DEMO_STORES_FILE
 from sync_pipeline_tests.platforms.shopee_support import (
     ACCESS_TOKEN,
     PARTNER_ID,
@@ -264,3 +266,14 @@ def test_provisioning_from_a_stores_file_entry(sandbox_server: RunningSandbox) -
         emulator.provision(store, {**config, "unknown_key": 1})
     with pytest.raises(ValueError, match="shop_id"):
         emulator.sandbox_store("", {}, credentials, {})
+
+
+def test_demo_stores_file_provisions_the_shopee_shop(sandbox_server: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {"DEMO_SHOPEE_PARTNER_ID": "2001887", "DEMO_SHOPEE_PARTNER_KEY": "demo-key",
+                        "DEMO_SHOPEE_SG_ACCESS_TOKEN": "demo-access", "DEMO_SHOPEE_SG_REFRESH_TOKEN": "demo-refresh"}.items():
+        monkeypatch.setenv(name, value)
+    outcomes = provision_from_stores_file(sandbox_server.sandbox, DEMO_STORES_FILE)
+    shopee = [o for o in outcomes if o.platform == "shopee"]
+    assert [(o.store_key, o.sandbox_store) for o in shopee] == [("shopee-sg", "200001")]
+    stored = sandbox_server.sandbox.state.get_store("shopee", "200001")
+    assert stored is not None and stored["partner_id"] == 2001887 and stored["requests_per_second"] == 20
