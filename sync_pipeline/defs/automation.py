@@ -1,0 +1,225 @@
+"""When the pipeline runs by itself: schedules and sensors.
+
+* ``catalog_sync_schedule``: the incremental import every 15 minutes (``SYNC_CATALOG_CRON``), the
+  safety net under the change sensor.
+* ``magento_change_sensor``: polls the Magento change watermark (``magento/watermark.py``) and asks
+  for a ``catalog_sync`` run only when the catalog or its stock moved; the cursor is the watermark.
+* ``push_stores_after_catalog_change``: when ``catalog_products`` is materialized with products
+  inserted or updated, one ``store_sync`` run per store partition (listings, then push). An asset
+  sensor rather than declarative automation because the push must run as the ``store_sync`` job,
+  whose runs carry the store partition tag the run queue limits to one per store.
+* ``notify_run_failure``: logs every failed run and, when ``SYNC_FAILURE_WEBHOOK_URL`` is set, posts
+  a short JSON summary to it (the URL itself is never logged: webhook URLs often embed a token).
+
+Everything starts STOPPED (turn it on in the UI, Automation tab) unless ``SYNC_AUTOMATION=on``,
+which production deployments set, so a developer's `make ui` never starts pushing on its own.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import requests
+from dagster import (
+    AssetKey,
+    DagsterInvariantViolationError,
+    DagsterRunStatus,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    Definitions,
+    EventLogEntry,
+    RunFailureSensorContext,
+    RunRequest,
+    RunsFilter,
+    ScheduleDefinition,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    asset_sensor,
+    run_failure_sensor,
+    sensor,
+)
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from sync_pipeline.defs.partitions import store_partitions
+from sync_pipeline.defs.resources import MagentoDatabase
+from sync_pipeline.magento.watermark import SourceWatermark, read_watermark
+
+CATALOG_SYNC_JOB = "catalog_sync"
+STORE_SYNC_JOB = "store_sync"
+DEFAULT_CATALOG_CRON = "*/15 * * * *"
+WEBHOOK_ENV = "SYNC_FAILURE_WEBHOOK_URL"
+WAITING_STATUSES = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING]
+
+
+def automation_running() -> bool:
+    return os.environ.get("SYNC_AUTOMATION", "").strip().lower() in {"1", "on", "true", "yes"}
+
+
+def _schedule_status() -> DefaultScheduleStatus:
+    return DefaultScheduleStatus.RUNNING if automation_running() else DefaultScheduleStatus.STOPPED
+
+
+def _sensor_status() -> DefaultSensorStatus:
+    return DefaultSensorStatus.RUNNING if automation_running() else DefaultSensorStatus.STOPPED
+
+
+# --- catalog -------------------------------------------------------------------------------------
+
+catalog_sync_schedule = ScheduleDefinition(
+    name="catalog_sync_schedule",
+    job_name=CATALOG_SYNC_JOB,
+    cron_schedule=os.environ.get("SYNC_CATALOG_CRON") or DEFAULT_CATALOG_CRON,
+    execution_timezone="UTC",
+    default_status=_schedule_status(),
+    description="The incremental Magento import (new, changed, stock drift); SYNC_CATALOG_CRON overrides the cron.",
+)
+
+
+@sensor(job_name=CATALOG_SYNC_JOB, minimum_interval_seconds=60, default_status=_sensor_status())
+def magento_change_sensor(context: SensorEvaluationContext, magento_db: MagentoDatabase) -> SensorResult:
+    """Asks for an import when Magento's products or stock changed since the last look."""
+    try:
+        current = read_watermark(magento_db.engine)
+    finally:
+        magento_db.engine.dispose()  # resources are rebuilt every tick: release the connection now
+    previous = SourceWatermark.from_cursor(context.cursor)
+    changes = current.changes_since(previous)
+    if not changes:
+        return SensorResult(skip_reason=SkipReason("Magento unchanged since the last import request"))
+    if _import_waiting(context):
+        # A queued import reads everything due when it starts, these changes included.
+        return SensorResult(
+            skip_reason=SkipReason(f"{'; '.join(changes)}: an import is already queued"),
+            cursor=current.to_cursor(),
+        )
+    context.log.info(f"Magento changed: {'; '.join(changes)}")
+    request = RunRequest(run_key=f"magento-{current.digest}", tags={"sync_pipeline/trigger": "magento_change"})
+    return SensorResult(run_requests=[request], cursor=current.to_cursor())
+
+
+def _import_waiting(context: SensorEvaluationContext) -> bool:
+    try:
+        instance = context.instance
+    except DagsterInvariantViolationError:  # evaluated without an instance (unit tests of the rule)
+        return False
+    runs = instance.get_run_records(
+        RunsFilter(job_name=CATALOG_SYNC_JOB, statuses=WAITING_STATUSES), limit=1
+    )
+    return bool(runs)
+
+
+# --- stores --------------------------------------------------------------------------------------
+
+
+@asset_sensor(
+    asset_key=AssetKey("catalog_products"),
+    job_name=STORE_SYNC_JOB,
+    name="push_stores_after_catalog_change",
+    minimum_interval_seconds=30,
+    default_status=_sensor_status(),
+)
+def push_stores_after_catalog_change(
+    context: SensorEvaluationContext, asset_event: EventLogEntry
+) -> Iterator[RunRequest | SkipReason]:
+    """After the catalog changed, rebuild each store's listings and push them (one run per store)."""
+    metadata = _materialization_values(asset_event)
+    written = int(metadata.get("inserted", 0) or 0) + int(metadata.get("updated", 0) or 0)
+    if not written:
+        yield SkipReason("catalog_products was materialized without a product inserted or updated")
+        return
+    for store_key in store_partitions.get_partition_keys():
+        yield RunRequest(
+            run_key=f"catalog-{asset_event.run_id or 'reported'}-{asset_event.timestamp:.3f}-{store_key}",
+            partition_key=store_key,
+            tags={"sync_pipeline/trigger": "catalog_change"},
+        )
+
+
+def _materialization_values(entry: EventLogEntry) -> dict[str, Any]:
+    materialization = entry.asset_materialization
+    if materialization is None:
+        return {}
+    return {key: value.value for key, value in materialization.metadata.items()}
+
+
+# --- failures ------------------------------------------------------------------------------------
+
+
+@run_failure_sensor(name="notify_run_failure", default_status=_sensor_status(), minimum_interval_seconds=30)
+def notify_run_failure(context: RunFailureSensorContext) -> None:
+    """Every failed run is logged; with ``SYNC_FAILURE_WEBHOOK_URL`` set it is also posted there."""
+    summary = failure_summary(context)
+    context.log.error(
+        f"run {summary['run_id']} of {summary['job']}"
+        + (f" (store {summary['partition']})" if summary["partition"] else "")
+        + f" failed: {summary['message']}"
+    )
+    url = os.environ.get(WEBHOOK_ENV, "").strip()
+    if not url:
+        return
+    try:
+        post_webhook(url, summary)
+    except requests.RequestException as exc:
+        # The URL is left out on purpose: it often carries the webhook's token.
+        context.log.warning(f"could not notify the failure webhook: {type(exc).__name__}")
+
+
+def failure_summary(context: RunFailureSensorContext) -> dict[str, Any]:
+    run = context.dagster_run
+    steps = [
+        {"step": event.step_key, "error": redact(_event_error(event.event_specific_data))}
+        for event in context.get_step_failure_events()
+    ]
+    return {
+        "event": "run_failed",
+        "job": run.job_name,
+        "run_id": run.run_id,
+        "partition": run.tags.get("dagster/partition"),
+        "trigger": run.tags.get("sync_pipeline/trigger") or run.tags.get("dagster/sensor_name")
+        or run.tags.get("dagster/schedule_name") or "manual",
+        "message": redact(context.failure_event.message or "run failed"),
+        "failed_steps": steps,
+    }
+
+
+def _event_error(data: Any) -> str:
+    """The root cause's message: the outer one only says which op raised."""
+    error = getattr(data, "error", None)
+    while getattr(error, "cause", None) is not None:
+        error = error.cause  # type: ignore[union-attr]
+    return str(getattr(error, "message", "") or "").strip() or "step failed"
+
+
+_CREDENTIALS_IN_URL = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@")
+_SECRET_PAIRS = re.compile(
+    r"(?i)(?P<name>[\w-]*(?:token|secret|password|passwd|api[_-]?key|partner[_-]?key|sign)[\w-]*)"
+    r"(?P<sep>[\"']?\s*[=:]\s*[\"']?)(?P<value>[^\s\"'&,;}]+)"
+)
+
+
+def redact(text: str, limit: int = 1000) -> str:
+    """``text`` with credentials in URLs and ``name=secret`` pairs masked, cut to ``limit``."""
+    text = _CREDENTIALS_IN_URL.sub(lambda m: f"{m['scheme']}***@", text)
+    text = _SECRET_PAIRS.sub(lambda m: f"{m['name']}{m['sep']}***", text)
+    return text[:limit]
+
+
+@retry(
+    retry=retry_if_exception_type((requests.ConnectionError, requests.Timeout)),
+    stop=stop_after_attempt(3),
+    wait=wait_exponential(multiplier=0.5, max=4),
+    reraise=True,
+)
+def post_webhook(url: str, payload: Mapping[str, Any]) -> None:
+    response = requests.post(url, json=payload, timeout=5)
+    response.raise_for_status()
+
+
+defs = Definitions(
+    schedules=[catalog_sync_schedule],
+    sensors=[magento_change_sensor, push_stores_after_catalog_change, notify_run_failure],
+)
