@@ -207,12 +207,12 @@ def _write_chunk(
     }
     new_rows, changed_rows = [], []
     for listing in listings:
-        row = listing_row(listing, stamp)
+        hashes = listing.hashes()
         before = existing.get(listing.sku)
         if before is None:
-            new_rows.append(row)
-        elif before != (row["payload_hash"], row["valid"], row["reasons"]):
-            changed_rows.append({**row, "b_store_key": store_key, "b_sku": listing.sku})
+            new_rows.append(listing_row(listing, stamp, hashes))
+        elif before != (hashes["payload_hash"], listing.valid, list(listing.reasons)):
+            changed_rows.append({**listing_row(listing, stamp, hashes), "b_store_key": store_key, "b_sku": listing.sku})
     if new_rows:
         conn.execute(insert(platform_listings), new_rows)
     if changed_rows:
@@ -232,7 +232,7 @@ def _write_chunk(
     summary.unchanged += len(listings) - len(new_rows) - len(changed_rows)
 
 
-def listing_row(listing: Listing, stamp: datetime) -> dict[str, Any]:
+def listing_row(listing: Listing, stamp: datetime, hashes: dict[str, str] | None = None) -> dict[str, Any]:
     """The ``platform_listings`` row of a listing: the payload JSON, its hashes and a few columns to query."""
     return {
         "store_key": listing.store_key,
@@ -248,7 +248,7 @@ def listing_row(listing: Listing, stamp: datetime) -> dict[str, Any]:
         "currency": listing.currency,
         "stock_qty": listing.stock_qty,
         "payload": listing_payload(listing),
-        **listing.hashes(),
+        **(hashes or listing.hashes()),
         "updated_at": stamp,
     }
 
@@ -260,15 +260,28 @@ def listing_payload(listing: Listing) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, str | int | float | bool) or value is None:
+    kind = type(value)
+    if value is None or kind is str or kind is int or kind is bool or kind is float:
         return value
-    if is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, dict):
+    if kind is Decimal:
+        return str(value)
+    if kind is tuple or kind is list:
+        return [_plain(v) for v in value]
+    if kind is dict:
         return {str(k): _plain(v) for k, v in value.items()}
-    return [_plain(v) for v in value]
+    if is_dataclass(value):
+        return {name: _plain(getattr(value, name)) for name in _field_names(kind)}
+    raise TypeError(f"cannot store {kind.__name__} in a listing payload")
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(kind: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(kind))
+    return names
 
 
 def _count(summary: StoreListingsSummary, product: Mapping[str, Any], listing: Listing) -> None:

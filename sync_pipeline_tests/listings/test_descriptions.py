@@ -63,3 +63,8 @@ def test_conversions_never_exceed_their_limit(raw: str, limit: int) -> None:
 def test_tiktok_cut_counts_escaped_characters() -> None:
     result = tiktok_html("<p>" + "a&b " * 500 + "</p>", 100)
     assert len(result) <= 100 and result.startswith("<p>a&amp;b")
+
+
+def test_plain_text_keeps_the_line_breaks_of_text_without_tags() -> None:
+    assert plain_text("Line one\nLine two &amp; more", 100) == "Line one\nLine two & more"
+    assert plain_text("<p>Line one\nstill one</p>", 100) == "Line one still one"
