@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from sync_pipeline.platforms.base import CallRecord, ErrorClass, PlatformError, RemoteRef, TokenPair
+from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.retry import RetryPolicy
 from sync_pipeline.platforms.shopee import ShopeeClient, sign, signature_base_string
 from sync_pipeline.platforms.tokens import DbTokenStore
@@ -410,3 +411,14 @@ def test_variations_wait_for_the_new_item_to_settle(sandbox_server: RunningSandb
     ref = client.upsert(variant_listing(sandbox_server), None)
     assert len(ref.variant_ids) == 2
     assert ops(sandbox_server)["product.init_tier_variation"] == 1  # waited instead of being refused
+
+
+def test_factory_builds_the_shopee_client(shop: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = build_client(shopee_store(shop, monkeypatch), MemoryTokens(), retry=FAST_RETRY)
+    assert isinstance(client, ShopeeClient) and client.limiter.rate == 500
+    assert client.find_by_sku("NOTHING-HERE") is None
+
+
+def test_default_rate_is_ten_requests_per_second_paced_evenly(shop: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = make_client(shop, monkeypatch, requests_per_second=None)
+    assert (client.limiter.rate, client.limiter.capacity) == (10.0, 1.0)
