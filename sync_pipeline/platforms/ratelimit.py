@@ -106,9 +106,9 @@ class CostBucketLimiter:
     def report(self, currently_available: float, maximum: float, restore_rate: float) -> None:
         """Adopt the server's view after a call (it is the authority; our estimate drifts)."""
         with self._lock:
+            self._refill(self._clock())  # credit the time since the last update before comparing
             self.maximum = maximum
             self.restore_rate = restore_rate
-            self._updated = self._clock()
             self._available = min(self._available, currently_available)
 
     @property

@@ -260,3 +260,14 @@ def test_stale_variant_ids_are_renewed(client: ShopifyClient, sandbox_server: Ru
     stale = type(ref)(ref.product_id, {sku: "gid://shopify/ProductVariant/999999" for sku in ref.variant_ids})
     renewed = client.upsert(listing(), stale)
     assert renewed.product_id == ref.product_id and set(renewed.variant_ids) == set(ref.variant_ids)
+
+
+def test_cost_bucket_report_credits_restored_points_before_comparing() -> None:
+    from sync_pipeline.platforms.ratelimit import CostBucketLimiter
+
+    now = [0.0]
+    bucket = CostBucketLimiter(maximum=100, restore_rate=10, clock=lambda: now[0], sleep=lambda s: None)
+    bucket.acquire(100)
+    now[0] = 5.0  # 50 points restored locally; the server agrees
+    bucket.report(currently_available=50, maximum=100, restore_rate=10)
+    assert bucket.available == pytest.approx(50)
