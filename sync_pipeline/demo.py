@@ -120,7 +120,7 @@ def run_pipeline() -> tuple[bool, list[StoreOutcome]]:
                   f"updated {md.get('updated')}, skipped {md.get('skipped')}")
     outcomes = []
     job = defs.resolve_job_def("store_sync")
-    for key in load_stores().keys():
+    for key in [store.key for store in load_stores().stores]:
         started = time.monotonic()
         result = job.execute_in_process(instance=instance, partition_key=key, raise_on_error=False)
         outcome = StoreOutcome(key, seconds=time.monotonic() - started, ok=result.success)
