@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from sync_pipeline.catalog.jobs import heartbeat, mark_staged, read_change_watermark, read_cursor, utcnow
 from sync_pipeline.catalog.progress import (
@@ -39,6 +39,7 @@ from sync_pipeline.catalog.tables import catalog_variants as variants
 from sync_pipeline.magento.records import RejectedRow, SourceProduct
 
 CHUNK_SIZE = 500
+RECONCILE_CHUNKS_PER_PAGE = 4  # a reconcile page only holds small state tuples, not product records
 CHANGE_OVERLAP = timedelta(minutes=5)
 WATERMARK_KEY = "change_watermark"  # in the job's metrics until the job completes
 PREVIEW_ROWS = 10
@@ -163,9 +164,9 @@ class _Extract:
         count = 0
         for catalog_chunk in self._catalog_chunks():
             differing = self._differing(catalog_chunk)
-            if differing:
-                known = {source_id: state.sku for source_id, state in catalog_chunk.items()}
-                count += self._reread(differing, known, keep=lambda _p: True)
+            known = {source_id: state.sku for source_id, state in catalog_chunk.items()} if differing else {}
+            for batch in _batches(differing, self.chunk_size):
+                count += self._reread(batch, known, keep=lambda _p: True)
         return count
 
     # --- helpers ---------------------------------------------------------------------------
@@ -203,7 +204,12 @@ class _Extract:
             return {int(r.source_id): r.sku for r in rows}
 
     def _catalog_chunks(self) -> Iterator[dict[int, _CatalogState]]:
-        """Catalog products not staged yet, with their variants' stock, keyset-paginated by source id."""
+        """Catalog products not staged yet, with their variants' stock, keyset-paginated by source id.
+
+        Pages are larger than the staging chunks: this side only holds small state tuples, and
+        each page costs one catalog query for the products and one for their variants (a join
+        over the same source-id range rather than a long IN list of SKUs).
+        """
         after = -1
         while True:
             with self.app.connect() as conn:
@@ -212,25 +218,34 @@ class _Extract:
                            products.c.is_active)
                     .where(products.c.source_id > after)
                     .order_by(products.c.source_id)
-                    .limit(self.chunk_size)
-                ).all()
+                    .limit(self.chunk_size * RECONCILE_CHUNKS_PER_PAGE)
+                ).tuples().all()
                 if not rows:
                     return
-                after = int(rows[-1].source_id)
+                last = int(rows[-1][0])
                 states = {
-                    r.sku: _CatalogState(int(r.source_id), r.sku, r.type_id, int(r.stock_qty), bool(r.is_active), [])
-                    for r in rows if int(r.source_id) not in self.staged
+                    sku: _CatalogState(int(source_id), sku, type_id, int(stock), bool(active), [])
+                    for source_id, sku, type_id, stock, active in rows if int(source_id) not in self.staged
                 }
-                if not states:
-                    continue
-                for v in conn.execute(
-                    select(variants.c.parent_sku, variants.c.source_id, variants.c.stock_qty, variants.c.is_active)
-                    .where(variants.c.parent_sku.in_(list(states)))
-                ):
-                    parent = states[v.parent_sku]
-                    if parent.type_id == "configurable":
-                        parent.children.append((int(v.source_id), int(v.stock_qty), bool(v.is_active)))
-            yield {state.source_id: state for state in states.values()}
+                if states:
+                    self._add_variant_states(conn, states, after, last)
+            after = last
+            if states:
+                yield {state.source_id: state for state in states.values()}
+
+    @staticmethod
+    def _add_variant_states(conn: Connection, states: dict[str, _CatalogState], after: int, last: int) -> None:
+        """The variants of the page's configurables (source ids in ``(after, last]``)."""
+        page_variants = (
+            select(variants.c.parent_sku, variants.c.source_id, variants.c.stock_qty, variants.c.is_active)
+            .join(products, products.c.sku == variants.c.parent_sku)
+            .where(products.c.source_id > after, products.c.source_id <= last,
+                   products.c.type_id == "configurable")
+        )
+        for parent_sku, source_id, stock, active in conn.execute(page_variants).tuples():
+            parent = states.get(parent_sku)
+            if parent is not None:
+                parent.children.append((int(source_id), int(stock), bool(active)))
 
     def _differing(self, catalog_chunk: dict[int, _CatalogState]) -> list[int]:
         ids = set(catalog_chunk)

@@ -252,3 +252,23 @@ def _take_magento_down(magento: sa.Engine) -> None:
     else:
         with magento.begin() as conn:
             conn.execute(sa.text("DROP TABLE catalog_product_entity_decimal"))
+
+
+def test_stock_moves_are_found_on_every_page_of_the_reconciliation(shop: Shop) -> None:
+    catalog = shop.generate(80)
+    run_import(shop.app, shop.reader(), EVERYTHING, chunk_size=2)  # pages of 8 catalog products
+    in_catalog = sorted(p["source_id"] for p in shop.products().values())
+    assert len(in_catalog) > 16  # at least three reconcile pages
+    simples = [i for i in in_catalog if shop.by_source(i)["type_id"] == "simple"]
+    first_simple, last_simple = simples[0], simples[-1]
+    shirt = shop.by_source(catalog.feature("configurable"))
+    child = next(v for v in shop.variants_of(shirt["sku"]) if v["is_active"])
+    shop.set_stock(first_simple, 41, True)
+    shop.set_stock(last_simple, 0, False)
+    shop.set_stock(child["source_id"], 23, True)
+
+    result = run_import(shop.app, shop.reader(), EVERYTHING, chunk_size=2)
+    assert (result.metrics.updated, result.metrics.inserted) == (3, 0)
+    assert shop.by_source(first_simple)["stock_qty"] == 41
+    assert shop.by_source(last_simple)["is_active"] is False
+    assert {v["sku"]: v["stock_qty"] for v in shop.variants_of(shirt["sku"])}[child["sku"]] == 23
