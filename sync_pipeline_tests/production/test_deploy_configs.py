@@ -1,0 +1,152 @@
+"""The deployment configs under deploy/ load, and keep the run queue of the repository's dagster.yaml.
+
+Dagster validates what it can without dagster-k8s / dagster-celery installed (instance schema, run
+coordinator, PostgreSQL storage, the local executor config against the real job); the rest is
+checked structurally. deploy/README.md lists exactly which is which.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from dagster._config import validate_config
+from dagster._core.instance.config import dagster_instance_config
+from dagster._core.launcher import DefaultRunLauncher
+from dagster._core.run_coordinator import QueuedRunCoordinator
+from dagster_postgres import PostgresRunStorage
+
+from sync_pipeline_tests.production.harness import ROOT
+
+DEPLOY = ROOT / "deploy"
+MAIN = yaml.safe_load((ROOT / "dagster.yaml").read_text())
+INSTANCES = [DEPLOY / "k8s" / "dagster.yaml", DEPLOY / "celery" / "dagster.yaml", ROOT / "dagster.yaml"]
+
+# Keys of dagster-k8s 0.29's K8sRunLauncher / k8s_job_executor config (not installed here).
+K8S_RUN_LAUNCHER_KEYS = {
+    "instance_config_map", "dagster_home", "postgres_password_secret", "load_incluster_config", "kubeconfig_file",
+    "job_namespace", "image_pull_policy", "image_pull_secrets", "service_account_name", "env_config_maps",
+    "env_secrets", "env_vars", "volume_mounts", "volumes", "labels", "resources", "scheduler_name",
+    "security_context", "run_k8s_config", "job_image", "fail_pod_on_run_failure",
+}
+K8S_EXECUTOR_KEYS = K8S_RUN_LAUNCHER_KEYS | {"max_concurrent", "step_k8s_config", "per_step_k8s_config", "retries",
+                                            "tag_concurrency_limits"}
+CELERY_EXECUTOR_KEYS = {"broker", "backend", "include", "config_source", "retries"}
+
+
+def _load(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text())
+    assert isinstance(data, dict), path
+    return data
+
+
+@pytest.mark.parametrize("path", INSTANCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_instance_files_pass_dagsters_instance_schema(path: Path, tmp_path: Path) -> None:
+    (tmp_path / "dagster.yaml").write_text(path.read_text())
+    config, _ = dagster_instance_config(str(tmp_path))
+    assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
+
+
+@pytest.mark.parametrize("path", INSTANCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_instance_files_keep_the_main_run_queue_storage_and_retries(path: Path) -> None:
+    instance = _load(path)
+    for section in ("run_coordinator", "run_retries", "storage"):
+        assert instance[section] == MAIN[section], f"{path}: {section} differs from dagster.yaml"
+    coordinator = instance["run_coordinator"]["config"]
+    assert validate_config(QueuedRunCoordinator.config_type(), coordinator).success
+    postgres = instance["storage"]["postgres"]
+    assert validate_config(PostgresRunStorage.config_type(), postgres).success
+    assert {lim["key"] for lim in coordinator["tag_concurrency_limits"]} == {"sync_pipeline/role", "dagster/partition"}
+
+
+def test_the_embedded_instance_has_the_same_run_queue() -> None:
+    embedded = _load(ROOT / "dagster.embedded.yaml")
+    assert embedded["run_coordinator"] == MAIN["run_coordinator"]
+    assert embedded["run_retries"] == MAIN["run_retries"]
+
+
+def test_k8s_instance_launches_runs_as_kubernetes_jobs() -> None:
+    launcher = _load(DEPLOY / "k8s" / "dagster.yaml")["run_launcher"]
+    assert (launcher["module"], launcher["class"]) == ("dagster_k8s", "K8sRunLauncher")
+    assert set(launcher["config"]) <= K8S_RUN_LAUNCHER_KEYS
+    assert launcher["config"]["instance_config_map"]  # required by K8sRunLauncher
+
+
+def test_celery_instance_uses_the_default_launcher_with_valid_config() -> None:
+    launcher = _load(DEPLOY / "celery" / "dagster.yaml")["run_launcher"]
+    assert (launcher["module"], launcher["class"]) == ("dagster.core.launcher", "DefaultRunLauncher")
+    assert validate_config(DefaultRunLauncher.config_type(), launcher.get("config", {})).success
+
+
+def test_executor_run_configs_name_only_known_keys() -> None:
+    celery = _load(DEPLOY / "celery" / "run_config.yaml")["execution"]["config"]
+    assert set(celery) <= CELERY_EXECUTOR_KEYS and celery["broker"] == {"env": "SYNC_CELERY_BROKER_URL"}
+    assert "sync_pipeline.definitions" in celery["include"]
+    k8s = _load(DEPLOY / "k8s" / "run_config.k8s_job_executor.yaml")["execution"]["config"]
+    assert set(k8s) <= K8S_EXECUTOR_KEYS and k8s["max_concurrent"] >= 1
+
+
+def test_multiprocess_run_config_is_valid_for_the_real_store_sync_job() -> None:
+    from dagster._core.execution.api import create_execution_plan
+
+    from sync_pipeline_tests.production.location import defs
+
+    job = defs.resolve_job_def("store_sync")
+    run_config = _load(DEPLOY / "local" / "run_config.multiprocess.yaml")
+    partition = job.partitions_def.get_partition_keys()[0] if job.partitions_def else None
+    tags = {"dagster/partition": partition} if partition else {}
+    plan = create_execution_plan(job, run_config=run_config, tags=tags)
+    assert {step.key for step in plan.steps} >= {"platform_listings", "store_push"}
+    bad = {"execution": {"config": {"multiprocess": {"max_concurrent": "four"}}}}
+    with pytest.raises(Exception, match="max_concurrent"):
+        create_execution_plan(job, run_config=bad)
+
+
+def test_helm_values_match_the_instance() -> None:
+    values = _load(DEPLOY / "k8s" / "values.yaml")
+    queue = values["dagsterDaemon"]["runCoordinator"]
+    assert queue["enabled"] and queue["type"] == "QueuedRunCoordinator"
+    helm_queue = queue["config"]["queuedRunCoordinator"]
+    main_queue = MAIN["run_coordinator"]["config"]
+    assert helm_queue["maxConcurrentRuns"] == main_queue["max_concurrent_runs"]
+    assert helm_queue["tagConcurrencyLimits"] == main_queue["tag_concurrency_limits"]
+    retries = values["dagsterDaemon"]["runRetries"]
+    assert (retries["enabled"], retries["maxRetries"]) == (MAIN["run_retries"]["enabled"],
+                                                           MAIN["run_retries"]["max_retries"])
+    assert values["runLauncher"]["type"] == "K8sRunLauncher"
+    assert set(values["runLauncher"]["config"]["k8sRunLauncher"]) <= {
+        "envSecrets", "envConfigMaps", "envVars", "imagePullPolicy", "runK8sConfig", "jobNamespace",
+        "loadInclusterConfig", "kubeconfigFile", "volumeMounts", "volumes", "labels", "resources",
+        "schedulerName", "securityContext", "failPodOnRunFailure", "image"}
+    assert values["postgresql"]["enabled"] is False and values["postgresql"]["postgresqlHost"]
+    assert "postgresqlPassword" not in values["postgresql"]  # from the secret, never in the file
+
+
+def test_helm_user_deployment_serves_the_project_module() -> None:
+    import importlib
+
+    values = _load(DEPLOY / "k8s" / "values.yaml")
+    (deployment,) = values["dagster-user-deployments"]["deployments"]
+    args = deployment["dagsterApiGrpcArgs"]
+    module = args[args.index("--module-name") + 1]
+    assert module == "sync_pipeline.definitions"
+    assert importlib.import_module(module).defs is not None
+    assert {"name": "sync-pipeline-env"} in deployment["envSecrets"]
+    assert {"name": "SYNC_AUTOMATION", "value": "on"} in deployment["env"]
+
+
+@pytest.mark.parametrize("path", sorted(DEPLOY.rglob("*.yaml")), ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_deploy_file_holds_a_secret_value(path: Path) -> None:
+    def walk(node: Any, key: str = "") -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, str(k))
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, key)
+        elif isinstance(node, str) and any(w in key.lower() for w in ("password", "token", "secret_key", "partner_key")):
+            assert node == "" or node.endswith("-secret"), f"{path}: {key} has a value"
+
+    walk(_load(path))
