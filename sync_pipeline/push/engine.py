@@ -15,8 +15,9 @@ How a run stays safe when it is interrupted, retried or raced:
   the mapping row) is saved with the run id, in the same transaction as the chunk's pending marks.
   The snapshot is the last pushed state rather than a fresh read, which would double the calls:
   store-side edits of non-owned fields are therefore not restored by a rollback.
-* **Failures stay per product.** A product that still fails after the client's retries goes to
-  the dead-letter table and the run carries on; success clears its dead letter. Only rejected
+* **Failures stay per product.** A product whose client retries ran out on a retryable error
+  (throttling, network) is sent again later in the same run, a few rounds at most; one that
+  still fails goes to the dead-letter table and the run carries on; success clears its dead letter. Only rejected
   credentials stop the store's run early (every further call would fail the same way).
 
 Pacing is the client's: its limiter is shared by all worker threads, so the pool only needs
@@ -31,6 +32,7 @@ listing's prices and stock.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 import uuid
@@ -43,7 +45,14 @@ from typing import Any
 from sqlalchemy import Engine
 
 from sync_pipeline.listings.model import Listing
-from sync_pipeline.platforms.base import CallObserver, ErrorClass, PlatformError, RemoteRef, StoreClient
+from sync_pipeline.platforms.base import (
+    CallObserver,
+    ErrorClass,
+    PlatformError,
+    RemoteProduct,
+    RemoteRef,
+    StoreClient,
+)
 from sync_pipeline.push import ledger
 from sync_pipeline.push.guard import DEFAULT_STALE_AFTER, StorePushGuard
 from sync_pipeline.push.ledger import Confirmed, Failed
@@ -69,6 +78,8 @@ ClientFactory = Callable[[CallObserver], StoreClient]
 # Requests/s the platform allows a store when the stores file sets none (contract section 5;
 # Shopify's bucket restores 100 points/s and a product write costs about 10).
 _DEFAULT_RPS: dict[Platform, float] = {Platform.SHOPIFY: 10.0, Platform.SHOPEE: 10.0, Platform.TIKTOK: 50.0}
+_SHOPEE_TIER_WAIT_SECONDS = 5.0  # the client's default wait after init_tier_variation (contract 3.5)
+_SHOPEE_CALLS_PER_CREATE = 3  # about 3 calls per product measured (benchmarks/push_bench.py)
 
 
 @dataclass(frozen=True)
@@ -86,6 +97,8 @@ class PushOptions:
     sync_log_retention: timedelta = DEFAULT_RETENTION
     stale_lock_after: timedelta = DEFAULT_STALE_AFTER
     kind: str = "push"  # push | retry (dead letters), recorded on push_runs
+    requeue_retryable: int = 3  # rounds a product failing on a retryable error is sent again in the run
+    requeue_delay_s: float = 1.0  # times the round number
 
     def as_params(self) -> dict[str, Any]:
         return {"max_products": self.max_products, "skus": list(self.skus) if self.skus is not None else None,
@@ -151,11 +164,18 @@ ProgressCallback = Callable[[PushProgress], None]
 
 
 def workers_for(store: StoreConfig) -> int:
-    """Enough threads to keep the store's request budget busy at loopback-to-WAN latencies."""
+    """Enough threads to keep the store's request budget busy at loopback-to-WAN latencies.
+
+    A Shopee create holds its thread for the tier-variation wait (about 5 s, no request in
+    flight), so a Shopee store needs that many seconds' worth of products in flight on top."""
     rps = store.rate_limit.requests_per_second or _DEFAULT_RPS[store.platform]
     if store.platform == Platform.SHOPIFY and store.rate_limit.restore_rate:
         rps = store.rate_limit.restore_rate / 10
-    return max(4, min(32, math.ceil(rps * 0.5)))
+    workers = math.ceil(rps * 0.5)
+    if store.platform == Platform.SHOPEE:
+        wait = float(store.settings.get("tier_variation_wait_seconds", _SHOPEE_TIER_WAIT_SECONDS))
+        workers += math.ceil(rps / _SHOPEE_CALLS_PER_CREATE * wait)
+    return max(4, min(64, workers))
 
 
 def push_store(engine: Engine, store: StoreConfig, client_factory: ClientFactory, options: PushOptions = PushOptions(),
@@ -222,6 +242,24 @@ class _Outcome:
     recreated: bool = False
 
 
+def _find_existing(client: StoreClient, listing: Listing) -> RemoteProduct | None:
+    """The product an unconfirmed create may have left on the store.
+
+    Platforms search different SKUs: Shopify and Shopee find a product by its parent SKU, while
+    TikTok's search matches only its variants' seller SKUs (contract 4.5), so a configurable is
+    looked up by its first variant's SKU when the parent SKU finds nothing."""
+    found = client.find_by_sku(listing.sku)
+    if found is not None:
+        return found
+    variant_skus = [v.sku for v in listing.variants if v.sku != listing.sku]
+    if not variant_skus:
+        return None
+    found = client.find_by_sku(variant_skus[0])
+    if found is not None and variant_skus[0] in {v.sku for v in found.variants}:
+        return found
+    return None
+
+
 class _PushRun:
     """One execution of a plan; the main thread owns every DB write, workers only call the store."""
 
@@ -244,6 +282,7 @@ class _PushRun:
         self._unflushed = 0
         self._last_flush = self._last_progress = time.monotonic()
         self._reported_done = -1
+        self._requeued: dict[str, int] = {}
         self.aborted: str | None = None
 
     def execute(self, client_factory: ClientFactory) -> PushReport:
@@ -268,9 +307,13 @@ class _PushRun:
     def _run_pool(self, client: StoreClient, writes: list[PlannedProduct]) -> None:
         workers = self.options.workers or workers_for(self.store)
         queue = list(reversed(writes))
+        later: list[tuple[float, PlannedProduct]] = []  # retryable failures, sent again when due
         in_flight: dict[Future[_Outcome], PlannedProduct] = {}
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"push-{self.store.key}") as pool:
-            while (queue and not self.aborted) or in_flight:
+            while ((queue or later) and not self.aborted) or in_flight:
+                now = time.monotonic()
+                queue += [product for due, product in later if due <= now]
+                later = [(due, product) for due, product in later if due > now]
                 if queue and not self.aborted and len(in_flight) < 2 * workers:
                     chunk = [queue.pop() for _ in range(min(self.options.chunk_size, len(queue)))]
                     self._prepare(chunk)
@@ -279,9 +322,29 @@ class _PushRun:
                 finished, _ = wait(in_flight, timeout=0.2, return_when=FIRST_COMPLETED)
                 for future in finished:
                     del in_flight[future]
-                    self._record(future.result())
+                    outcome = future.result()
+                    again = self._to_send_again(outcome)
+                    if again is None:
+                        self._record(outcome)
+                    else:
+                        later.append(again)
                 self._maybe_flush()
                 self._report_progress()
+
+    def _to_send_again(self, outcome: _Outcome) -> tuple[float, PlannedProduct] | None:
+        """A product whose client retries ran out on a retryable error (a throttling storm, a
+        network blip) goes to the back of the run, up to ``requeue_retryable`` times, before it
+        becomes a dead letter. A create whose answer was lost may exist: it is looked up first."""
+        error, product = outcome.error, outcome.product
+        if not isinstance(error, PlatformError) or not error.retryable or self.aborted:
+            return None
+        rounds = self._requeued.get(product.sku, 0)
+        if rounds >= self.options.requeue_retryable:
+            return None
+        self._requeued[product.sku] = rounds + 1
+        lost_answer = error.error_class is ErrorClass.NETWORK_ERROR and product.action is Action.CREATE
+        again = dataclasses.replace(product, recover=True) if lost_answer else product
+        return time.monotonic() + self.options.requeue_delay_s * (rounds + 1), again
 
     def _prepare(self, chunk: list[PlannedProduct]) -> None:
         """Write-ahead for a chunk, in one transaction: pending creates and rollback snapshots."""
@@ -306,7 +369,7 @@ class _PushRun:
     def _send(self, client: StoreClient, product: PlannedProduct, outcome: _Outcome) -> None:
         listing, ref = product.listing, product.ref
         if product.action is Action.CREATE:
-            found = client.find_by_sku(product.sku) if product.recover else None
+            found = _find_existing(client, listing) if product.recover else None
             outcome.ref = client.upsert(listing, found.ref if found else None)
             outcome.status, outcome.sent = MappingStatus.LISTED, listing
             return

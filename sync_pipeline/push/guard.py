@@ -1,8 +1,15 @@
 """At most one push per store at a time, guarded in the app DB.
 
 The lock row is taken with a conditional UPDATE, which is atomic on SQLite, PostgreSQL and MySQL,
-so two processes can never both win. A holder that stopped heart-beating (a killed process) is
-taken over after ``stale_after``; a live holder refreshes its heartbeat as it writes progress.
+so two processes can never both win. A second push of a held store is refused at once with a
+message naming the holder (it does not wait: the run queue already serialises a store's runs, so
+a push meeting the guard is a manual run that the user should see refused).
+
+A holder that stopped heart-beating (a killed process on another machine) is taken over after
+``stale_after``; a live holder refreshes its heartbeat as it writes progress. A holder on this
+machine whose process no longer exists (killed with SIGKILL, say) is taken over at once: the
+holder is recorded as ``host:pid``, and the taking UPDATE still names that exact holder, so two
+pushes that both see the dead holder cannot both win.
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
@@ -45,8 +52,23 @@ class StorePushGuard:
                               table.c.heartbeat_at < now - self.stale_after))
                 .values(run_id=self.run_id, holder=holder, acquired_at=now, heartbeat_at=now)
             ).rowcount
-        if taken != 1:
+        if taken != 1 and not self._take_over_dead_local_holder(holder, now):
             raise StorePushLocked(self._refusal())
+
+    def _take_over_dead_local_holder(self, holder: str, now: datetime) -> bool:
+        table = push_store_locks
+        with self.engine.connect() as conn:
+            current = conn.execute(sa.select(table.c.run_id, table.c.holder)
+                                   .where(table.c.store_key == self.store_key)).first()
+        if current is None or current.run_id is None or not _is_dead_local_process(current.holder):
+            return False
+        with self.engine.begin() as conn:
+            taken = conn.execute(
+                sa.update(table).where(table.c.store_key == self.store_key)
+                .where(table.c.run_id == current.run_id).where(table.c.holder == current.holder)
+                .values(run_id=self.run_id, holder=holder, acquired_at=now, heartbeat_at=now)
+            ).rowcount
+        return bool(taken == 1)
 
     def heartbeat(self) -> None:
         table = push_store_locks
@@ -91,3 +113,17 @@ class StorePushGuard:
             f"{row['heartbeat_at']:%H:%M:%S} UTC; this push refuses to interleave with it. It will be "
             f"taken over only if that run stops heart-beating for {self.stale_after}."
         )
+
+
+def _is_dead_local_process(holder: str | None) -> bool:
+    """True only when ``holder`` is a process of this machine that no longer runs."""
+    host, _, pid = (holder or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # it exists, under another user
+    return False
