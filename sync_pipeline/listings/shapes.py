@@ -12,6 +12,7 @@ the colon is what metrics count. ``title_similarity_out_of_band`` is a note, not
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import unicodedata
@@ -278,7 +279,7 @@ def _description(raw: str, title: str, platform: Platform, limits: PlatformLimit
     if platform is Platform.SHOPIFY:
         return shopify_description(raw)[: limits.description_length]
     if platform is Platform.TIKTOK:
-        return tiktok_html(raw, limits.description_length) or (f"<p>{title}</p>" if title else "")
+        return tiktok_html(raw, limits.description_length) or (f"<p>{html.escape(title)}</p>" if title else "")
     text = plain_text(raw, limits.description_length)
     return text or title  # Shopee refuses an empty description: the title is the honest minimum
 

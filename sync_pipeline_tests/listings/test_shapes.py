@@ -194,3 +194,9 @@ def test_two_shopify_stores_share_a_title_and_platforms_do_not() -> None:
 def test_eu_store_converts_currency_and_uses_99_endings() -> None:
     listing = build_listing(product_row("EU", 1, price=D("40")), [], SHOPIFY_EU)
     assert (listing.price, listing.currency) == (D("36.99"), "EUR")  # 40 x 0.92 = 36.80 -> 36.99
+
+
+def test_empty_description_falls_back_to_the_title_in_the_platform_format() -> None:
+    product = product_row("E", 1, description="", title="Salt & Pepper Mill Set")
+    assert build_listing(product, [], TIKTOK).description.startswith("<p>Salt &amp; Pepper")
+    assert build_listing(product, [], SHOPEE).description.startswith("Salt & Pepper")

@@ -131,3 +131,11 @@ def test_hashes_in_one_pass_equal_the_model_methods() -> None:
                 "price_hash": listing.price_hash(),
                 "stock_hash": listing.stock_hash(),
             }
+
+
+def test_a_row_the_shaper_cannot_read_becomes_an_invalid_listing_naming_the_error() -> None:
+    from sync_pipeline.listings.store import listing_or_reason
+
+    listing = listing_or_reason(product_row("ODD", 3, special_price=object()), [], STORES["shopify-us"])
+    assert not listing.valid and listing.sku == "ODD"
+    assert listing.reasons[0].startswith("bad_catalog_row: TypeError")
