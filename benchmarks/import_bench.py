@@ -374,7 +374,9 @@ def _verdict(met: bool) -> str:
 def _machine() -> str:
     with open("/proc/meminfo") as meminfo:
         total_kb = int(meminfo.readline().split()[1])
-    return f"{os.cpu_count()} CPUs, {total_kb / 1024 / 1024:.1f} GiB memory, Python {sys.version.split()[0]}"
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    return (f"{os.cpu_count()} CPUs, {total_kb / 1024 / 1024:.1f} GiB memory, Python {sys.version.split()[0]}, "
+            f"load average {load}")
 
 
 def run(products: int, seed: int, dirty: bool, profile_path: str | None) -> int:
@@ -475,6 +477,7 @@ def run(products: int, seed: int, dirty: bool, profile_path: str | None) -> int:
     widths = [max(w, len(h)) for w, h in zip(widths, header, strict=True)]
     for row in (header, tuple("-" * w for w in widths), *table):
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    print(f"\nat the end: {_machine()}")
     return 0 if not missing else 1
 
 
