@@ -1,0 +1,199 @@
+"""The push's jobs and checks through Dagster (execute_in_process), with real resources, the app DB on
+SQLite and the sandboxes as real HTTP servers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from dagster import (
+    AssetCheckEvaluation,
+    AssetSelection,
+    Definitions,
+    ExecuteInProcessResult,
+    define_asset_job,
+    materialize,
+)
+
+from sync_pipeline.catalog.tables import push_dead_letters, push_runs, push_sync_log, store_mappings
+from sync_pipeline.defs.partitions import store_partitions
+from sync_pipeline.defs.push import (
+    manual_sync,
+    push_dry_run,
+    retry_dead_letters,
+    rollback_push,
+    store_push,
+    store_push_error_share,
+    store_push_has_external_ids,
+    store_push_no_old_dead_letters,
+    store_push_spot_check,
+)
+from sync_pipeline.defs.resources import AppDatabase, StoresConfig
+from sync_pipeline.platforms.factory import build_client
+from sync_pipeline.platforms.tokens import DbTokenStore
+from sync_pipeline.push import ledger
+from sync_pipeline.push.timeutil import utcnow
+from sync_pipeline.stores import StoresFile
+from sync_pipeline_tests.platforms.tiktok_fixtures import image_host  # noqa: F401 - fixture
+from sync_pipeline_tests.push.builders import with_price
+from sync_pipeline_tests.push.listing_rows import save_listings
+from sync_pipeline_tests.push.sandbox_stores import provision, store_listing
+from sync_pipeline_tests.sandbox.conftest import _sandbox_session, sandbox_server  # noqa: F401 - fixtures
+
+SKUS = ["JOB-A", "JOB-B", "JOB-C", "JOB-D", "JOB-E"]
+TARGETS = {"shopify-us": ("shopify", "push-us"), "shopee-sg": ("shopee", "300001")}
+
+
+class World:
+    def __init__(self, sandbox: Any, images: Any, tmp_path: Path, stores: StoresFile, db_url: str) -> None:
+        self.sandbox, self.images, self.stores = sandbox, images, stores
+        self.app_db = AppDatabase(url=db_url)
+        self.resources = {"app_db": self.app_db, "stores_config": StoresConfig(path=str(tmp_path / "stores.yaml"))}
+
+    @property
+    def engine(self) -> sa.Engine:
+        return self.app_db.engine
+
+    def listing(self, store_key: str, sku: str, **kwargs: Any) -> Any:
+        return store_listing(self.stores.by_key(store_key), sku, self.images.url, **kwargs)
+
+    def writes(self, store_key: str) -> int:
+        return int(self.sandbox.calls(*TARGETS[store_key])["writes"])
+
+    def total_calls(self) -> int:
+        return sum(int(self.sandbox.calls(*ids)["total"]) for ids in TARGETS.values())
+
+    def run_job(self, job: Any, op: str, config: dict[str, Any], ok: bool = True) -> ExecuteInProcessResult:
+        result: ExecuteInProcessResult = job.execute_in_process(
+            run_config={"ops": {op: {"config": config}}}, resources=self.resources, raise_on_error=False)
+        assert result.success is ok, [str(e.event_specific_data) for e in result.all_events if e.is_failure]
+        return result
+
+    def push_all(self, store_key: str) -> None:
+        result = materialize([store_push], partition_key=store_key, resources=self.resources)
+        assert result.success
+
+    def check(self, check: Any, store_key: str, config: dict[str, Any] | None = None) -> AssetCheckEvaluation:
+        run_config = {"ops": {check.node_def.name: {"config": config}}} if config else None
+        job = define_asset_job("check_only", selection=AssetSelection.checks(check), partitions_def=store_partitions)
+        defs = Definitions(assets=[store_push], asset_checks=[check], jobs=[job], resources=self.resources)
+        result = defs.resolve_job_def("check_only").execute_in_process(
+            run_config=run_config, tags={"dagster/partition": store_key})  # checks alone: partition by tag
+        evaluations = result.get_asset_check_evaluations()
+        assert len(evaluations) == 1
+        return evaluations[0]
+
+    def client(self, store_key: str) -> Any:
+        return build_client(self.stores.by_key(store_key), DbTokenStore(self.engine))
+
+
+@pytest.fixture
+def world(sandbox_server: Any, image_host: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+          sqlite_app_db_url: str) -> World:
+    stores = provision(sandbox_server, tmp_path, monkeypatch)
+    w = World(sandbox_server, image_host, tmp_path, stores, sqlite_app_db_url)
+    save_listings(w.engine, [w.listing(key, sku) for key in TARGETS for sku in SKUS])
+    return w
+
+
+@pytest.mark.slow
+def test_manual_sync_touches_only_the_chosen_skus(world: World) -> None:
+    for key in TARGETS:
+        world.push_all(key)
+    save_listings(world.engine, [with_price(world.listing(key, sku), "31.00") for key in TARGETS for sku in SKUS])
+    before = {key: world.writes(key) for key in TARGETS}
+    result = world.run_job(manual_sync, "manual_sync_push", {"skus": ["JOB-A", "JOB-C"], "stores": list(TARGETS)})
+    # One price call per chosen SKU per store, nothing for the other three.
+    assert {key: world.writes(key) - before[key] for key in TARGETS} == {"shopify-us": 2, "shopee-sg": 2}
+    with world.engine.connect() as conn:
+        logged = set(conn.execute(sa.select(push_sync_log.c.sku).where(push_sync_log.c.run_id == result.run_id))
+                     .scalars())
+    assert logged == {"JOB-A", "JOB-C"}
+    for key in TARGETS:
+        mappings = ledger.load_mappings(world.engine, key)
+        pushed = {sku: Decimal(str(mappings[sku].last_payload["price"])) for sku in SKUS}  # type: ignore[index]
+        assert pushed == {"JOB-A": Decimal("31.00"), "JOB-B": Decimal("10.00"), "JOB-C": Decimal("31.00"),
+                          "JOB-D": Decimal("10.00"), "JOB-E": Decimal("10.00")}
+
+
+def test_push_dry_run_calls_nothing(world: World) -> None:
+    before = world.total_calls()
+    result = world.run_job(push_dry_run, "push_dry_run_plan", {"stores": list(TARGETS)})
+    assert world.total_calls() == before == 0
+    assert ledger.load_mappings(world.engine, "shopify-us") == {}
+    with world.engine.connect() as conn:
+        kinds = conn.execute(sa.select(push_runs.c.kind, push_runs.c.counts).where(push_runs.c.run_id == result.run_id)
+                             ).all()
+    assert sorted(k for k, _ in kinds) == ["dry_run", "dry_run"]
+    assert all(counts["plan"]["create"] == len(SKUS) for _, counts in kinds)
+
+
+def test_retry_dead_letters_job_repushes_fixed_products(world: World) -> None:
+    save_listings(world.engine, [world.listing("shopify-us", "JOB-A", title="Tee " * 70)])  # over the title limit
+    failed = world.run_job(manual_sync, "manual_sync_push", {"skus": ["JOB-A", "JOB-B"], "stores": ["shopify-us"]},
+                           ok=False)  # 1 of 2 failed: above the 5% threshold
+    assert failed.run_id
+    assert [d["sku"] for d in ledger.dead_letters(world.engine, "shopify-us")] == ["JOB-A"]
+    save_listings(world.engine, [world.listing("shopify-us", "JOB-A")])  # fixed in the catalog
+    world.run_job(retry_dead_letters, "retry_dead_letters_push", {"stores": ["shopify-us"]})
+    assert ledger.dead_letters(world.engine, "shopify-us") == []
+    assert ledger.load_mappings(world.engine, "shopify-us")["JOB-A"].status == "listed"
+    assert world.client("shopify-us").find_by_sku("JOB-A") is not None
+
+
+def test_rollback_job_restores_prices_and_removes_created_products(world: World) -> None:
+    world.run_job(manual_sync, "manual_sync_push", {"skus": ["JOB-A"], "stores": ["shopify-us"]})
+    save_listings(world.engine, [with_price(world.listing("shopify-us", "JOB-A"), "44.00")])
+    change = world.run_job(manual_sync, "manual_sync_push", {"skus": ["JOB-A", "JOB-B"], "stores": ["shopify-us"]})
+    client = world.client("shopify-us")
+    assert client.find_by_sku("JOB-B") is not None
+    world.run_job(rollback_push, "rollback_push_run", {"store": "shopify-us", "run_id": change.run_id})
+    remote = client.find_by_sku("JOB-A")
+    assert remote is not None and {v.price for v in remote.variants} == {Decimal("10.00")}
+    assert client.find_by_sku("JOB-B") is None
+    assert sorted(ledger.load_mappings(world.engine, "shopify-us")) == ["JOB-A"]
+
+
+@pytest.mark.slow
+def test_each_check_passes_on_good_data_and_fails_on_bad(world: World) -> None:
+    key = "shopify-us"
+    world.push_all(key)
+    for check in (store_push_has_external_ids, store_push_spot_check, store_push_error_share,
+                  store_push_no_old_dead_letters):
+        assert world.check(check, key).passed, check.node_def.name
+
+    with world.engine.begin() as conn:  # a confirmed mapping that lost its external id
+        conn.execute(sa.update(store_mappings).where(store_mappings.c.store_key == key)
+                     .where(store_mappings.c.sku == "JOB-B").values(external_id=None))
+    bad = world.check(store_push_has_external_ids, key)
+    assert not bad.passed and "JOB-B: no external id" in bad.metadata["failures"].value
+    with world.engine.begin() as conn:
+        conn.execute(sa.update(store_mappings).where(store_mappings.c.sku == "JOB-B")
+                     .values(status="pending"))  # keeps the spot check on the other four
+
+    ref = ledger.load_mappings(world.engine, key)["JOB-C"].ref
+    assert ref is not None
+    edited = with_price(world.listing(key, "JOB-C"), "1.00")
+    world.client(key).update_prices(ref, edited)  # changed on the store behind the push's back
+    bad = world.check(store_push_spot_check, key, {"sample": 5})
+    assert not bad.passed and "JOB-C" in bad.metadata["failures"].value and "price" in bad.metadata["failures"].value
+
+    with world.engine.begin() as conn:  # a dead letter failing for two days
+        conn.execute(sa.insert(push_dead_letters).values(
+            store_key=key, sku="JOB-D", run_id="old", action="update_price", payload={}, error_class="NETWORK_ERROR",
+            message="timed out", attempts=3, first_failed_at=utcnow() - timedelta(days=2), last_failed_at=utcnow()))
+    bad = world.check(store_push_no_old_dead_letters, key)
+    assert not bad.passed and bad.severity.value == "WARN" and "JOB-D" in bad.metadata["failures"].value
+    assert world.check(store_push_no_old_dead_letters, key, {"max_age_hours": 72}).passed
+
+    with world.engine.begin() as conn:  # the latest push: 3 of 10 writes failed against a 5% threshold
+        conn.execute(sa.insert(push_runs).values(
+            run_id="later", store_key=key, kind="push", status="failed", options={"error_threshold": 0.05},
+            counts={"writes_planned": 10, "errors": 3}, started_at=utcnow() + timedelta(seconds=5),
+            finished_at=utcnow() + timedelta(seconds=6)))
+    bad = world.check(store_push_error_share, key)
+    assert not bad.passed and "3/10 writes failed" in bad.metadata["failures"].value
