@@ -216,29 +216,29 @@ def _candidates(
     similarity of ``core + suffix`` is about ``2M / (len(master) + len(core) + len(suffix))``
     with ``M`` the matched characters of the bare core; the real score is then computed exactly.
     """
-    suffixes = _suffix_options(_qualifiers(words, platform, facts))
     separator = _SEPARATOR[platform]
+    # (suffix, characters it adds with its separator); Shopee may also go without qualifiers
+    suffixes = [(sfx, len(separator) + len(sfx)) for sfx in _suffix_options(_qualifiers(words, platform, facts))]
+    if platform is Platform.SHOPEE:
+        suffixes.insert(0, ("", 0))
+    centre = limits.centre
     seen: set[str] = set()
     for core in _cores(words, platform):
         bare = " ".join(core)
-        matched = _score(target, bare) * (len(target) + len(bare)) / 2
-        options = sorted(
-            ([""] if platform is Platform.SHOPEE else []) + suffixes,
-            key=lambda sfx: abs(
-                2 * matched / (len(target) + len(bare) + (len(separator) + len(sfx) if sfx else 0))
-                - limits.centre
-            ),
-        )
-        for suffix in options[:SUFFIXES_PER_CORE]:
+        base_length = len(target) + len(bare)
+        matched2 = _score(target, bare) * base_length  # 2M
+        options = sorted(suffixes, key=lambda option: abs(matched2 / (base_length + option[1]) - centre))
+        for suffix, _ in options[:SUFFIXES_PER_CORE]:
             title = _compose(core, suffix, platform, limits.max_length)
             if title and title not in seen and len(title) >= limits.min_length:
                 seen.add(title)
                 yield title
 
 
-def _suffix_options(qualifiers: list[str]) -> list[str]:
+@lru_cache(maxsize=4096)
+def _suffix_options(qualifiers: tuple[str, ...]) -> tuple[str, ...]:
     """Every non-empty ordered selection of up to three qualifiers, shortest selections first."""
-    return [" ".join(combo) for size in (1, 2, 3) for combo in combinations(qualifiers, size)]
+    return tuple(" ".join(combo) for size in (1, 2, 3) for combo in combinations(qualifiers, size))
 
 
 def _cores(words: list[str], platform: Platform) -> Iterator[list[str]]:
@@ -257,7 +257,7 @@ def _cores(words: list[str], platform: Platform) -> Iterator[list[str]]:
         yield [without_filler[-1], *without_filler[:-1]]  # the product noun first, keyword style
 
 
-def _qualifiers(words: list[str], platform: Platform, facts: TitleFacts) -> list[str]:
+def _qualifiers(words: list[str], platform: Platform, facts: TitleFacts) -> tuple[str, ...]:
     """Platform-typical qualifier phrases, skipping what the title already says."""
     present = {form for w in words for form in _forms(w)}
     audience = facts.audience
@@ -272,15 +272,15 @@ def _qualifiers(words: list[str], platform: Platform, facts: TitleFacts) -> list
         if not phrase:
             continue
         fresh = _clean_phrase(phrase, platform)
-        if any(w.casefold() != "for" and _forms(w) & present for w in fresh) or fresh in ((), ("for",)):
+        if fresh in ((), ("for",)) or any(w != "for" and not present.isdisjoint(_forms(w)) for w in fresh):
             continue
         phrases.append(" ".join(fresh))
         present.update(form for w in fresh for form in _forms(w))
     if not phrases:
         sku = clean_for_platform(clean_master(facts.sku), platform)
         # "Item" only when the product offers nothing at all: a separator needs something after it.
-        phrases.append(sku if sku and not _forms(sku) & present else "Item")
-    return phrases
+        phrases.append(sku if sku and present.isdisjoint(_forms(sku)) else "Item")
+    return tuple(phrases)
 
 
 @lru_cache(maxsize=8192)
