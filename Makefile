@@ -50,7 +50,7 @@ demo: .venv $(DAGSTER_HOME)/dagster.yaml
 	$(PY) -m sync_pipeline.demo
 
 ui: .venv $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	$(PY) -m sync_pipeline.demo --ui
 
 sandbox: .venv
 	$(PY) -m sync_pipeline.sandbox --port $(SANDBOX_PORT)

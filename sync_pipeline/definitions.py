@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dagster import Definitions
 
-from sync_pipeline.defs import catalog, listings, push
+from sync_pipeline.defs import catalog, jobs, listings, push
 from sync_pipeline.defs.resources import default_resources
 
 defs = Definitions.merge(
@@ -16,4 +16,5 @@ defs = Definitions.merge(
     catalog.defs,
     listings.defs,
     push.defs,
+    Definitions(jobs=[jobs.catalog_sync, jobs.store_sync]),
 )

@@ -13,8 +13,10 @@ secrets come from the environment and are never written into any file.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +25,8 @@ import requests
 DEMO_PRODUCTS = 400
 DEMO_SEED = 7
 SANDBOX_PORT = int(os.environ.get("SANDBOX_PORT", "8765"))
+# The demo prints its own summary; every run's full log stays in the UI.
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 # Sandbox-only credentials for sync_pipeline/stores_demo.yaml (the sandbox is provisioned with them).
 DEMO_CREDENTIALS = {
@@ -39,9 +43,15 @@ DEMO_CREDENTIALS = {
 }
 
 
-def use_demo_credentials() -> None:
+def use_demo_settings() -> None:
+    """Sandbox credentials, and product images served by the sandbox (the demo catalog's own
+    image host does not exist, and Shopee and TikTok only list images they could download)."""
     for name, value in DEMO_CREDENTIALS.items():
         os.environ.setdefault(name, value)
+    if not os.environ.get("MAGENTO_DB_URL"):
+        os.environ.setdefault(
+            "MAGENTO_MEDIA_BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}/_sandbox/media/catalog/product"
+        )
 
 
 @dataclass
@@ -108,30 +118,30 @@ def run_pipeline() -> tuple[bool, list[StoreOutcome]]:
 
     instance = DagsterInstance.get()
     print("Importing the Magento catalog (catalog_sync) ...")
-    catalog = defs.resolve_job_def("catalog_sync").execute_in_process(instance=instance, raise_on_error=False)
+    catalog = defs.resolve_job_def("catalog_sync").execute_in_process(
+        instance=instance, run_config=QUIET, raise_on_error=False
+    )
     if not catalog.success:
         print("catalog_sync failed; see the run in the UI (make ui)")
         return False, []
-    for event in catalog.get_asset_materialization_events():
-        mat = event.asset_materialization
-        if mat and mat.asset_key.to_user_string() == "catalog_products":
-            md = {k: v.value for k, v in mat.metadata.items()}
-            print(f"  catalog: found {md.get('total_found')}, inserted {md.get('inserted')}, "
-                  f"updated {md.get('updated')}, skipped {md.get('skipped')}")
+    for mat in catalog.asset_materializations_for_node("catalog_products"):
+        md = {k: v.value for k, v in mat.metadata.items()}
+        print(f"  catalog: found {md.get('total_found')}, inserted {md.get('inserted')}, "
+              f"updated {md.get('updated')}, skipped {md.get('skipped')}")
     outcomes = []
     job = defs.resolve_job_def("store_sync")
     for key in [store.key for store in load_stores().stores]:
         started = time.monotonic()
-        result = job.execute_in_process(instance=instance, partition_key=key, raise_on_error=False)
+        result = job.execute_in_process(
+            instance=instance, partition_key=key, run_config=QUIET, raise_on_error=False
+        )
         outcome = StoreOutcome(key, seconds=time.monotonic() - started, ok=result.success)
-        for event in result.get_asset_materialization_events():
-            mat = event.asset_materialization
-            if mat and mat.asset_key.to_user_string() == "store_push":
-                md = {k: v.value for k, v in mat.metadata.items()}
-                for name in ("created", "updated", "delisted", "unchanged", "errors"):
-                    value = md.get(name)
-                    if isinstance(value, int):
-                        setattr(outcome, name, value)
+        for mat in result.asset_materializations_for_node("store_push"):
+            md = {k: v.value for k, v in mat.metadata.items()}
+            for name in ("created", "updated", "delisted", "unchanged", "errors"):
+                value = md.get(name)
+                if isinstance(value, int):
+                    setattr(outcome, name, value)
         if not result.success:
             failures = [e.message for e in result.all_events if e.is_failure]
             outcome.message = (failures[0] if failures else "failed")[:120]
@@ -148,11 +158,30 @@ def print_table(outcomes: list[StoreOutcome]) -> None:
         print(line + ("" if o.ok else f"  FAILED: {o.message}"))
 
 
-def main() -> int:
+def serve_ui() -> int:
+    """``make ui``: the Dagster web UI on the demo, with the sandbox stores running beside it."""
+    server = start_sandbox()
+    try:
+        return subprocess.call(
+            [str(Path(sys.executable).with_name("dagster")), "dev", "-w", "workspace.yaml",
+             "-h", "127.0.0.1", "-p", os.environ.get("UI_PORT", "3000")]
+        )
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if server is not None:
+            server.stop()  # type: ignore[attr-defined]
+
+
+def main(argv: list[str] | None = None) -> int:
+    warnings.filterwarnings("ignore", category=UserWarning, module="dagster")
+    args = sys.argv[1:] if argv is None else argv
     os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster_home").resolve()))
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
-    use_demo_credentials()
+    use_demo_settings()
     ensure_demo_catalog()
+    if "--ui" in args:
+        return serve_ui()
     server = start_sandbox()
     try:
         ok, outcomes = run_pipeline()
