@@ -153,8 +153,13 @@ def normalize(text: str) -> str:
 
 
 def similarity(master: str, title: str) -> float:
-    """The documented metric: ``fuzz.ratio`` of both normalized texts, as a fraction."""
-    return float(fuzz.ratio(normalize(master), normalize(title))) / 100.0
+    """The documented metric: ``fuzz.ratio`` of both normalized texts, as a fraction.
+
+    ``master`` is the catalog's raw title; it is cleaned exactly as ``seo_title`` cleans it, so
+    the checks measure against the same reference the titles were made for (a raw ``&trade;``
+    or emoji would otherwise move the score).
+    """
+    return float(fuzz.ratio(normalize(clean_master(master)), normalize(title))) / 100.0
 
 
 # -- candidate search -------------------------------------------------------------------------

@@ -122,3 +122,16 @@ def test_title_properties(master: str, facts: TitleFacts, decorate: str) -> None
         assert result.similarity == pytest.approx(score, abs=1e-4)
         assert 0.70 <= score <= 0.80 or result.reasons == (f"{OUT_OF_BAND}: {score:.2f}",)
     assert len({normalize(r.title) for r in results.values()}) == 3  # distinct across platforms
+
+
+@pytest.mark.parametrize(
+    "master",
+    ["Trail Runner&trade; Jacket &amp; Hood \U0001f680 for Men", "<b>Sprite</b> Yoga &frac12; Strap", "Hero Hoodie &reg;"],
+)
+def test_checks_measure_against_the_same_cleaned_master_as_the_generator(master: str) -> None:
+    """A raw entity or emoji in the catalog title must not move the score the checks compute."""
+    for platform in Platform:
+        result = seo_title(master, platform, JACKET, limits_for(platform))
+        assert similarity(master, result.title) == pytest.approx(result.similarity, abs=1e-4)
+        if result.in_band:
+            assert 0.70 <= similarity(master, result.title) <= 0.80, (platform, result)
