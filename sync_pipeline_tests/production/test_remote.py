@@ -1,0 +1,181 @@
+"""Remote triggering against real webserver + daemon processes, and the run queue's limits.
+
+Once on the embedded instance (SQLite, ``dagster.embedded.yaml``) and once on the production
+instance (``dagster.yaml``: PostgreSQL storage from DAGSTER_PG_* on a throwaway database).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from sync_pipeline.remote import RemotePipeline, RunStatus
+from sync_pipeline_tests.conftest import POSTGRES_ADMIN_URL, _unavailable
+from sync_pipeline_tests.production.harness import BIN, ROOT, Deployment, deployment
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dagster_processes")]
+
+
+def _overlap(a: RunStatus, b: RunStatus) -> bool:
+    assert a.started_at and a.finished_at and b.started_at and b.finished_at
+    return a.started_at < b.finished_at and b.started_at < a.finished_at
+
+
+def _watch_pair(pipeline: RemotePipeline, first: str, second: str, timeout: float = 360) -> list[tuple[str, str]]:
+    """Both runs' states, sampled until both finished (bounded)."""
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pair = (pipeline.status(first).state, pipeline.status(second).state)
+        seen.append(pair)
+        if all(state in {"completed", "failed"} for state in pair):
+            return seen
+        time.sleep(0.3)
+    raise TimeoutError(f"runs {first} and {second} did not finish in {timeout}s: last {seen[-1:]}")
+
+
+def _imports_queue_one_at_a_time(pipeline: RemotePipeline) -> None:
+    first = pipeline.start_import(limit=10)
+    second = pipeline.start_import(limit=10)
+    assert pipeline.status(second).state == "queued"
+    seen = _watch_pair(pipeline, first, second)
+    a, b = pipeline.status(first), pipeline.status(second)
+    assert (a.state, b.state) == ("completed", "completed"), (a, b)
+    assert not _overlap(a, b), "two imports ran at the same time"
+    # While one ran, the other waited in the queue.
+    assert ("running", "queued") in seen or ("queued", "running") in seen, seen
+    later, earlier = sorted([a, b], key=lambda s: s.started_at or 0, reverse=True)
+    for run in (a, b):
+        figures = run.metrics["catalog_products"]
+        assert figures["processed"] == figures["total_found"] <= 10 and figures["total_found"] > 0
+    # The second import resumed from the first one's cursor.
+    assert (later.metrics["catalog_products"]["last_processed_source_id"]
+            > earlier.metrics["catalog_products"]["last_processed_source_id"])
+
+
+def _store_pushes_queue_per_store(pipeline: RemotePipeline) -> None:
+    first = pipeline.start_push("shopify-us")
+    again = pipeline.start_push("shopify-us")
+    other = pipeline.start_push("shopee-sg")
+    runs = {run.run_id: run for run in pipeline.wait_all([first, again, other], timeout=480, poll=0.5)}
+    a, b, c = runs[first], runs[again], runs[other]
+    assert [r.state for r in (a, b, c)] == ["completed"] * 3, [r.as_dict() for r in (a, b, c)]
+    assert (a.partition, b.partition, c.partition) == ("shopify-us", "shopify-us", "shopee-sg")
+    assert not _overlap(a, b), "two pushes of one store ran at the same time"
+    assert _overlap(a, c) or _overlap(b, c), "two different stores did not run side by side"
+    earlier, later = sorted([a, b], key=lambda s: s.started_at or 0)
+    pushed = earlier.metrics["store_push/shopify-us"]
+    repushed = later.metrics["store_push/shopify-us"]
+    assert pushed["created"] > 0 and pushed["errors"] == 0
+    assert repushed["created"] == repushed["updated"] == 0 and repushed["unchanged"] == pushed["created"]
+    assert c.metrics["store_push/shopee-sg"]["created"] > 0
+    assert c.metrics["platform_listings/shopee-sg"]["listings"] > 0
+
+
+def _cli(deploy: Deployment, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BIN / "sync-pipeline"), "--port", str(deploy.port), "--in-process", *args], capture_output=True,
+                          text=True, timeout=timeout, env=deploy.env, cwd=ROOT)
+
+
+def test_remote_triggering_and_run_queue_on_the_embedded_instance(tmp_path: Path) -> None:
+    with deployment(tmp_path, ROOT / "dagster.embedded.yaml") as deploy:
+        pipeline = RemotePipeline.connect("127.0.0.1", deploy.port, in_process=True)
+        _imports_queue_one_at_a_time(pipeline)
+        _store_pushes_queue_per_store(pipeline)
+
+        # The CLI: an import with --wait, then status and wait of that run as JSON.
+        done = _cli(deploy, "--json", "import", "--limit", "5", "--wait")
+        assert done.returncode == 0, done.stderr
+        final = json.loads(done.stdout.strip().splitlines()[-1])
+        assert final["state"] == "completed" and final["metrics"]["catalog_products"]["total_found"] <= 5
+        status = _cli(deploy, "--json", "status", final["run_id"])
+        assert status.returncode == 0 and json.loads(status.stdout)["run_id"] == final["run_id"]
+        waited = _cli(deploy, "wait", final["run_id"], "--timeout", "30")
+        assert waited.returncode == 0 and "completed" in waited.stdout and "catalog_products:" in waited.stdout
+
+        bad = _cli(deploy, "import", "--no-resume")
+        assert bad.returncode == 2 and "--start-after-id" in bad.stderr
+        missing = _cli(deploy, "status", str(uuid.uuid4()))
+        assert missing.returncode == 2 and "could not be found" in missing.stderr
+
+        # A manual sync of two SKUs on one platform: it runs and pushes only those.
+        skus = _pushed_skus(deploy, "shopify-us", 2)
+        run_id = pipeline.start_manual_sync({"ops": {"manual_sync_push": {"config": {
+            "skus": skus, "platforms": ["shopify"]}}}})
+        assert pipeline.wait(run_id, timeout=180).state == "completed"
+        manual = _cli(deploy, "--json", "manual-sync", "--skus", ",".join(skus), "--stores", "shopee-sg", "--wait")
+        assert manual.returncode == 0, manual.stderr + manual.stdout
+        assert json.loads(manual.stdout.strip().splitlines()[-1])["job"] == "manual_sync"
+
+        # A failed run reads as failed, and the CLI exits 1.
+        failing = _cli(deploy, "--json", "import", "--no-resume", "--start-after-id", "0", "--limit", "5000", "--wait")
+        assert failing.returncode == 1, failing.stdout + failing.stderr
+        assert json.loads(failing.stdout.strip().splitlines()[-1])["state"] == "failed"
+
+
+def _pushed_skus(deploy: Deployment, store: str, count: int) -> list[str]:
+    engine = sa.create_engine(deploy.env["SYNC_DB_URL"])
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT sku FROM store_mappings WHERE store_key = :s ORDER BY sku LIMIT :n"),
+                                {"s": store, "n": count}).scalars().all()
+    finally:
+        engine.dispose()
+    assert len(rows) == count
+    return list(rows)
+
+
+@pytest.fixture
+def throwaway_postgres() -> Iterator[dict[str, Any]]:
+    """Two fresh PostgreSQL databases: the Dagster instance's and the app DB."""
+    names = {"instance": f"sp_dagster_{uuid.uuid4().hex[:8]}", "app": f"sp_app_{uuid.uuid4().hex[:8]}"}
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            for name in names.values():
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - unreachable server
+        admin.dispose()
+        _unavailable("PostgreSQL", exc)
+    url = sa.make_url(POSTGRES_ADMIN_URL)
+    try:
+        yield {"url": url, "instance_db": names["instance"], "app_url": url.set(database=names["app"])}
+    finally:
+        with admin.connect() as conn:
+            for name in names.values():
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.mark.postgres
+def test_run_queue_on_the_production_instance_with_postgres_storage(
+    tmp_path: Path, throwaway_postgres: dict[str, Any]
+) -> None:
+    url = throwaway_postgres["url"]
+    env = {"DAGSTER_PG_HOST": url.host or "127.0.0.1", "DAGSTER_PG_PORT": str(url.port or 5432),
+           "DAGSTER_PG_USER": url.username or "postgres", "DAGSTER_PG_PASSWORD": url.password or "",
+           "DAGSTER_PG_DB": throwaway_postgres["instance_db"]}
+    app_url = throwaway_postgres["app_url"].render_as_string(hide_password=False)
+    with deployment(tmp_path, ROOT / "dagster.yaml", app_db_url=app_url, extra_env=env) as deploy:
+        pipeline = RemotePipeline.connect("127.0.0.1", deploy.port, in_process=True)
+        _imports_queue_one_at_a_time(pipeline)
+        _store_pushes_queue_per_store(pipeline)
+    # The runs were recorded in PostgreSQL, not in files under DAGSTER_HOME.
+    engine = sa.create_engine(url.set(database=throwaway_postgres["instance_db"]))
+    try:
+        with engine.connect() as conn:
+            jobs = conn.execute(sa.text("SELECT pipeline_name, status FROM runs")).all()
+    finally:
+        engine.dispose()
+    assert sorted(j for j, _ in jobs).count("magento_import") == 2
+    assert sorted(j for j, _ in jobs).count("store_sync") == 3
+    assert {s for _, s in jobs} == {"SUCCESS"}
+    assert not (tmp_path / "dagster_home" / "history").exists()

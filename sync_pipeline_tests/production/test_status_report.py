@@ -1,0 +1,180 @@
+"""The product state report on a real pipeline: catalog imported, listings built and pushed to the
+sandbox stores through the Dagster assets, then states changed the way they change in a shop."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from dagster import materialize
+
+from sync_pipeline import cli
+from sync_pipeline.catalog.tables import (
+    catalog_products,
+    catalog_variants,
+    platform_listings,
+    push_dead_letters,
+)
+from sync_pipeline.db import make_engine
+from sync_pipeline.defs import catalog
+from sync_pipeline.defs.listings import platform_listings as listings_asset
+from sync_pipeline.defs.push import store_push
+from sync_pipeline.defs.resources import AppDatabase, MagentoDatabase, StoresConfig
+from sync_pipeline.demo import DEMO_CREDENTIALS
+from sync_pipeline.magento.generator import generate_catalog
+from sync_pipeline.sandbox.app import build_sandbox, provision_from_stores_file
+from sync_pipeline.sandbox.core import SandboxServer
+from sync_pipeline.status.report import (
+    SyncState,
+    csv_header,
+    iter_product_states,
+    product_states,
+    search_skus,
+    state_counts,
+    write_csv,
+)
+from sync_pipeline.stores import DEMO_STORES_FILE, load_stores
+
+PUSHED = "shopify-us"
+
+
+@dataclass
+class Shop:
+    app_url: str
+    stores_file: Path
+    resources: dict[str, Any]
+
+    @property
+    def engine(self) -> sa.Engine:
+        return self.resources["app_db"].engine
+
+    def materialize_store(self, key: str = PUSHED) -> None:
+        for asset in (listings_asset, store_push):
+            assert materialize([asset], partition_key=key, resources=self.resources).success
+
+    def stores(self) -> Any:
+        return load_stores(self.stores_file).stores
+
+
+@pytest.fixture
+def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, app_db_url: str) -> Iterator[Shop]:
+    for name, value in DEMO_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    magento_url = f"sqlite:///{tmp_path / 'magento.db'}"
+    engine = make_engine(magento_url)
+    generate_catalog(engine, products=40, seed=3, today=date.today())
+    engine.dispose()
+    sandbox = build_sandbox(tmp_path / "sandbox.db")
+    server = SandboxServer(sandbox).start()
+    port = server.url.rsplit(":", 1)[1]
+    stores_file = tmp_path / "stores.yaml"
+    stores_file.write_text(DEMO_STORES_FILE.read_text().replace("127.0.0.1:8765", f"127.0.0.1:{port}"))
+    monkeypatch.setenv("SYNC_STORES_FILE", str(stores_file))
+    monkeypatch.setenv("SYNC_DB_URL", app_db_url)
+    provision_from_stores_file(sandbox, stores_file)
+    resources = {
+        "magento_db": MagentoDatabase(url=magento_url, media_base_url=f"{server.url}/_sandbox/media/catalog/product"),
+        "app_db": AppDatabase(url=app_db_url), "stores_config": StoresConfig(path=str(stores_file)),
+    }
+    try:
+        assert materialize([catalog.magento_products, catalog.catalog_products], resources=resources).success
+        built = Shop(app_db_url, stores_file, resources)
+        built.materialize_store()
+        yield built
+    finally:
+        resources["app_db"].engine.dispose()
+        server.stop()
+        sandbox.state.close()
+
+
+def _skus(engine: sa.Engine, n: int) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(sa.select(platform_listings.c.sku).where(platform_listings.c.store_key == PUSHED)
+                                 .where(platform_listings.c.valid.is_(True)).order_by(platform_listings.c.sku)
+                                 .limit(n)).scalars())
+
+
+def _reprice(conn: sa.Connection, sku: str, more: int) -> None:
+    """A new price in the catalog: the product's and its variants' (listings price the variants)."""
+    conn.execute(sa.update(catalog_products).where(catalog_products.c.sku == sku)
+                 .values(price=catalog_products.c.price + more, special_price=None))
+    conn.execute(sa.update(catalog_variants).where(catalog_variants.c.parent_sku == sku)
+                 .values(price=catalog_variants.c.price + more))
+
+
+def test_states_follow_the_shop(shop: Shop) -> None:
+    synced, repriced, failing, invalid, retired = _skus(shop.engine, 5)
+    stores = shop.stores()
+    with shop.engine.begin() as conn:
+        _reprice(conn, repriced, 7)
+        conn.execute(sa.insert(push_dead_letters).values(
+            store_key=PUSHED, sku=failing, run_id="r1", action="update_price", error_class="RATE_LIMITED",
+            message="429 after 5 attempts", attempts=5, first_failed_at=datetime(2025, 1, 1),
+            last_failed_at=datetime(2025, 1, 2)))
+        conn.execute(sa.update(catalog_products).where(catalog_products.c.sku == retired).values(is_active=False))
+    shop.materialize_store()  # retired is delisted; repriced gets the new price...
+    with shop.engine.begin() as conn:  # ...then changes again after the push, and one turns invalid
+        _reprice(conn, repriced, 3)
+    assert materialize([listings_asset], partition_key=PUSHED, resources=shop.resources).success
+    with shop.engine.begin() as conn:
+        conn.execute(sa.update(platform_listings).where(platform_listings.c.sku == invalid)
+                     .where(platform_listings.c.store_key == PUSHED)
+                     .values(valid=False, reasons=["title: longer than 255 characters"]))
+
+    states = {p.sku: p for p in product_states(shop.engine, stores, [synced, repriced, failing, invalid, retired])}
+    on = {sku: states[sku].store(PUSHED) for sku in states}
+    assert on[synced].state == SyncState.SYNCED and on[synced].external_id and on[synced].last_synced_at
+    assert on[synced].price is not None and on[synced].title and on[synced].currency == "USD"
+    assert states[synced].master_price is not None
+    assert on[repriced].state == SyncState.NOT_SYNCED and "update price" in on[repriced].reason
+    assert on[failing].state == SyncState.ERROR and "RATE_LIMITED" in on[failing].reason
+    assert on[invalid].state == SyncState.INVALID and "longer than 255" in on[invalid].reason
+    assert on[retired].state == SyncState.DELISTED
+    other = states[synced].store("shopee-sg")
+    assert other.state == SyncState.NOT_SYNCED and "no listing" in other.reason and other.external_id is None
+
+
+def test_counts_and_csv_cover_every_product(shop: Shop) -> None:
+    stores = shop.stores()
+    keys = [s.key for s in stores]
+    states = list(iter_product_states(shop.engine, stores))
+    with shop.engine.connect() as conn:
+        assert len(states) == conn.execute(sa.select(sa.func.count()).select_from(catalog_products)).scalar_one()
+    counts = state_counts(states)
+    assert set(counts) == set(keys) and all(set(c) == {s.value for s in SyncState} for c in counts.values())
+    assert sum(counts[PUSHED].values()) == len(states) and counts[PUSHED]["synced"] > 0
+    assert counts["shopee-sg"]["not synced"] == len(states)
+    out = io.StringIO()
+    assert write_csv(states, keys, out) == len(states)
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert rows[0] == csv_header(keys) and len(rows) == len(states) + 1
+    first = dict(zip(rows[0], rows[1], strict=True))
+    assert first["sku"] == states[0].sku and first[f"{PUSHED}:state"] == states[0].store(PUSHED).state.value
+
+
+def test_status_command_prints_a_product_and_searches(shop: Shop, capsys: pytest.CaptureFixture[str]) -> None:
+    (sku,) = _skus(shop.engine, 1)
+    assert cli.main(["status", sku]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(sku) and "synced" in out and "shopee-sg" in out and "dead letters: none" in out
+
+    assert cli.main(["--json", "status", sku]) == 0
+    (data,) = json.loads(capsys.readouterr().out)
+    assert data["sku"] == sku and {s["store_key"]: s["state"] for s in data["stores"]}[PUSHED] == "synced"
+    assert data["dead_letters"] == [] and data["last_errors"] == []
+
+    word = sku[:4].lower()
+    assert search_skus(shop.engine, word)
+    assert cli.main(["status", "--search", word, "--limit", "3"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert 1 <= len(lines) <= 3 and all(f"{PUSHED}=" in line for line in lines)
+    assert cli.main(["status", "NO-SUCH-SKU"]) == 4
+    assert "no product" in capsys.readouterr().err
