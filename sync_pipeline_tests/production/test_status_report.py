@@ -178,3 +178,29 @@ def test_status_command_prints_a_product_and_searches(shop: Shop, capsys: pytest
     assert 1 <= len(lines) <= 3 and all(f"{PUSHED}=" in line for line in lines)
     assert cli.main(["status", "NO-SUCH-SKU"]) == 4
     assert "no product" in capsys.readouterr().err
+
+
+def test_product_status_asset_shows_counts_first_rows_and_exports_csv(
+    shop: Shop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sync_pipeline.defs.status import PREVIEW_ROWS, product_status
+
+    target = tmp_path / "exports" / "status.csv"
+    monkeypatch.setenv("SYNC_STATUS_CSV", str(target))
+    result = materialize([product_status], resources=shop.resources)
+    assert result.success
+    meta = {k: v.value for k, v in result.asset_materializations_for_node("product_status")[0].metadata.items()}
+    keys = [s.key for s in shop.stores()]
+    with shop.engine.connect() as conn:
+        products = conn.execute(sa.select(sa.func.count()).select_from(catalog_products)).scalar_one()
+    assert meta["products"] == products
+    assert meta["synced"] > 0 and meta["synced"] + meta["not_synced"] + meta["invalid"] + meta["error"] \
+        + meta["delisted"] == products * len(keys)
+    assert all(f"| {key} |" in meta["counts_per_store"] for key in keys)
+    records = meta["first_rows"].records
+    assert 0 < len(records) <= PREVIEW_ROWS and records[0].data["sku"]
+    assert records[0].data[f"{PUSHED} state"].split(":")[0] in {s.value for s in SyncState}
+    assert meta["csv"] == str(target.resolve())
+    rows = list(csv.reader(target.open(encoding="utf-8")))
+    assert rows[0] == csv_header(keys) and len(rows) == products + 1
+    assert not list(target.parent.glob("*.partial"))
