@@ -8,6 +8,8 @@
   inserted or updated, one ``store_sync`` run per store partition (listings, then push). An asset
   sensor rather than declarative automation because the push must run as the ``store_sync`` job,
   whose runs carry the store partition tag the run queue limits to one per store.
+* ``retry_dead_letters_sensor``: asks for a ``retry_dead_letters`` run when dead letters of a
+  retryable class have rested long enough (the cursor is a digest of that set).
 * ``notify_run_failure``: logs every failed run and, when ``SYNC_FAILURE_WEBHOOK_URL`` is set, posts
   a short JSON summary to it (the URL itself is never logged: webhook URLs often embed a token).
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator, Mapping
+from datetime import timedelta
 from typing import Any
 
 import requests
@@ -45,8 +48,10 @@ from dagster import (
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from sync_pipeline.defs.partitions import store_partitions
-from sync_pipeline.defs.resources import MagentoDatabase
+from sync_pipeline.defs.resources import AppDatabase, MagentoDatabase
 from sync_pipeline.magento.watermark import SourceWatermark, read_watermark
+from sync_pipeline.push.timeutil import utcnow
+from sync_pipeline.status.dead_letters import retryable_dead_letters
 
 CATALOG_SYNC_JOB = "catalog_sync"
 STORE_SYNC_JOB = "store_sync"
@@ -146,6 +151,42 @@ def _materialization_values(entry: EventLogEntry) -> dict[str, Any]:
     return {key: value.value for key, value in materialization.metadata.items()}
 
 
+# --- dead letters --------------------------------------------------------------------------------
+
+RETRY_JOB = "retry_dead_letters"
+RETRY_OP = "retry_dead_letters_push"
+
+
+def _retry_after() -> timedelta:
+    return timedelta(minutes=float(os.environ.get("SYNC_DEAD_LETTER_RETRY_AFTER_MINUTES", "15")))
+
+
+def _max_attempts() -> int:
+    return int(os.environ.get("SYNC_DEAD_LETTER_MAX_ATTEMPTS", "10"))
+
+
+@sensor(job_name=RETRY_JOB, minimum_interval_seconds=300, default_status=_sensor_status())
+def retry_dead_letters_sensor(context: SensorEvaluationContext, app_db: AppDatabase) -> SensorResult:
+    """Asks for a ``retry_dead_letters`` run when dead letters of a retryable class (rate limited,
+    network) have rested ``SYNC_DEAD_LETTER_RETRY_AFTER_MINUTES`` (15) and were tried fewer than
+    ``SYNC_DEAD_LETTER_MAX_ATTEMPTS`` (10) times. The cursor is the set's digest: one request per set."""
+    try:
+        due = retryable_dead_letters(app_db.engine, failed_before=utcnow() - _retry_after(),
+                                     max_attempts=_max_attempts())
+    finally:
+        app_db.engine.dispose()
+    if not due.total:
+        return SensorResult(skip_reason=SkipReason("no retryable dead letter is due"))
+    if due.digest == context.cursor:
+        return SensorResult(skip_reason=SkipReason(f"a retry of these {due.total} dead letters was already requested"))
+    stores = sorted(due.per_store)
+    context.log.info("retryable dead letters: " + ", ".join(f"{k} {n}" for k, n in due.per_store.items()))
+    config = {"ops": {RETRY_OP: {"config": {"stores": stores, "error_classes": list(due.error_classes)}}}}
+    request = RunRequest(run_key=f"dead-letters-{due.digest}", run_config=config,
+                         tags={"sync_pipeline/trigger": "dead_letters"})
+    return SensorResult(run_requests=[request], cursor=due.digest)
+
+
 # --- failures ------------------------------------------------------------------------------------
 
 
@@ -221,5 +262,5 @@ def post_webhook(url: str, payload: Mapping[str, Any]) -> None:
 
 defs = Definitions(
     schedules=[catalog_sync_schedule],
-    sensors=[magento_change_sensor, push_stores_after_catalog_change, notify_run_failure],
+    sensors=[magento_change_sensor, push_stores_after_catalog_change, retry_dead_letters_sensor, notify_run_failure],
 )

@@ -6,7 +6,7 @@ import importlib
 import json
 import threading
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
@@ -31,7 +31,7 @@ from sync_pipeline.db import make_engine
 from sync_pipeline.defs import automation
 from sync_pipeline.defs.listings import platform_listings
 from sync_pipeline.defs.partitions import store_partitions
-from sync_pipeline.defs.resources import MagentoDatabase, default_resources
+from sync_pipeline.defs.resources import AppDatabase, MagentoDatabase, default_resources
 from sync_pipeline.magento import schema as m
 from sync_pipeline.magento.generator import generate_catalog
 from sync_pipeline.magento.watermark import SourceWatermark, read_watermark
@@ -324,3 +324,47 @@ def test_an_unreachable_webhook_does_not_fail_the_sensor(monkeypatch: pytest.Mon
 ])
 def test_redact_hides_credentials(text: str, hidden: str) -> None:
     assert hidden not in automation.redact(text)
+
+
+# --- dead letters --------------------------------------------------------------------------------
+
+
+def _dead_letter(engine: sa.Engine, store: str, sku: str, error_class: str, minutes_ago: int, attempts: int = 1) -> None:
+    from sync_pipeline.catalog.tables import create_all, push_dead_letters
+
+    create_all(engine)
+    at = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=minutes_ago)
+    with engine.begin() as conn:
+        conn.execute(sa.insert(push_dead_letters).values(
+            store_key=store, sku=sku, run_id="r", action="create", error_class=error_class, message="m",
+            attempts=attempts, first_failed_at=at, last_failed_at=at))
+
+
+def _retry_tick(app_db_url: str, cursor: str | None) -> Any:
+    with build_sensor_context(cursor=cursor, resources={"app_db": AppDatabase(url=app_db_url)}) as context:
+        return automation.retry_dead_letters_sensor.evaluate_tick(context)
+
+
+def test_retryable_dead_letters_that_rested_request_one_retry_run(app_db_url: str) -> None:
+    engine = make_engine(app_db_url)
+    try:
+        assert _retry_tick(app_db_url, None).skip_message == "no retryable dead letter is due"
+        _dead_letter(engine, "shopify-us", "A", "RATE_LIMITED", minutes_ago=30)
+        _dead_letter(engine, "shopee-sg", "B", "NETWORK_ERROR", minutes_ago=60)
+        _dead_letter(engine, "tiktok-us", "C", "VALIDATION", minutes_ago=60)  # not retryable
+        _dead_letter(engine, "shopify-eu", "D", "RATE_LIMITED", minutes_ago=2)  # too fresh
+        _dead_letter(engine, "shopify-eu", "E", "NETWORK_ERROR", minutes_ago=90, attempts=10)  # given up
+        data = _retry_tick(app_db_url, None)
+        (request,) = data.run_requests
+        config = request.run_config["ops"]["retry_dead_letters_push"]["config"]
+        assert config["stores"] == ["shopee-sg", "shopify-us"]
+        assert set(config["error_classes"]) == {"RATE_LIMITED", "NETWORK_ERROR"}
+        assert request.run_key == f"dead-letters-{data.cursor}"
+        again = _retry_tick(app_db_url, data.cursor)
+        assert not again.run_requests and "already requested" in (again.skip_message or "")
+        # The retry failed once more: a new attempt is a new set, asked for again.
+        _dead_letter(engine, "shopify-us", "F", "RATE_LIMITED", minutes_ago=20)
+        later = _retry_tick(app_db_url, data.cursor)
+        assert len(later.run_requests) == 1 and later.cursor != data.cursor
+    finally:
+        engine.dispose()
