@@ -10,6 +10,8 @@
   whose runs carry the store partition tag the run queue limits to one per store.
 * ``retry_dead_letters_sensor``: asks for a ``retry_dead_letters`` run when dead letters of a
   retryable class have rested long enough (the cursor is a digest of that set).
+* ``nightly_reconciliation``: each store read back every night (``reconcile_stores``, drift as
+  metadata and the ``store_in_step`` check).
 * ``notify_run_failure``: logs every failed run and, when ``SYNC_FAILURE_WEBHOOK_URL`` is set, posts
   a short JSON summary to it (the URL itself is never logged: webhook URLs often embed a token).
 
@@ -38,11 +40,13 @@ from dagster import (
     RunRequest,
     RunsFilter,
     ScheduleDefinition,
+    ScheduleEvaluationContext,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
     asset_sensor,
     run_failure_sensor,
+    schedule,
     sensor,
 )
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
@@ -187,6 +191,27 @@ def retry_dead_letters_sensor(context: SensorEvaluationContext, app_db: AppDatab
     return SensorResult(run_requests=[request], cursor=due.digest)
 
 
+# --- nightly reconciliation -----------------------------------------------------------------------
+
+RECONCILE_JOB = "reconcile_stores"
+DEFAULT_RECONCILE_CRON = "30 2 * * *"
+
+
+@schedule(
+    job_name=RECONCILE_JOB,
+    cron_schedule=os.environ.get("SYNC_RECONCILE_CRON") or DEFAULT_RECONCILE_CRON,
+    execution_timezone="UTC",
+    default_status=_schedule_status(),
+)
+def nightly_reconciliation(context: ScheduleEvaluationContext) -> Iterator[RunRequest]:
+    """Every night (02:30 UTC; ``SYNC_RECONCILE_CRON``) read each store back and report drift:
+    one ``reconcile_stores`` run per store, queued like that store's pushes."""
+    night = context.scheduled_execution_time.strftime("%Y-%m-%d")
+    for store_key in store_partitions.get_partition_keys():
+        yield RunRequest(run_key=f"reconcile-{night}-{store_key}", partition_key=store_key,
+                         tags={"sync_pipeline/trigger": "nightly_reconciliation"})
+
+
 # --- failures ------------------------------------------------------------------------------------
 
 
@@ -261,6 +286,6 @@ def post_webhook(url: str, payload: Mapping[str, Any]) -> None:
 
 
 defs = Definitions(
-    schedules=[catalog_sync_schedule],
+    schedules=[catalog_sync_schedule, nightly_reconciliation],
     sensors=[magento_change_sensor, push_stores_after_catalog_change, retry_dead_letters_sensor, notify_run_failure],
 )

@@ -11,9 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
+    Config,
     Definitions,
+    Failure,
     MaterializeResult,
     MetadataValue,
     TableColumn,
@@ -22,10 +27,17 @@ from dagster import (
     asset,
     define_asset_job,
 )
+from pydantic import Field
 
 from sync_pipeline.db import DEFAULT_DATA_DIR
+from sync_pipeline.defs.partitions import store_partitions
 from sync_pipeline.defs.resources import AppDatabase, StoresConfig
+from sync_pipeline.platforms.factory import build_client
+from sync_pipeline.platforms.tokens import DbTokenStore
+from sync_pipeline.push.plan import check_owned_fields
+from sync_pipeline.status.drift import DriftReport, read_back_drift
 from sync_pipeline.status.report import ProductState, SyncState, iter_product_states, state_counts, write_csv
+from sync_pipeline.stores import MissingCredentialError
 
 PREVIEW_ROWS = 20
 
@@ -101,9 +113,71 @@ def _records(states: list[ProductState], keys: list[str]) -> list[TableRecord]:
     return records
 
 
+# --- nightly reconciliation ----------------------------------------------------------------------
+
+
+class ReconcileConfig(Config):
+    limit: int | None = Field(default=None, description="Read back at most this many products (by SKU); all if unset.")
+
+
+@asset(
+    group_name="status",
+    partitions_def=store_partitions,
+    deps=[AssetKey("store_push")],
+    kinds={"python"},
+    check_specs=[AssetCheckSpec("store_in_step", asset="store_drift",
+                                description="No product was changed or deleted on the store behind the pipeline's back.")],
+)
+def store_drift(context: AssetExecutionContext, config: ReconcileConfig, app_db: AppDatabase,
+                stores_config: StoresConfig) -> MaterializeResult:
+    """What the store holds compared with what was last pushed: every listed product read back;
+    products deleted on the store, and products whose title, price, stock, images or status were
+    changed there. The next push repairs changes; deleted products need a re-create (rollback or
+    a manual sync)."""
+    try:
+        store = stores_config.stores.by_key(context.partition_key)
+    except KeyError:
+        raise Failure(description=f"store '{context.partition_key}' is not in {stores_config.path}") from None
+    try:
+        client = build_client(store, DbTokenStore(app_db.engine))
+    except MissingCredentialError as exc:
+        raise Failure(description=str(exc)) from None
+    try:
+        report = read_back_drift(app_db.engine, store.key, client, check_owned_fields(store.owned_fields),
+                             limit=config.limit, on_progress=lambda n: context.log.info(f"{n} products read back"))
+    finally:
+        client.close()
+    context.log.info(f"{store.key}: {report.checked} read back, {len(report.deleted)} deleted, "
+                     f"{len(report.changed)} changed, {len(report.unreadable)} unreadable")
+    return MaterializeResult(metadata=drift_metadata(report), check_results=[AssetCheckResult(
+        check_name="store_in_step", passed=report.in_step, severity=AssetCheckSeverity.WARN,
+        metadata={"drifted": MetadataValue.int(report.drifted), "unreadable": MetadataValue.int(len(report.unreadable))},
+    )])
+
+
+def drift_metadata(report: DriftReport) -> dict[str, MetadataValue]:  # type: ignore[type-arg]
+    changed = [f"- `{sku}`: " + "; ".join(problems)[:300] for sku, problems in list(report.changed.items())[:50]]
+    unreadable = [f"- `{sku}`: {why}" for sku, why in list(report.unreadable.items())[:20]]
+    return {
+        "checked": MetadataValue.int(report.checked),
+        "drifted": MetadataValue.int(report.drifted),
+        "deleted_on_store": MetadataValue.int(len(report.deleted)),
+        "changed_on_store": MetadataValue.int(len(report.changed)),
+        "unreadable": MetadataValue.int(len(report.unreadable)),
+        "deleted_skus": MetadataValue.md(", ".join(f"`{s}`" for s in report.deleted[:100]) or "none"),
+        "changes": MetadataValue.md("\n".join(changed) or "none"),
+        "read_errors": MetadataValue.md("\n".join(unreadable) or "none"),
+    }
+
+
+reconcile_stores = define_asset_job(
+    "reconcile_stores", selection=[store_drift], partitions_def=store_partitions,
+    description="Read one store back and report drift (changed or deleted behind the pipeline's back).",
+)
+
 product_status_report = define_asset_job(
     "product_status_report", selection=[product_status],
     description="Refresh the product state report (UI table, counts per state, CSV export).",
 )
 
-defs = Definitions(assets=[product_status], jobs=[product_status_report])
+defs = Definitions(assets=[product_status, store_drift], jobs=[product_status_report, reconcile_stores])

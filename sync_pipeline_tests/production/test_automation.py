@@ -368,3 +368,16 @@ def test_retryable_dead_letters_that_rested_request_one_retry_run(app_db_url: st
         assert len(later.run_requests) == 1 and later.cursor != data.cursor
     finally:
         engine.dispose()
+
+
+def test_nightly_reconciliation_reads_every_store_back_once_a_night() -> None:
+    from sync_pipeline.defs.status import reconcile_stores, store_drift
+
+    assert automation.nightly_reconciliation.cron_schedule == "30 2 * * *"
+    repository = Definitions(assets=[store_drift], jobs=[reconcile_stores],
+                             resources=default_resources()).get_repository_def()
+    context = build_schedule_context(scheduled_execution_time=datetime(2025, 3, 4, 2, 30), repository_def=repository)
+    data = automation.nightly_reconciliation.evaluate_tick(context)
+    stores = store_partitions.get_partition_keys()
+    assert sorted(r.partition_key for r in data.run_requests) == sorted(stores)
+    assert {r.run_key for r in data.run_requests} == {f"reconcile-2025-03-04-{key}" for key in stores}

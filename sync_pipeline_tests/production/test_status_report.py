@@ -204,3 +204,44 @@ def test_product_status_asset_shows_counts_first_rows_and_exports_csv(
     rows = list(csv.reader(target.open(encoding="utf-8")))
     assert rows[0] == csv_header(keys) and len(rows) == products + 1
     assert not list(target.parent.glob("*.partial"))
+
+
+def test_reconciliation_reports_products_changed_or_deleted_on_the_store(shop: Shop) -> None:
+    import dataclasses
+
+    from sync_pipeline.defs.status import store_drift
+    from sync_pipeline.platforms.base import RemoteRef
+    from sync_pipeline.platforms.factory import build_client
+    from sync_pipeline.platforms.tokens import DbTokenStore
+    from sync_pipeline.push.ledger import load_mappings
+
+    in_step = materialize([store_drift], partition_key=PUSHED, resources=shop.resources)
+    assert in_step.success
+    meta = {k: v.value for k, v in in_step.asset_materializations_for_node("store_drift")[0].metadata.items()}
+    assert meta["checked"] > 0 and meta["drifted"] == 0
+    (check,) = in_step.get_asset_check_evaluations()
+    assert check.passed
+
+    deleted, repriced = _skus(shop.engine, 2)
+    store = next(s for s in shop.stores() if s.key == PUSHED)
+    client = build_client(store, DbTokenStore(shop.engine))
+    mappings = load_mappings(shop.engine, PUSHED)
+    try:  # someone edits the store by hand
+        client.delete_product(RemoteRef(mappings[deleted].external_id or "", dict(mappings[deleted].external_variant_ids)))
+        listing = mappings[repriced].last_listing()
+        assert listing is not None
+        cheaper = dataclasses.replace(listing, variants=tuple(
+            dataclasses.replace(v, price=v.price - 1) for v in listing.variants))
+        ref = mappings[repriced].ref
+        assert ref is not None
+        client.update_prices(ref, cheaper)
+    finally:
+        client.close()
+
+    drifted = materialize([store_drift], partition_key=PUSHED, resources=shop.resources)
+    assert drifted.success  # drift is reported, not a failed run
+    meta = {k: v.value for k, v in drifted.asset_materializations_for_node("store_drift")[0].metadata.items()}
+    assert (meta["deleted_on_store"], meta["changed_on_store"], meta["drifted"]) == (1, 1, 2)
+    assert deleted in meta["deleted_skus"] and repriced in meta["changes"] and "price of" in meta["changes"]
+    (check,) = drifted.get_asset_check_evaluations()
+    assert not check.passed and check.severity.value == "WARN"
