@@ -70,6 +70,9 @@ CONFIGURABLE = "configurable"
 NO_SELECTION = "no_selection"
 _TABLE_SOURCE_SUFFIX = "Attribute\\Source\\Table"
 _IN_LIST_MAX = 500  # ids per IN (...) list, well under every driver's parameter limit
+# The stock-and-status state rows are small (six columns), so they are read in longer IN lists
+# where the driver allows it; SQLite builds older than 3.32 stop at 999 parameters.
+_STATE_BATCH = 4000
 
 # Attributes the records are built from (others with option labels go to ``attributes``).
 _CORE_CODES = ("name", "description", "url_key", "image", "price", "special_price", "special_from_date",
@@ -128,6 +131,10 @@ class MagentoCatalogReader:
         missing = [code for code in ("name", "price", "status", "visibility") if code not in self._attributes]
         if missing:
             raise ValueError(f"the Magento database has no product attribute(s) {missing}: not a Magento catalog?")
+        # Built once: the reconciliation runs them for every catalog product on every run.
+        self._state_query = self._build_state_query()
+        self._children_query = _build_children_query()
+        self._state_batch = _IN_LIST_MAX if engine.dialect.name == "sqlite" else _STATE_BATCH
 
     # --- public API ------------------------------------------------------------------------------
 
@@ -200,13 +207,21 @@ class MagentoCatalogReader:
         return sorted(ids)
 
     def stock_and_status(self, source_ids: Iterable[int]) -> dict[int, StockStatus]:
-        """Enabled / in stock / qty for each id found; configurables derived from their children."""
+        """Enabled / in stock / qty for each id found; configurables derived from their children.
+
+        Each entity is read once, a configurable's children included, even when they were asked
+        for too: one state query per batch of ids, one link query for the configurables, one
+        state query for children not read yet.
+        """
         wanted = sorted(set(source_ids))
-        result: dict[int, StockStatus] = {}
         with self.engine.connect() as conn:
-            for ids in _batches(wanted):
-                result.update(self._stock_and_status_batch(conn, ids))
-        return result
+            states = self._live_states(conn, wanted)
+            parents = [i for i, state in states.items() if state.type_id == CONFIGURABLE]
+            children_of = self._children(conn, parents)
+            unread = sorted({c for kids in children_of.values() for c in kids} - states.keys())
+            states.update(self._live_states(conn, unread))
+        return {entity_id: _status_of(states[entity_id], children_of.get(entity_id, ()), states)
+                for entity_id in wanted if entity_id in states}
 
     # --- the import rule as SQL ------------------------------------------------------------------
 
@@ -484,44 +499,49 @@ class MagentoCatalogReader:
                 axes[int(product_id)].append(code_of[int(attribute_id)])
         return {pid: tuple(codes) for pid, codes in axes.items()}
 
-    def _stock_and_status_batch(self, conn: sa.Connection, ids: Sequence[int]) -> dict[int, StockStatus]:
+    def _build_state_query(self) -> sa.Select[tuple[Any, ...]]:
+        """Per entity: type, enabled on the website (0/1) and its stock item, for an expanding ``ids``.
+
+        The status comes from two outer joins on its value table (store view and store 0) rather
+        than correlated subqueries, so the server reads each row once by its unique key.
+        """
         e = m.catalog_product_entity.alias("e")
         si = m.cataloginventory_stock_item.alias("si")
-        own = (
-            sa.select(e.c.entity_id, e.c.type_id, sa.case((self._enabled_on_website(e.c.entity_id), 1), else_=0),
-                      si.c.qty, si.c.is_in_stock, self._manages_stock(si))
+        w = m.catalog_product_website.alias("w")
+        table, status_id = self._value_table("status")
+        at_admin, at_view = table.alias("status_admin"), table.alias("status_view")
+
+        def status_row(v: sa.FromClause, store_id: int) -> sa.ColumnElement[bool]:
+            return sa.and_(v.c.entity_id == e.c.entity_id, v.c.attribute_id == status_id, v.c.store_id == store_id)
+
+        status = sa.func.coalesce(at_view.c.value, at_admin.c.value)
+        enabled = sa.case((sa.and_(status == STATUS_ENABLED, w.c.product_id.is_not(None)), 1), else_=0)
+        return (
+            sa.select(e.c.entity_id, e.c.type_id, enabled, si.c.qty, si.c.is_in_stock, self._manages_stock(si))
+            .select_from(e)
+            .outerjoin(at_admin, status_row(at_admin, ADMIN_STORE))
+            .outerjoin(at_view, status_row(at_view, self._store.store_id))
+            .outerjoin(w, sa.and_(w.c.product_id == e.c.entity_id, w.c.website_id == self._store.website_id))
             .outerjoin(si, sa.and_(si.c.product_id == e.c.entity_id, si.c.stock_id == DEFAULT_STOCK_ID))
-            .where(e.c.entity_id.in_(ids))
+            .where(e.c.entity_id.in_(sa.bindparam("ids", expanding=True)))
         )
-        rows = conn.execute(own).tuples().all()
-        parents = [int(r[0]) for r in rows if r[1] == CONFIGURABLE]
-        child_stock: dict[int, list[tuple[bool, _Stock]]] = defaultdict(list)
-        if parents:
-            link = m.catalog_product_super_link
-            c = m.catalog_product_entity.alias("c")
-            children = (
-                sa.select(link.c.parent_id, sa.case((self._enabled_on_website(c.c.entity_id), 1), else_=0),
-                          si.c.qty, si.c.is_in_stock, self._manages_stock(si))
-                .select_from(link).join(c, c.c.entity_id == link.c.product_id)
-                .outerjoin(si, sa.and_(si.c.product_id == c.c.entity_id, si.c.stock_id == DEFAULT_STOCK_ID))
-                .where(link.c.parent_id.in_(parents))
-            )
-            for parent_id, enabled, qty, flag, manages in conn.execute(children).tuples():
-                stock = _Stock(qty=int(qty or 0), flag=bool(flag), manages=manages is None or bool(manages))
-                if qty is None and flag is None:
-                    stock = _Stock(qty=0, flag=False, manages=True)
-                child_stock[int(parent_id)].append((bool(enabled), stock))
-        result = {}
-        for entity_id, type_id, enabled, qty, flag, manages in rows:
-            if type_id == CONFIGURABLE:
-                sellable = [s for ok, s in child_stock.get(int(entity_id), []) if ok and s.in_stock]
-                result[int(entity_id)] = StockStatus(enabled=bool(enabled), in_stock=bool(sellable),
-                                                     qty=sum(s.qty for s in sellable))
-            else:
-                stock = (_Stock(qty=int(qty or 0), flag=bool(flag), manages=bool(manages))
-                         if flag is not None else _Stock(qty=0, flag=False, manages=True))
-                result[int(entity_id)] = StockStatus(enabled=bool(enabled), in_stock=stock.in_stock, qty=stock.qty)
-        return result
+
+    def _live_states(self, conn: sa.Connection, ids: Sequence[int]) -> dict[int, _LiveState]:
+        states: dict[int, _LiveState] = {}
+        for batch in _batches(ids, self._state_batch):
+            for entity_id, type_id, enabled, qty, flag, manages in conn.execute(
+                    self._state_query, {"ids": batch}).tuples():
+                stock = (_Stock(qty=int(qty or 0), flag=bool(flag), manages=bool(manages)) if flag is not None
+                         else _Stock(qty=0, flag=False, manages=True))  # no stock item: never in stock
+                states[int(entity_id)] = _LiveState(type_id=type_id, enabled=bool(enabled), stock=stock)
+        return states
+
+    def _children(self, conn: sa.Connection, parent_ids: Sequence[int]) -> dict[int, list[int]]:
+        children: dict[int, list[int]] = defaultdict(list)
+        for batch in _batches(parent_ids, self._state_batch):
+            for parent_id, child_id in conn.execute(self._children_query, {"parents": batch}).tuples():
+                children[int(parent_id)].append(int(child_id))
+        return children
 
     def _duplicate_skus(self, conn: sa.Connection, products: Sequence[SourceProduct]) -> dict[int, str]:
         """source_id -> reason, for products whose SKU an older product already holds."""
@@ -545,6 +565,29 @@ class MagentoCatalogReader:
                     f"SKU {product.sku!r} duplicates SKU {first_sku!r} of product {first_id} "
                     "(Magento compares SKUs ignoring case and trailing spaces)")
         return reasons
+
+
+@dataclass(frozen=True)
+class _LiveState:
+    """What the reconciliation needs of one entity, before configurables are derived."""
+
+    type_id: str
+    enabled: bool  # status 1 at the store view and on its website
+    stock: _Stock
+
+
+def _status_of(state: _LiveState, children: Iterable[int], states: dict[int, _LiveState]) -> StockStatus:
+    if state.type_id != CONFIGURABLE:
+        return StockStatus(enabled=state.enabled, in_stock=state.stock.in_stock, qty=state.stock.qty)
+    sellable = [child.stock for child in (states.get(c) for c in children)
+                if child is not None and child.enabled and child.stock.in_stock]
+    return StockStatus(enabled=state.enabled, in_stock=bool(sellable), qty=sum(s.qty for s in sellable))
+
+
+def _build_children_query() -> sa.Select[tuple[Any, ...]]:
+    link = m.catalog_product_super_link
+    return (sa.select(link.c.parent_id, link.c.product_id)
+            .where(link.c.parent_id.in_(sa.bindparam("parents", expanding=True))))
 
 
 # --- loading metadata ---------------------------------------------------------------------------
