@@ -154,6 +154,11 @@ class RemotePipeline:
         """``manual_sync`` with its config (which SKUs, which stores or platforms)."""
         return self._submit(MANUAL_SYNC_JOB, run_config, {TRIGGER_TAG: "remote"})
 
+    def start_job(self, job: str, run_config: Mapping[str, Any] | None = None, partition: str | None = None) -> str:
+        """Any other job by name, e.g. ``product_status_report`` or ``reconcile_stores`` (partition = store)."""
+        tags = {TRIGGER_TAG: "remote"} | ({PARTITION_TAG: partition} if partition else {})
+        return self._submit(job, run_config, tags)
+
     def _submit(self, job: str, run_config: Mapping[str, Any] | None, tags: dict[str, str]) -> str:
         if self.in_process:
             run_config = {**(run_config or {}), "execution": {"config": {"in_process": {}}}}

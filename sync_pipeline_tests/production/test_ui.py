@@ -61,6 +61,7 @@ def _materialize(deploy: Deployment) -> dict[str, dict[str, int]]:
     runs = pipeline.start_push_all(STORES)
     finals = pipeline.wait_all(list(runs.values()), timeout=600)
     assert [f.state for f in finals] == ["completed"] * len(STORES)
+    assert pipeline.wait(pipeline.start_job("product_status_report"), timeout=300).state == "completed"
     return {f.partition or "": f.metrics[f"store_push/{f.partition}"] for f in finals}
 
 
@@ -95,6 +96,10 @@ def test_asset_pages_show_push_metadata_and_check_results(tmp_path: Path) -> Non
                                  ARTIFACTS / "ui-platform-listings-checks.png")
         for name in ("listing_prices_match_rule", "listing_within_platform_limits", "listing_category_mapped"):
             assert name in listing_checks
+        status = _render(chromium, profile, f"{deploy.url}/assets/product_status",
+                         ARTIFACTS / "ui-product-status.png")
+        for text in ("first_rows", "counts_per_store", "synced", "not synced", "shopify-us state"):
+            assert text in status, text
     for shot in ARTIFACTS.glob("ui-*.png"):
         assert shot.stat().st_size > 20_000, f"{shot} looks blank"
     assert os.path.exists(ARTIFACTS / "ui-store-push-shopify-us.png")
