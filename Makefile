@@ -9,7 +9,7 @@ SANDBOX_PORT ?= 8765
 DOMAIN_MODULES := sync_pipeline/magento sync_pipeline/catalog sync_pipeline/listings \
 	sync_pipeline/platforms sync_pipeline/push sync_pipeline/sandbox sync_pipeline/stores.py sync_pipeline/db.py
 
-.PHONY: help .venv lint fmt test test-quick demo ui sandbox bench clean
+.PHONY: help .venv lint fmt test test-quick demo ui ui-test sandbox bench clean
 
 help:
 	@echo "make demo        run the whole pipeline on the embedded default (SQLite + sandbox stores)"
@@ -54,6 +54,9 @@ ui: .venv $(DAGSTER_HOME)/dagster.yaml
 
 sandbox: .venv
 	$(PY) -m sync_pipeline.sandbox --port $(SANDBOX_PORT)
+
+ui-test: .venv
+	$(PY) -m pytest -q -rfEs sync_pipeline_tests/production/test_ui.py  # screenshots in test-artifacts/
 
 bench: .venv
 	$(PY) -m benchmarks.run_all
