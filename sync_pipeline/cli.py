@@ -44,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sync-pipeline", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="sync-pipeline", description=__doc__.split("\n\n")[0].replace("``", ""))
     parser.add_argument("--host", default=os.environ.get("SYNC_DAGSTER_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("SYNC_DAGSTER_PORT", "3000")))
     parser.add_argument("--location", default=None, help="code location name (found automatically)")

@@ -38,6 +38,7 @@ STATES: dict[DagsterRunStatus, str] = {
     DagsterRunStatus.NOT_STARTED: "queued",
     DagsterRunStatus.STARTING: "queued",
     DagsterRunStatus.MANAGED: "queued",
+    DagsterRunStatus.SUSPENDED: "queued",  # paused, to be resumed: not finished
     DagsterRunStatus.STARTED: "running",
     DagsterRunStatus.CANCELING: "running",
     DagsterRunStatus.SUCCESS: "completed",
@@ -254,6 +255,10 @@ def _entry_value(entry: Mapping[str, Any]) -> Any:
 def _describe(exc: DagsterGraphQLClientError) -> str:
     body = getattr(exc, "body", None)
     message = str(exc.args[0]) if exc.args else type(exc).__name__
+    if message.startswith("Exception occured during execution of query"):
+        # The client's message is the whole query; what matters is that nothing answered.
+        cause = exc.__cause__ or exc.__context__
+        return f"the Dagster webserver did not answer ({type(cause).__name__ if cause else 'no answer'})"
     if body:
         message += f": {str(body)[:500]}"
     return message
