@@ -21,7 +21,6 @@ from dagster import (
     build_run_status_sensor_context,
     build_schedule_context,
     build_sensor_context,
-    define_asset_job,
     job,
     op,
 )
@@ -29,7 +28,6 @@ from dagster._core.test_utils import create_run_for_test
 
 from sync_pipeline.db import make_engine
 from sync_pipeline.defs import automation
-from sync_pipeline.defs.listings import platform_listings
 from sync_pipeline.defs.partitions import store_partitions
 from sync_pipeline.defs.resources import AppDatabase, MagentoDatabase, default_resources
 from sync_pipeline.magento import schema as m
@@ -184,10 +182,10 @@ def _catalog_materialized(instance: DagsterInstance, inserted: int, updated: int
 
 
 def _repository() -> Any:
-    """The store_sync job's shape (partitioned by store) that the sensor's partitioned requests need."""
-    store_sync = define_asset_job("store_sync", selection=["platform_listings"], partitions_def=store_partitions)
-    return Definitions(assets=[platform_listings], jobs=[store_sync],
-                       resources=default_resources()).get_repository_def()
+    """The real code location (its store_sync job is what the sensor's partitioned requests target)."""
+    from sync_pipeline_tests.production.location import defs
+
+    return defs.get_repository_def()
 
 
 def _push_tick(instance: DagsterInstance, cursor: str | None) -> Any:
