@@ -18,7 +18,7 @@ transaction per chunk, so memory stays flat however large the catalog grows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -46,17 +46,25 @@ PREVIEW_ROWS = 10
 EPOCH = datetime(1970, 1, 1)  # no watermark yet: every product at or below the cursor is due
 
 
+# Read-only members (properties), so frozen dataclasses such as the reader's records match.
 class ProductChunk(Protocol):
-    products: list[SourceProduct]
-    rejected: list[RejectedRow]
-    last_source_id: int
-    examined: int
+    @property
+    def products(self) -> list[SourceProduct]: ...
+    @property
+    def rejected(self) -> list[RejectedRow]: ...
+    @property
+    def last_source_id(self) -> int: ...
+    @property
+    def examined(self) -> int: ...
 
 
 class StockStatus(Protocol):
-    enabled: bool
-    in_stock: bool
-    qty: int
+    @property
+    def enabled(self) -> bool: ...
+    @property
+    def in_stock(self) -> bool: ...
+    @property
+    def qty(self) -> int: ...
 
 
 class CatalogSource(Protocol):
@@ -71,7 +79,8 @@ class CatalogSource(Protocol):
 
     def changed_since(self, since: datetime, up_to_id: int) -> list[int]: ...
 
-    def stock_and_status(self, source_ids: Sequence[int]) -> dict[int, StockStatus]: ...
+    # Mapping, not dict: a dict's value type is invariant, so dict[int, records.StockStatus] would not match.
+    def stock_and_status(self, source_ids: Sequence[int]) -> Mapping[int, StockStatus]: ...
 
 
 @dataclass(frozen=True)
@@ -265,7 +274,7 @@ class _CatalogState:
     children: list[tuple[int, int, bool]]  # (source id, stock, active) of a configurable's variants
 
 
-def _drifted(state: _CatalogState, live: dict[int, StockStatus]) -> bool:
+def _drifted(state: _CatalogState, live: Mapping[int, StockStatus]) -> bool:
     """Whether Magento's stock or status no longer matches what the catalog holds for a product."""
     parent = live.get(state.source_id)
     if parent is None:
