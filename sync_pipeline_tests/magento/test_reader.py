@@ -309,6 +309,28 @@ def test_stock_and_status_agrees_with_full_records(shop: Shop) -> None:
     assert {i for i, s in statuses.items() if s.is_sellable} == shop.catalog.sellable_ids
 
 
+def test_stock_and_status_is_the_same_whether_children_are_asked_for_or_not(shop: Shop) -> None:
+    """Children asked for alongside their parents are read once and serve both answers."""
+    link = m.catalog_product_super_link
+    with shop.engine.connect() as conn:
+        pairs = conn.execute(sa.select(link.c.parent_id, link.c.product_id)).tuples().all()
+    parents = sorted({int(p) for p, _c in pairs})
+    children = sorted({int(c) for _p, c in pairs})
+    assert parents and children
+    reader = shop.reader()
+    parents_alone = reader.stock_and_status(parents)
+    children_alone = reader.stock_and_status(children)
+    together = reader.stock_and_status(parents + children)
+    assert together == parents_alone | children_alone
+    variants = {v.source_id: v for p in reader.read_products(parents).products for v in p.variants}
+    for child_id, status in children_alone.items():
+        variant = variants[child_id]
+        assert (status.enabled, status.in_stock, status.qty) == (
+            variant.is_enabled, variant.is_in_stock, variant.stock_qty), child_id
+    assert any(s.is_sellable for s in parents_alone.values())
+    assert any(not s.is_sellable for s in children_alone.values())
+
+
 def test_read_products_ignores_the_import_rule(shop: Shop) -> None:
     disabled = shop.catalog.feature("disabled")
     chunk = shop.reader().read_products([disabled, 10**8])
