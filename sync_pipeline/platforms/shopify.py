@@ -447,6 +447,15 @@ class ShopifyClient(StoreClient):
         errors = payload.get("errors") or []
         codes = [((e.get("extensions") or {}).get("code")) for e in errors if isinstance(e, dict)]
         if "THROTTLED" in codes:
+            # HTTP 200, so the transport logged it as answered; the sync log must show the throttle.
+            self.transport.observe_failure(
+                operation,
+                attempt,
+                PlatformError(
+                    ErrorClass.RATE_LIMITED, f"{operation}: throttled", platform_code="THROTTLED",
+                    http_status=result.status,
+                ),
+            )
             return None
         if errors or not isinstance(payload.get("data"), dict):
             message = (

@@ -207,6 +207,9 @@ def test_throttled_client_waits_and_completes(
     assert len({r.product_id for r in refs}) == 4
     assert len(products(sandbox_server)) == 4
     assert client.limiter.maximum == 60  # adopted from throttleStatus
+    throttled = [r for r in records if r.platform_code == "THROTTLED"]
+    assert len(throttled) == 2
+    assert all(r.outcome == "error" and r.error_class == "RATE_LIMITED" for r in throttled)
 
 
 def test_server_errors_are_retried(client: ShopifyClient, sandbox_server: RunningSandbox) -> None:
