@@ -10,6 +10,14 @@
   stock to 0.
 * The parent SKU is kept as a product tag ``sku:<SKU>`` so ``find_by_sku`` finds configurable
   products, whose variants carry only the child SKUs. ``productSet`` replaces the tag list.
+* Media (contract 1.5): ``files`` is a list field that replaces, so an update sends the existing
+  file ``id`` for every image whose source URL is unchanged and ``originalSource`` only for new
+  ones; images no longer in the listing are left out and so removed. Shopify does not give our
+  source URL back (``MediaImage.originalSource.url`` is its own short-lived copy), so each image's
+  alt text ends with a short digest of its source URL (``[src:<16 hex>]``), and an update first
+  reads the product's media (id, alt) to map source URLs to media ids. The mapping lives on the
+  store itself, so it survives any client and needs nothing from the push's ledger; media a
+  merchant added or whose alt lost the marker are not ours to keep and are replaced.
 * Rate limit: one ``CostBucketLimiter`` per client. Each call reserves its requested cost, refunds
   the unspent part and adopts the server's ``throttleStatus``. A ``THROTTLED`` answer waits for the
   missing points and sends again without using one of the retry policy's attempts (being throttled
@@ -18,9 +26,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import threading
 import uuid
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +55,8 @@ DEFAULT_BUCKET_SIZE = 2000.0  # contract 1.7: observed maximumAvailable on curre
 DEFAULT_RESTORE_RATE = 100.0  # points per second, Standard plan
 MAX_THROTTLE_WAITS = 20
 SKU_TAG_PREFIX = "sku:"
+MAX_PRODUCT_MEDIA = 250  # contract 1.5: files per productSet call (and a product's media cap)
+MEDIA_SOURCE_MARK = re.compile(r"\[src:([0-9a-f]{16})\]$")
 SIMPLE_OPTION = ("Title", "Default Title")  # Shopify's option for a product without variants
 STATUS_NAMES = {"ACTIVE": "active", "DRAFT": "delisted", "ARCHIVED": "archived", "UNLISTED": "unlisted"}
 _KEY_NAMESPACE = uuid.UUID("5b0d5a1e-7c61-4b8e-9a53-2f5c3b7e9d10")
@@ -70,6 +83,11 @@ PRODUCT_READ = f"""
 query SyncProductRead($id: ID!, $variantCount: Int!) {{
   product(id: $id) {{ {_PRODUCT_FIELDS} }}
 }}"""
+
+PRODUCT_MEDIA_READ = """
+query SyncProductMedia($id: ID!, $mediaCount: Int!) {
+  product(id: $id) { id media(first: $mediaCount) { nodes { id alt } } }
+}"""
 
 PRODUCT_SEARCH = f"""
 query SyncProductSearch($query: String!, $variantCount: Int!) {{
@@ -111,6 +129,7 @@ mutation SyncProductDelete($input: ProductDeleteInput!) {
 DOCUMENTS = (
     PRODUCT_SET,
     PRODUCT_READ,
+    PRODUCT_MEDIA_READ,
     PRODUCT_SEARCH,
     VARIANT_PRICES_UPDATE,
     INVENTORY_SET,
@@ -126,6 +145,10 @@ def _cost_of_product_set(variants: int) -> int:
 
 def _cost_of_product_read(variants: int) -> int:
     return 1 + 1 + 2 + variants * 3
+
+
+def _cost_of_media_read(media: int) -> int:
+    return 1 + 2 + media
 
 
 _DEFAULT_RETRY = RetryPolicy()
@@ -154,12 +177,14 @@ class ShopifyClient(StoreClient):
     # ---- StoreClient ---------------------------------------------------------------------
 
     def upsert(self, listing: Listing, ref: RemoteRef | None) -> RemoteRef:
+        media_ids = self._kept_media_ids(ref, listing) if ref is not None and listing.images else {}
         try:
-            return self._product_set(listing, ref)
+            return self._product_set(listing, ref, media_ids)
         except PlatformError as exc:
             if ref is None or exc.platform_code != "PRODUCT_VARIANT_DOES_NOT_EXIST":
                 raise
-            return self._product_set(listing, None)  # our variant ids are stale: let Shopify renew them
+            # Our ids are stale: let Shopify renew them (media too, as they may be stale as well).
+            return self._product_set(listing, None, {})
 
     def update_prices(self, ref: RemoteRef, listing: Listing) -> None:
         ids = self._variant_ids(ref, listing)
@@ -228,9 +253,11 @@ class ShopifyClient(StoreClient):
 
     # ---- encoding ------------------------------------------------------------------------
 
-    def _product_set(self, listing: Listing, ref: RemoteRef | None) -> RemoteRef:
+    def _product_set(
+        self, listing: Listing, ref: RemoteRef | None, media_ids: Mapping[str, str]
+    ) -> RemoteRef:
         variables = {
-            "input": self._product_input(listing, ref),
+            "input": self._product_input(listing, ref, media_ids),
             "identifier": {"handle": listing.handle},
             "variantCount": max(len(listing.variants), 1),
         }
@@ -245,7 +272,9 @@ class ShopifyClient(StoreClient):
             product_id=product["id"], variant_ids={v["sku"]: v["id"] for v in variants if v.get("sku")}
         )
 
-    def _product_input(self, listing: Listing, ref: RemoteRef | None) -> dict[str, Any]:
+    def _product_input(
+        self, listing: Listing, ref: RemoteRef | None, media_ids: Mapping[str, str]
+    ) -> dict[str, Any]:
         simple = not listing.options
         options = [SIMPLE_OPTION[0]] if simple else list(listing.options)
         product: dict[str, Any] = {
@@ -261,11 +290,10 @@ class ShopifyClient(StoreClient):
                 }
                 for i, name in enumerate(options)
             ],
-            "variants": [self._variant_input(listing, v, ref, simple) for v in listing.variants],
-            "files": [
-                {"originalSource": url, "contentType": "IMAGE", "alt": listing.title}
-                for url in listing.images
+            "variants": [
+                self._variant_input(listing, v, ref, simple, media_ids) for v in listing.variants
             ],
+            "files": _files_input(listing, media_ids),
         }
         if listing.description is not None:  # None: the store owns the description; leave it alone
             product["descriptionHtml"] = listing.description
@@ -274,7 +302,12 @@ class ShopifyClient(StoreClient):
         return product
 
     def _variant_input(
-        self, listing: Listing, variant: ListingVariant, ref: RemoteRef | None, simple: bool
+        self,
+        listing: Listing,
+        variant: ListingVariant,
+        ref: RemoteRef | None,
+        simple: bool,
+        media_ids: Mapping[str, str],
     ) -> dict[str, Any]:
         option_values = (
             [{"optionName": SIMPLE_OPTION[0], "name": SIMPLE_OPTION[1]}]
@@ -300,8 +333,30 @@ class ShopifyClient(StoreClient):
                 "weight": {"value": float(weight), "unit": "KILOGRAMS"}
             }
         if variant.image and variant.image in listing.images:
-            encoded["file"] = {"originalSource": variant.image, "contentType": "IMAGE"}
+            # Must name one of the product's files (contract 1.5): the kept file by id, else the new one.
+            kept = media_ids.get(variant.image)
+            encoded["file"] = (
+                {"id": kept} if kept else {"originalSource": variant.image, "contentType": "IMAGE"}
+            )
         return encoded
+
+    def _kept_media_ids(self, ref: RemoteRef, listing: Listing) -> dict[str, str]:
+        """Source URL -> media id of the listing's images that this client already put on the product."""
+        data = self._call(
+            "product",
+            PRODUCT_MEDIA_READ,
+            {"id": ref.product_id, "mediaCount": MAX_PRODUCT_MEDIA},
+            _cost_of_media_read(MAX_PRODUCT_MEDIA),
+        )
+        product = data["product"]
+        if product is None:
+            return {}  # gone: productSet with the handle creates it again, with new media
+        by_key: dict[str, str] = {}
+        for media in product["media"]["nodes"]:
+            mark = MEDIA_SOURCE_MARK.search(media.get("alt") or "")
+            if mark:
+                by_key.setdefault(mark.group(1), media["id"])
+        return {url: by_key[_source_key(url)] for url in listing.images if _source_key(url) in by_key}
 
     def _set_stock(self, ref: RemoteRef, listing: Listing, quantities: dict[str, int]) -> None:
         if not self.location_id:
@@ -527,6 +582,26 @@ class ShopifyClient(StoreClient):
 
 
 # ---- small helpers -------------------------------------------------------------------------
+
+
+def _source_key(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def _media_alt(title: str, url: str) -> str:
+    return f"{title} [src:{_source_key(url)}]"
+
+
+def _files_input(listing: Listing, media_ids: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The product's files: kept images by id, new ones by URL; images left out are removed."""
+    files: list[dict[str, Any]] = []
+    for url in dict.fromkeys(listing.images):  # one file per URL: a repeat would be a second copy
+        alt = _media_alt(listing.title, url)
+        kept = media_ids.get(url)
+        files.append(
+            {"id": kept, "alt": alt} if kept else {"originalSource": url, "contentType": "IMAGE", "alt": alt}
+        )
+    return files
 
 
 def _option_values(listing: Listing, name: str, simple: bool) -> list[str]:

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import requests
 
 from sync_pipeline.listings.model import Listing, ListingVariant
 from sync_pipeline.platforms.base import CallRecord, ErrorClass, PlatformError
@@ -107,6 +108,58 @@ def test_upsert_creates_then_updates_the_same_product(
     assert again.product_id == ref.product_id and again.variant_ids == ref.variant_ids  # ids sent, kept
     assert len(products(sandbox_server)) == 1
     assert client.read_product(ref).title == "Organic Cotton Tee v2"  # type: ignore[union-attr]
+
+
+def media_ids(sandbox_server: RunningSandbox, product_id: str) -> list[str]:
+    (product,) = [p for p in products(sandbox_server) if p["id"] == product_id]
+    return [m["id"] for m in product["media"]]
+
+
+def test_updates_keep_the_media_of_unchanged_images(
+    client: ShopifyClient, shop: StoreConfig, sandbox_server: RunningSandbox
+) -> None:
+    ref = client.upsert(listing(), None)
+    first = media_ids(sandbox_server, ref.product_id)
+    assert len(first) == 4
+
+    # A fresh client (as in the next run) with only the ref the push keeps: the mapping is on the store.
+    fresh = ShopifyClient(shop, retry=FAST)
+    fresh.upsert(listing(title="Organic Cotton Tee v2"), ref)
+    assert media_ids(sandbox_server, ref.product_id) == first  # nothing re-created
+    (product,) = products(sandbox_server)
+    assert all(m["alt"].startswith("Organic Cotton Tee v2 [src:") for m in product["media"])
+    assert [v["mediaId"] for v in product["variants"]] == first[:3]  # variant images point at kept files
+
+    more = (*listing().images, "https://img.example/TEE-1/new.jpg")
+    fresh.upsert(listing(images=more), ref)
+    after_add = media_ids(sandbox_server, ref.product_id)
+    assert after_add[:4] == first and len(after_add) == 5 and after_add[4] not in first
+
+    fresh.upsert(listing(images=more[1:]), ref)  # first image dropped from the listing
+    assert media_ids(sandbox_server, ref.product_id) == after_add[1:]
+
+
+def test_media_a_merchant_added_or_renamed_is_replaced_by_the_listings_images(
+    client: ShopifyClient, sandbox_server: RunningSandbox
+) -> None:
+    ref = client.upsert(listing(), None)
+    first = media_ids(sandbox_server, ref.product_id)
+    requests.post(
+        f"{sandbox_server.endpoint('shopify', 'test-shop')}/admin/api/2026-07/graphql.json",
+        json={
+            "query": "mutation S($input: ProductSetInput!, $identifier: ProductSetIdentifiers) "
+            "{ productSet(input: $input, identifier: $identifier) { userErrors { message } } }",
+            "variables": {
+                "identifier": {"id": ref.product_id},
+                "input": {"files": [{"id": first[0], "alt": "merchant's words"}, *[{"id": i} for i in first[1:]]]},
+            },
+        },
+        headers={"X-Shopify-Access-Token": TOKEN},
+        timeout=10,
+    ).raise_for_status()
+    client.upsert(listing(), ref)
+    again = media_ids(sandbox_server, ref.product_id)
+    assert again[1:] == first[1:] and again[0] not in first  # no marker: re-created from its URL
 
 
 def test_simple_product_uses_shopifys_default_option(client: ShopifyClient) -> None:

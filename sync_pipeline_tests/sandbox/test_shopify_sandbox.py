@@ -113,6 +113,24 @@ def test_list_fields_are_replaced_and_omitted_scalars_kept(shop: Shop) -> None:
     assert product["title"] == "Tee" and product["descriptionHtml"] == "<p>soft</p>"
 
 
+def test_a_file_given_by_id_keeps_its_media_and_an_unknown_id_is_rejected(
+    shop: Shop, sandbox_server: RunningSandbox
+) -> None:
+    shop.product_set(tee(), {"handle": "tee"})
+    (before,) = sandbox_server.docs("shopify", "unit-shop", "product")
+    kept, dropped = (m["id"] for m in before["media"])
+    files = [{"id": kept, "alt": "kept"}, {"originalSource": "https://img.example/3.jpg"}]
+    product = shop.product_set(tee(files=files), {"handle": "tee"})["data"]["productSet"]["product"]
+    assert product["mediaCount"]["count"] == 2
+    (after,) = sandbox_server.docs("shopify", "unit-shop", "product")
+    assert after["media"][0]["id"] == kept and after["media"][0]["alt"] == "kept"
+    assert after["media"][1]["id"] not in (kept, dropped)
+
+    unknown = shop.product_set(tee(files=[{"id": dropped}]), {"handle": "tee"})["data"]["productSet"]
+    assert unknown["product"] is None
+    assert unknown["userErrors"][0]["field"] == ["input", "files", "0", "id"]
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "code"),
     [
