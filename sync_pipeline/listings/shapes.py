@@ -6,6 +6,12 @@ still gets a listing, with ``valid = False`` and the reasons, so that a person c
 missing from a store; the push never sends invalid listings. A product that is inactive in the
 catalog becomes a delist listing (stock 0 on every variant), valid as long as it has a SKU.
 
+Stock is part of the shape on a platform that refuses a quantity of 0 (TikTok, contract 4.5:
+1..99,999 per warehouse): sending the minimum (1) would sell what is not there, so its listing
+leaves sold-out variants out, and a listing whose every variant is sold out is a delist listing
+(deactivated) until stock returns; then it lists again with every variant in stock. The variant
+set is content, so the push carries either change with the platform's full update.
+
 Reasons are short machine-friendly codes, optionally followed by ``: detail``; the part before
 the colon is what metrics count. ``title_similarity_out_of_band`` is a note, not a defect.
 """
@@ -18,7 +24,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
@@ -60,6 +66,7 @@ AUDIENCES = frozenset({"men", "women", "kids", "boys", "girls", "baby", "unisex"
 COLOR_KEYS = ("color", "colour")
 MATERIAL_KEYS = ("material", "fabric")
 TIKTOK_MAX_STOCK = 99_999  # Update Inventory accepts 1..99,999 per warehouse
+ZERO_STOCK_REFUSED = frozenset({Platform.TIKTOK})  # platforms whose quantity must be >= 1
 
 
 @dataclass(frozen=True)
@@ -161,7 +168,7 @@ def build_listing(product: Mapping[str, Any], variants: Sequence[Mapping[str, An
     if not active:
         # A delist only has to find the product on the store: content defects do not matter.
         reasons = [r for r in reasons if reason_code(r) in (NO_SKU, BAD_CATALOG_ROW)]
-    return Listing(
+    listing = Listing(
         store_key=store.key,
         platform=platform.value,
         sku=sku,
@@ -181,6 +188,38 @@ def build_listing(product: Mapping[str, Any], variants: Sequence[Mapping[str, An
         weight_kg=weight,
         valid=not is_blocking(reasons),
         reasons=tuple(dict.fromkeys(reasons)),
+    )
+    return without_sold_out_variants(listing)
+
+
+def without_sold_out_variants(listing: Listing) -> Listing:
+    """The listing as a platform that refuses a stock of 0 can hold it (see the module docstring).
+
+    Only valid listings that list are reshaped: an invalid one is never pushed, and a delist sends
+    no variants' stock. Other platforms hold a 0 as it is."""
+    if listing.platform not in ZERO_STOCK_REFUSED or listing.action != "list" or not listing.valid:
+        return listing
+    in_stock = tuple(v for v in listing.variants if v.stock_qty > 0)
+    if len(in_stock) == len(listing.variants):
+        return listing
+    if not in_stock:
+        return replace(listing, action="delist")
+    cheapest = min(in_stock, key=lambda v: v.price)
+    return replace(
+        listing, variants=in_stock, price=cheapest.price, compare_at_price=cheapest.compare_at_price
+    )
+
+
+def sold_out_skus(
+    product: Mapping[str, Any], variants: Sequence[Mapping[str, Any]], store: StoreConfig
+) -> frozenset[str]:
+    """Catalog SKUs the store's listing leaves out because they are sold out (for the audits)."""
+    if store.platform not in ZERO_STOCK_REFUSED or not product.get("is_active"):
+        return frozenset()
+    if not variants:
+        return frozenset() if _stock(product, True, store) else frozenset({str(product.get("sku") or "")})
+    return frozenset(
+        str(v.get("sku")) for v in variants if not _stock(v, bool(v.get("is_active", True)), store)
     )
 
 

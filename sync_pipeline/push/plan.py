@@ -185,29 +185,6 @@ def with_owned_fields_from(listing: Listing, owned: frozenset[str], remote: Remo
     return dataclasses.replace(listing, **changes) if changes else listing
 
 
-# Platforms that refuse a quantity of 0 (TikTok, contract 4.5: inventory quantity is 1..99,999).
-ZERO_STOCK_REFUSED = frozenset({"tiktok"})
-
-
-def sellable_listing(listing: Listing) -> Listing:
-    """The listing as a store that refuses a stock of 0 can hold it.
-
-    On such a platform a sold-out variant cannot be sent as 0, and sending the minimum (1) would
-    sell what is not there. So sold-out variants are left out of the listing's SKUs, and a listing
-    whose every variant is sold out is delisted (deactivated) until stock returns, when it is
-    relisted with its variants back. Either change goes through the full update: the variant set is
-    content. Other platforms hold a 0 as it is. (This belongs in the listing shapes; it lives here
-    until the shapes own per-platform stock rules.)"""
-    if listing.platform not in ZERO_STOCK_REFUSED or listing.action != "list" or not listing.valid:
-        return listing
-    in_stock = tuple(v for v in listing.variants if v.stock_qty > 0)
-    if len(in_stock) == len(listing.variants):
-        return listing
-    if not in_stock:
-        return dataclasses.replace(listing, action="delist")
-    return dataclasses.replace(listing, variants=in_stock)
-
-
 def build_plan(store_key: str, listings: Iterable[Listing], mappings: Mapping[str, StoreMapping],
                owned_fields: Iterable[str] = (), *, skus: Sequence[str] | None = None,
                max_products: int | None = None) -> PushPlan:
@@ -216,7 +193,7 @@ def build_plan(store_key: str, listings: Iterable[Listing], mappings: Mapping[st
     owned = check_owned_fields(owned_fields)
     wanted = set(skus) if skus is not None else None
     products = [
-        decide(sellable_listing(listing), mappings.get(listing.sku), owned)
+        decide(listing, mappings.get(listing.sku), owned)
         for listing in sorted(listings, key=lambda item: item.sku)
         if wanted is None or listing.sku in wanted
     ]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select, update
 
-from sync_pipeline.catalog.tables import catalog_products, platform_listings
+from sync_pipeline.catalog.tables import catalog_products, catalog_variants, platform_listings
 from sync_pipeline.db import make_engine
 from sync_pipeline.listings.audit import (
     audit_categories,
@@ -140,3 +140,23 @@ def _stored(engine: Engine, store: StoreConfig, sku: str) -> Listing:
         payload = conn.execute(select(platform_listings.c.payload).where(
             platform_listings.c.store_key == store.key, platform_listings.c.sku == sku)).scalar_one()
     return Listing.from_json(payload)
+
+
+def test_price_audit_passes_on_a_tiktok_listing_without_its_sold_out_variants(app_db_url: str) -> None:
+    engine = make_engine(app_db_url)
+    try:
+        product, variants = configurable("SOLD", 1, price=Decimal("50"))
+        variants[1]["stock_qty"] = 0
+        insert_catalog(engine, [product], variants)
+        tiktok = STORES["tiktok-us"]
+        materialize_store_listings(engine, tiktok)
+        assert len(_stored(engine, tiktok, "SOLD").variants) == 3
+        result = audit_prices(engine, tiktok)
+        assert result.passed and result.checked == 1, result.examples
+
+        with engine.begin() as conn:  # restocked in the catalog since: the stored listing is stale
+            conn.execute(update(catalog_variants).where(catalog_variants.c.sku == variants[1]["sku"])
+                         .values(stock_qty=4))
+        assert "variants" in audit_prices(engine, tiktok).examples[0]
+    finally:
+        engine.dispose()

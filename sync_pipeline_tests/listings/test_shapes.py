@@ -21,6 +21,8 @@ from sync_pipeline.listings.shapes import (
     handle_for,
     map_category,
     reason_code,
+    sold_out_skus,
+    without_sold_out_variants,
 )
 from sync_pipeline.listings.titles import TITLE_EMPTY
 from sync_pipeline.stores import StoreConfig, load_stores
@@ -200,3 +202,47 @@ def test_empty_description_falls_back_to_the_title_in_the_platform_format() -> N
     product = product_row("E", 1, description="", title="Salt & Pepper Mill Set")
     assert build_listing(product, [], TIKTOK).description.startswith("<p>Salt &amp; Pepper")
     assert build_listing(product, [], SHOPEE).description.startswith("Salt & Pepper")
+
+
+def _stocked(variants: list[dict[str, Any]], *quantities: int) -> list[dict[str, Any]]:
+    return [dict(v, stock_qty=q) for v, q in zip(variants, quantities, strict=True)]
+
+
+def test_tiktok_listing_leaves_sold_out_variants_out() -> None:
+    product, variants = configurable("SO1", 1)
+    variants = [dict(v, price=D(str(30 + i))) for i, v in enumerate(variants)]
+    full = build_listing(product, variants, TIKTOK)
+    partly = build_listing(product, _stocked(variants, 0, 2, 0, 4), TIKTOK)
+    assert partly.valid and partly.action == "list"
+    assert [v.sku for v in partly.variants] == [full.variants[1].sku, full.variants[3].sku]
+    assert partly.stock_qty == 6 and partly.price == full.variants[1].price  # the cheapest that sells
+    assert sold_out_skus(product, _stocked(variants, 0, 2, 0, 4), TIKTOK) == {
+        full.variants[0].sku, full.variants[2].sku
+    }
+
+
+def test_tiktok_listing_with_every_variant_sold_out_is_a_delist_and_lists_again_on_restock() -> None:
+    product, variants = configurable("SO2", 1)
+    sold_out = build_listing(product, _stocked(variants, 0, 0, 0, 0), TIKTOK)
+    assert sold_out.valid and sold_out.action == "delist"
+    simple = build_listing(product_row("SO3", 3, stock_qty=0), [], TIKTOK)
+    assert simple.valid and simple.action == "delist"
+    restocked = build_listing(product, variants, TIKTOK)
+    assert restocked.action == "list" and [v.stock_qty for v in restocked.variants] == [3, 3, 3, 3]
+
+
+@pytest.mark.parametrize("store", [SHOPIFY, SHOPEE])
+def test_platforms_that_hold_a_zero_keep_sold_out_variants(store: StoreConfig) -> None:
+    product, variants = configurable("SO4", 1)
+    listing = build_listing(product, _stocked(variants, 0, 0, 0, 0), store)
+    assert listing.action == "list" and [v.stock_qty for v in listing.variants] == [0, 0, 0, 0]
+    assert sold_out_skus(product, _stocked(variants, 0, 0, 0, 0), store) == frozenset()
+
+
+def test_sold_out_rule_leaves_invalid_and_delist_listings_alone() -> None:
+    product, variants = configurable("SO5", 1, weight=None)  # no weight: invalid on TikTok
+    invalid = build_listing(product, _stocked(variants, 0, 0, 0, 0), TIKTOK)
+    assert not invalid.valid and invalid.action == "list" and len(invalid.variants) == 4
+    inactive = build_listing(dict(product, weight=D("1"), is_active=False), variants, TIKTOK)
+    assert inactive.action == "delist" and len(inactive.variants) == 4
+    assert without_sold_out_variants(inactive) is inactive

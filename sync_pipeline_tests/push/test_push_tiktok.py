@@ -1,5 +1,6 @@
 """TikTok specifics of the push against its sandbox: sold-out variants (the platform refuses a
-quantity of 0) and recovering an unconfirmed create (its search finds variant SKUs only)."""
+quantity of 0; the listing shape leaves them out, the push carries that shape) and recovering an
+unconfirmed create (its search finds variant SKUs only)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from sync_pipeline.listings.shapes import without_sold_out_variants
 from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.tokens import DbTokenStore
 from sync_pipeline.push import ledger
-from sync_pipeline.push.plan import sellable_listing
 from sync_pipeline.push.verify import spot_check
 from sync_pipeline.stores import StoresFile
 from sync_pipeline_tests.push.builders import make_listing
@@ -22,19 +23,21 @@ from sync_pipeline_tests.push.test_push_sandbox import MEDIA, db, push, stores  
 
 
 def sold_out(listing: Any, *variant_indexes: int) -> Any:
+    """The listing as the shapes build it once those variants sold out."""
     variants = tuple(dataclasses.replace(v, stock_qty=0) if i in variant_indexes else v
                      for i, v in enumerate(listing.variants))
-    return dataclasses.replace(listing, variants=variants, stock_qty=sum(v.stock_qty for v in variants))
+    return without_sold_out_variants(
+        dataclasses.replace(listing, variants=variants, stock_qty=sum(v.stock_qty for v in variants)))
 
 
-def test_sellable_listing_rule() -> None:
+def test_sold_out_shape_of_a_tiktok_listing() -> None:
     tiktok = make_listing("T-1", platform="tiktok")
-    assert sellable_listing(tiktok) is tiktok
-    partly = sellable_listing(sold_out(tiktok, 1))
+    assert without_sold_out_variants(tiktok) is tiktok
+    partly = sold_out(tiktok, 1)
     assert [v.sku for v in partly.variants] == ["T-1-S", "T-1-L"] and partly.action == "list"
-    assert sellable_listing(sold_out(tiktok, 0, 1, 2)).action == "delist"
+    assert sold_out(tiktok, 0, 1, 2).action == "delist"
     shopify = sold_out(make_listing("S-1"), 0, 1, 2)
-    assert sellable_listing(shopify) is shopify  # other platforms hold a 0 as it is
+    assert shopify.action == "list" and len(shopify.variants) == 3  # other platforms hold a 0 as it is
 
 
 def test_sold_out_variants_are_left_out_and_a_sold_out_listing_is_delisted(db: Engine, sandbox_server: Any,  # noqa: F811
