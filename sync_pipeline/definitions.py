@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dagster import Definitions
 
-from sync_pipeline.defs import catalog, jobs, listings, push
+from sync_pipeline.defs import automation, catalog, jobs, listings, push, status
 from sync_pipeline.defs.resources import default_resources
 
 defs = Definitions.merge(
@@ -17,4 +17,6 @@ defs = Definitions.merge(
     listings.defs,
     push.defs,
     Definitions(jobs=[jobs.catalog_sync, jobs.store_sync]),
+    status.defs,
+    automation.defs,
 )

@@ -30,7 +30,7 @@ from sync_pipeline.stores import DEMO_STORES_FILE
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
-LOCATION_MODULE = "sync_pipeline_tests.production.location"
+LOCATION_MODULE = "sync_pipeline.definitions"
 
 
 def free_port() -> int:

@@ -183,7 +183,7 @@ def _catalog_materialized(instance: DagsterInstance, inserted: int, updated: int
 
 def _repository() -> Any:
     """The real code location (its store_sync job is what the sensor's partitioned requests target)."""
-    from sync_pipeline_tests.production.location import defs
+    from sync_pipeline.definitions import defs
 
     return defs.get_repository_def()
 

@@ -91,7 +91,7 @@ def test_executor_run_configs_name_only_known_keys() -> None:
 def test_multiprocess_run_config_is_valid_for_the_real_store_sync_job() -> None:
     from dagster._core.execution.api import create_execution_plan
 
-    from sync_pipeline_tests.production.location import defs
+    from sync_pipeline.definitions import defs
 
     job = defs.resolve_job_def("store_sync")
     run_config = _load(DEPLOY / "local" / "run_config.multiprocess.yaml")
