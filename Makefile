@@ -17,8 +17,9 @@ help:
 	@echo "make test        install test dependencies, lint, and run every test"
 	@echo "make test-quick  the same without the slow suites"
 	@echo "make ui          the Dagster web UI on the demo (http://127.0.0.1:3000)"
+	@echo "make ui-test     the headless-Chromium UI test alone (screenshots in test-artifacts/)"
 	@echo "make sandbox     the local Shopify/Shopee/TikTok sandbox stores on port $(SANDBOX_PORT)"
-	@echo "make bench       the benchmarks (figures go to benchmarks/RESULTS.md by hand)"
+	@echo "make bench       how to run each benchmark (figures in benchmarks/RESULTS.md)"
 	@echo "make .venv       build the virtual environment only"
 
 .venv: $(VENV)/.installed
@@ -59,8 +60,14 @@ sandbox: .venv
 ui-test: .venv
 	$(PY) -m pytest -q -rfEs sync_pipeline_tests/production/test_ui.py  # screenshots in test-artifacts/
 
+# Each benchmark takes minutes and creates its own throwaway databases; run them one at a time.
 bench: .venv
-	$(PY) -m benchmarks.run_all
+	@echo "Benchmarks (figures and the exact commands are in benchmarks/RESULTS.md):"
+	@echo "  $(PY) -m benchmarks.import_bench --products 48000     # Magento import, MariaDB -> PostgreSQL"
+	@echo "  $(PY) -m benchmarks.magento_extract                    # generator and reader alone"
+	@echo "  $(PY) -m benchmarks.listings_bench --products 5000 48000"
+	@echo "  $(PY) -m benchmarks.shopify_throughput | shopee_throughput | tiktok_throughput"
+	@echo "  $(PY) -m benchmarks.push_bench"
 
 clean:
 	rm -rf .data .dagster_home .pytest_cache .mypy_cache .ruff_cache
