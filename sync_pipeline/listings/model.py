@@ -103,31 +103,13 @@ class Listing:
         return _hash([(v.sku, v.stock_qty) for v in self.variants])
 
     def payload_hash(self) -> str:
-        return _hash([self.content_hash(), self.price_hash(), self.stock_hash()])
+        return self.hashes()["payload_hash"]
 
     def hashes(self) -> dict[str, str]:
-        """All four hashes at once, keyed like platform_listings' columns.
-
-        Equal to the methods above (a test holds them equal), computed in one pass: the parts
-        are encoded by ``json`` directly (Decimal via ``default``), without the ``_jsonable`` walk.
-        """
-        content = _fast_hash(
-            {
-                "action": self.action,
-                "title": self.title,
-                "description": self.description,
-                "images": self.images,
-                "category_id": self.category_id,
-                "handle": self.handle,
-                "options": self.options,
-                "weight_kg": self.weight_kg,
-                "variants": [(v.sku, v.options, v.image, v.weight_kg) for v in self.variants],
-            }
-        )
-        price = _fast_hash([(v.sku, v.price, v.compare_at_price) for v in self.variants] + [self.currency])
-        stock = _fast_hash([(v.sku, v.stock_qty) for v in self.variants])
+        """All four hashes, keyed like platform_listings' columns."""
+        content, price, stock = self.content_hash(), self.price_hash(), self.stock_hash()
         return {
-            "payload_hash": _fast_hash([content, price, stock]),
+            "payload_hash": _hash([content, price, stock]),
             "content_hash": content,
             "price_hash": price,
             "stock_hash": stock,
@@ -148,19 +130,17 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _hash(value: Any) -> str:
-    blob = json.dumps(_jsonable(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
-
 def _decimal_as_str(value: Any) -> str:
     if isinstance(value, Decimal):
         return str(value)
     raise TypeError(f"cannot hash {type(value).__name__}")
 
 
-def _fast_hash(value: Any) -> str:
-    """Same digest as ``_hash`` for values made of str/int/bool/None/Decimal, tuples, lists and
-    dicts with str keys (json turns tuples into lists and calls ``default`` for Decimal)."""
+def _hash(value: Any) -> str:
+    """SHA-256 of canonical JSON (sorted keys, tuples as lists, Decimals as their strings).
+
+    These digests are stored (platform_listings, store_mappings) and compared across runs and
+    versions: changing the encoding makes every product look changed once.
+    """
     blob = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_decimal_as_str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()

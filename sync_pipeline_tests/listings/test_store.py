@@ -118,21 +118,6 @@ def test_stored_payload_is_exactly_the_model_json() -> None:
         assert Listing.from_json(listing_payload(listing)) == listing
 
 
-def test_hashes_in_one_pass_equal_the_model_methods() -> None:
-    from sync_pipeline.listings.shapes import build_listing
-    from sync_pipeline_tests.listings.catalog_rows import configurable as make
-
-    product, variants = make("HSH", 1, special_price=Decimal("30"), title="Crème &amp; Brûlée 瑜伽 Jacket")
-    for store in STORES.values():
-        for listing in (build_listing(product, variants, store), build_listing(product_row("S", 2, weight=None), [], store)):
-            assert listing.hashes() == {
-                "payload_hash": listing.payload_hash(),
-                "content_hash": listing.content_hash(),
-                "price_hash": listing.price_hash(),
-                "stock_hash": listing.stock_hash(),
-            }
-
-
 def test_a_row_the_shaper_cannot_read_becomes_an_invalid_listing_naming_the_error() -> None:
     from sync_pipeline.listings.store import listing_or_reason
 

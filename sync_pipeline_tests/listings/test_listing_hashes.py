@@ -1,0 +1,49 @@
+"""The listing hashes are stored and compared across runs and versions: they must not drift."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+from sync_pipeline.listings.model import Listing, ListingVariant
+
+LISTING = Listing(
+    store_key="shopify-us", platform="shopify", sku="MJ03", source_id=7, action="list",
+    title="Montana Wind Jacket | Black Polyester", description="<p>Crème &amp; brûlée</p>",
+    price=Decimal("49.00"), compare_at_price=Decimal("59.00"), currency="USD", stock_qty=7,
+    images=("http://m.test/a.jpg", "http://m.test/b.jpg"), category_id="Apparel > Jackets",
+    handle="montana-wind-jacket", options=("Color", "Size"),
+    variants=(
+        ListingVariant("MJ03-S-Black", Decimal("49.00"), Decimal("59.00"), 3, {"Color": "Black", "Size": "S"},
+                       None, Decimal("0.8")),
+        ListingVariant("MJ03-M-Black", Decimal("52.00"), None, 4, {"Color": "Black", "Size": "M"},
+                       "http://m.test/c.jpg", None),
+    ),
+    weight_kg=Decimal("0.8"),
+)
+
+
+def test_hashes_are_pinned() -> None:
+    """Digests of a fixed listing, as stored by earlier versions: a change to the encoding would make
+    every product in every store look changed (a full re-push)."""
+    assert LISTING.hashes() == {
+        "content_hash": "e6c63e6e3b01fbadebb022a881dcd9d307c1aaf4f7cd1a4dd30a0b99e8565788",
+        "price_hash": "15a7fc537f17c8fbe60022450a361360c25ec629d0a033354765cfb4ee75be10",
+        "stock_hash": "de807ac2936b09b99bd6940db07f2027a2fadda3f19f5a4808673525d5dd4114",
+        "payload_hash": "a9ca445d1e698325e90e0df2e2cd94a1869ce074f7e23a573d9370ed1098accc",
+    }
+    assert LISTING.payload_hash() == LISTING.hashes()["payload_hash"]
+
+
+def test_each_hash_moves_only_with_its_own_fields() -> None:
+    cheaper = replace(LISTING, variants=(replace(LISTING.variants[0], price=Decimal("45.00")), LISTING.variants[1]))
+    restocked = replace(LISTING, variants=(replace(LISTING.variants[0], stock_qty=9), LISTING.variants[1]))
+    renamed = replace(LISTING, title="Montana Wind Jacket, Black")
+    base = LISTING.hashes()
+    assert _changed(base, cheaper.hashes()) == {"price_hash", "payload_hash"}
+    assert _changed(base, restocked.hashes()) == {"stock_hash", "payload_hash"}
+    assert _changed(base, renamed.hashes()) == {"content_hash", "payload_hash"}
+
+
+def _changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
+    return {key for key in before if before[key] != after[key]}
