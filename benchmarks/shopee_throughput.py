@@ -12,15 +12,13 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-import threading
 import time
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
+from benchmarks.support import CallCounter, MemoryTokenStore
 from sync_pipeline.listings.model import Listing, ListingVariant
-from sync_pipeline.platforms.base import CallRecord, TokenPair
 from sync_pipeline.platforms.shopee import DEFAULT_REQUESTS_PER_SECOND, ShopeeClient
 from sync_pipeline.sandbox.app import build_sandbox
 from sync_pipeline.sandbox.core import SandboxServer
@@ -29,29 +27,6 @@ from sync_pipeline.stores import StoreConfig
 SHOP_ID = "300001"
 SECRETS = {"BENCH_SHOPEE_PARTNER_ID": "2001887", "BENCH_SHOPEE_PARTNER_KEY": "bench-partner-key",
            "BENCH_SHOPEE_ACCESS": "bench-access-token", "BENCH_SHOPEE_REFRESH": "bench-refresh-token"}
-
-
-class _Tokens:
-    def __init__(self) -> None:
-        self.pairs: dict[str, TokenPair] = {}
-
-    def load(self, store_key: str) -> TokenPair | None:
-        return self.pairs.get(store_key)
-
-    def save(self, store_key: str, pair: TokenPair) -> None:
-        self.pairs[store_key] = pair
-
-
-class _Calls:
-    def __init__(self) -> None:
-        self.outcomes: Counter[tuple[str, str, int | None]] = Counter()
-        self._lock = threading.Lock()
-
-    def __call__(self, record: CallRecord) -> None:
-        if record.latency_ms == 0.0:
-            return  # a failure noted after the response was read: the call itself is already counted
-        with self._lock:
-            self.outcomes[(record.operation, record.outcome, record.http_status)] += 1
 
 
 def _listing(n: int, media: str) -> Listing:
@@ -88,8 +63,8 @@ def main() -> None:
                 "credentials": {"partner_id": "BENCH_SHOPEE_PARTNER_ID", "partner_key": "BENCH_SHOPEE_PARTNER_KEY",
                                 "access_token": "BENCH_SHOPEE_ACCESS", "refresh_token": "BENCH_SHOPEE_REFRESH"},
             })
-            calls = _Calls()
-            client = ShopeeClient(store, _Tokens(), observer=calls, pool_size=args.workers)
+            calls = CallCounter()
+            client = ShopeeClient(store, MemoryTokenStore(), observer=calls, pool_size=args.workers)
             listings = [_listing(n, f"{server.url}/_sandbox/media") for n in range(args.listings)]
             started = time.perf_counter()
             with ThreadPoolExecutor(args.workers) as pool:

@@ -11,16 +11,14 @@ import argparse
 import os
 import struct
 import tempfile
-import threading
 import time
 import zlib
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
+from benchmarks.support import CallCounter, MemoryTokenStore
 from sync_pipeline.listings.model import Listing, ListingVariant
-from sync_pipeline.platforms.base import CallRecord, TokenPair
 from sync_pipeline.platforms.tiktok import DEFAULT_QPS, TikTokClient
 from sync_pipeline.sandbox.app import build_sandbox
 from sync_pipeline.sandbox.core import SandboxServer
@@ -29,27 +27,6 @@ from sync_pipeline.stores import StoreConfig
 CIPHER = "bench_cipher"
 SECRETS = {"BENCH_TT_APP_KEY": "bench-app", "BENCH_TT_APP_SECRET": "bench-secret-value",
            "BENCH_TT_ACCESS": "TTP_bench-access", "BENCH_TT_REFRESH": "TTP_bench-refresh"}
-
-
-class _Tokens:
-    def __init__(self) -> None:
-        self.pairs: dict[str, TokenPair] = {}
-
-    def load(self, store_key: str) -> TokenPair | None:
-        return self.pairs.get(store_key)
-
-    def save(self, store_key: str, pair: TokenPair) -> None:
-        self.pairs[store_key] = pair
-
-
-class _Calls:
-    def __init__(self) -> None:
-        self.outcomes: Counter[tuple[str, str, int | None]] = Counter()
-        self._lock = threading.Lock()
-
-    def __call__(self, record: CallRecord) -> None:
-        with self._lock:
-            self.outcomes[(record.operation, record.outcome, record.http_status)] += 1
 
 
 def _png(shade: int) -> bytes:
@@ -96,9 +73,9 @@ def main() -> None:
                 settings={"shop_cipher": CIPHER, "warehouse_id": "7000001",
                           "auth_endpoint": f"{server.url}/tiktok-auth"},
             )
-            calls = _Calls()
+            calls = CallCounter()
             image = _png(128)
-            client = TikTokClient(store, _Tokens(), observer=calls, image_source=lambda url: image,
+            client = TikTokClient(store, MemoryTokenStore(), observer=calls, image_source=lambda url: image,
                                   pool_size=args.workers)
             listings = [_listing(n) for n in range(args.listings)]
             started = time.perf_counter()
