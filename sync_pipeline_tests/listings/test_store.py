@@ -107,14 +107,31 @@ def test_stores_are_independent_partitions(engine: Engine) -> None:
 
 
 def test_stored_payload_is_exactly_the_model_json() -> None:
+    from sync_pipeline.listings.model import ListingVariant
     from sync_pipeline.listings.shapes import build_listing
-    from sync_pipeline.listings.store import listing_payload
+    from sync_pipeline.listings.store import listing_or_reason, listing_payload
     from sync_pipeline_tests.listings.catalog_rows import configurable as make
 
     product, variants = make("PAY", 1, special_price=Decimal("30"))
-    for store in STORES.values():
-        listing = build_listing(product, variants, store)
+    built = [
+        build_listing(row, rows, store)
+        for store in STORES.values()
+        for row, rows in (
+            (product, variants),
+            (product_row("SIMPLE", 2, weight=Decimal("1.25")), []),
+            (product_row("GONE", 3, is_active=False), []),
+        )
+    ]
+    unreadable = listing_or_reason(product_row("ODD", 4, special_price=object()), [], STORES["tiktok-us"])
+    by_hand = Listing(
+        store_key="s", platform="shopify", sku="X", source_id=5, action="list", title="t", description="d",
+        price=Decimal("9.90"), compare_at_price=Decimal("12.00"), currency="USD", stock_qty=3, images=("a", "b"),
+        category_id=None, handle="x", options=("Size",), weight_kg=Decimal("0.5"), reasons=("note: one",),
+        variants=(ListingVariant("X-S", Decimal("9.90"), None, 3, {"Size": "S"}, "img", Decimal("0.25")),),
+    )
+    for listing in [*built, unreadable, by_hand]:
         assert listing_payload(listing) == listing.to_json()
+        assert list(listing_payload(listing)) == list(listing.to_json())  # same fields, same order
         assert Listing.from_json(listing_payload(listing)) == listing
 
 
