@@ -99,22 +99,15 @@ def tiktok_blocks(raw: str, *, fast_path: bool = True) -> list[tuple[str, str]]:
 # Tags the fast path takes: none that html.parser reads as raw text (script, style, and on newer
 # Pythons title, textarea...), so the parser's calls for them are plain start and end tags.
 _BARE_TAGS = TIKTOK_TAGS | _BLOCKS_AS_PARAGRAPH | {"span", "td", "th"}
+_BARE_MARKUP = re.compile(r"(?:</?(?:" + "|".join(sorted(_BARE_TAGS)) + r")>|[^<&])*")
 _BARE_TOKEN = re.compile(r"<(/?)([a-z][a-z0-9]*)>|([^<&]+)")
 
 
-def bare_markup_tokens(raw: str) -> list[tuple[bool, str, str]] | None:
-    """``(closing, tag, text)`` per tag or text run, or None when ``raw`` is not bare markup."""
-    tokens: list[tuple[bool, str, str]] = []
-    position = 0
-    for match in _BARE_TOKEN.finditer(raw):
-        if match.start() != position:
-            return None
-        closing, tag, data = match.groups()
-        if data is None and tag not in _BARE_TAGS:
-            return None
-        tokens.append((bool(closing), tag or "", data or ""))
-        position = match.end()
-    return tokens if position == len(raw) else None
+def bare_markup_tokens(raw: str) -> list[tuple[str, str, str]] | None:
+    """``(closing "/" or "", tag, text)`` per tag or text run, or None when ``raw`` is not bare markup."""
+    if _BARE_MARKUP.fullmatch(raw) is None:
+        return None
+    return _BARE_TOKEN.findall(raw)
 
 
 def _paragraph_within(text: str, max_length: int) -> str:
