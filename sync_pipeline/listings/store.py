@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -254,46 +254,34 @@ def listing_row(listing: Listing, stamp: datetime, hashes: dict[str, str] | None
 
 
 def listing_payload(listing: Listing) -> dict[str, Any]:
-    """The same JSON as ``Listing.to_json()``, field by field: neither ``dataclasses.asdict``'s deep
-    copies nor a generic walk over every value (each cost a large share of writing a listing);
-    a test holds the two equal for every field, so a field added to the model fails it."""
-    return {
-        "store_key": listing.store_key,
-        "platform": listing.platform,
-        "sku": listing.sku,
-        "source_id": listing.source_id,
-        "action": listing.action,
-        "title": listing.title,
-        "description": listing.description,
-        "price": str(listing.price),
-        "compare_at_price": _text(listing.compare_at_price),
-        "currency": listing.currency,
-        "stock_qty": listing.stock_qty,
-        "images": list(listing.images),
-        "category_id": listing.category_id,
-        "handle": listing.handle,
-        "options": list(listing.options),
-        "variants": [_variant_payload(v) for v in listing.variants],
-        "weight_kg": _text(listing.weight_kg),
-        "valid": listing.valid,
-        "reasons": list(listing.reasons),
-    }
+    """The same JSON as ``Listing.to_json()``, built without ``dataclasses.asdict``'s deep copies
+    (a third of the time of a listing otherwise); a test holds the two equal."""
+    return _plain(listing)  # type: ignore[no-any-return]
 
 
-def _variant_payload(variant: ListingVariant) -> dict[str, Any]:
-    return {
-        "sku": variant.sku,
-        "price": str(variant.price),
-        "compare_at_price": _text(variant.compare_at_price),
-        "stock_qty": variant.stock_qty,
-        "options": {str(k): v for k, v in variant.options.items()},
-        "image": variant.image,
-        "weight_kg": _text(variant.weight_kg),
-    }
+def _plain(value: Any) -> Any:
+    kind = type(value)
+    if value is None or kind is str or kind is int or kind is bool or kind is float:
+        return value
+    if kind is Decimal:
+        return str(value)
+    if kind is tuple or kind is list:
+        return [_plain(v) for v in value]
+    if kind is dict:
+        return {str(k): _plain(v) for k, v in value.items()}
+    if is_dataclass(value):
+        return {name: _plain(getattr(value, name)) for name in _field_names(kind)}
+    raise TypeError(f"cannot store {kind.__name__} in a listing payload")
 
 
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(kind: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(kind))
+    return names
 
 
 def _count(summary: StoreListingsSummary, product: Mapping[str, Any], listing: Listing) -> None:
