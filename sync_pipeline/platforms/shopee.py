@@ -68,7 +68,15 @@ IMAGES_PER_UPLOAD = 8  # contract 3.5: "<9 per call"
 PAGE_SIZE = 100
 NO_MODEL = 0  # contract 3.5: model_id 0 addresses an item without variations
 THROTTLE_ERRORS = frozenset({"error_too_many_request", "error_system_busy"})  # contract 5: back off
-SERVER_ERRORS = frozenset({"error_server", "error_inner", "error_network"})
+SERVER_ERRORS = frozenset({"error_server", "error_inner", "error_network", "error_get_shop_fail"})
+# real-stores 2.4/2.5: a dead token, as documented and as real shops spell it (misspelled included).
+DEAD_TOKEN_ERRORS = frozenset({"invalid_acceess_token", "invalid_access_token"})
+ACCOUNT_ERRORS = frozenset({
+    "error_sign", "error_shop", "error_auth_shop_not_found", "error_param_shop_id_not_found",
+    "refresh_token_expired", "error_shop_refresh_token", "shop_access_expired", "shop_no_linked", "shop_banned",
+})
+# error_auth is overloaded (real-stores 2.5): only these messages are about the credentials.
+_AUTH_MESSAGES = ("access_token", "access token", "refresh_token", "no permission to current api", "partner")
 NOT_READY_ERROR = "error_busi_item_not_ready"
 DUPLICATE_SKU_ERROR = "error_repeated_mtsku"
 STATUS_WORDS = {"NORMAL": "active", "UNLIST": "delisted", "REVIEWING": "pending"}
@@ -292,14 +300,18 @@ class ShopeeClient(StoreClient):
         if wait > 0:
             self._sleep(wait)  # contract 3.5: the item must settle before its variations are set
         option_images = _option_images(listing, tiers)
+        # real-stores 2.2: standardise_tier_variation (tier_variation is deprecated); custom
+        # variations and options carry id 0; first-tier images go on every option or on none.
         body = {
             "item_id": item_id,
-            "tier_variation": [
+            "standardise_tier_variation": [
                 {
-                    "name": tier.name,
-                    "option_list": [
-                        {"option": option, **({"image": {"image_id": image_ids[option_images[option]]}}
-                                              if index == 0 and option in option_images else {})}
+                    "variation_id": 0,
+                    "variation_name": tier.name,
+                    "variation_group_id": 0,
+                    "variation_option_list": [
+                        {"variation_option_id": 0, "variation_option_name": option,
+                         **({"image_id": image_ids[option_images[option]]} if index == 0 and option_images else {})}
                         for option in tier.options
                     ],
                 }
@@ -451,9 +463,7 @@ class ShopeeClient(StoreClient):
             files: list[FormPart] = [("image", (_file_name(url), self._image_loader(url), _mime(url))) for url in chunk]
             files.append(("scene", (None, "normal", None)))
             answer = self._call(_Call("POST", UPLOAD_IMAGE_PATH, files=files, public=True))
-            infos = [entry.get("image_info") or {} for entry in answer.get("image_info_list") or []]
-            if len(infos) != len(chunk) or not all(info.get("image_id") for info in infos):
-                raise PlatformError(ErrorClass.NETWORK_ERROR, "upload_image answered without an image id per file")
+            infos = image_infos(answer, chunk)
             with self._image_lock:
                 self._image_ids.update({url: str(info["image_id"]) for url, info in zip(chunk, infos, strict=True)})
         with self._image_lock:
@@ -539,7 +549,12 @@ class ShopeeClient(StoreClient):
                                  retry_after=1.0)
         if code in SERVER_ERRORS or status >= 500:
             return PlatformError(ErrorClass.NETWORK_ERROR, message, platform_code=code, http_status=status)
-        if code in ("error_auth", "error_sign", "error_shop") or (code == "error_param" and _is_common_param(message)):
+        if (
+            code in ACCOUNT_ERRORS
+            or code in DEAD_TOKEN_ERRORS
+            or (code == "error_auth" and _is_credentials_message(message))
+            or (code == "error_param" and _is_common_param(message))
+        ):
             return PlatformError(ErrorClass.UNAUTHORIZED, message, platform_code=code, http_status=status)
         if code == "error_item_not_found":
             return PlatformError(ErrorClass.NOT_FOUND, message, platform_code=code, http_status=status)
@@ -591,6 +606,23 @@ class ShopeeClient(StoreClient):
             self._tokens = new
 
 
+def image_infos(answer: dict[str, Any], urls: Sequence[str]) -> list[dict[str, Any]]:
+    """One ``image_info`` per uploaded file, in order (real-stores 2.3: ``image_info_list`` with a
+    per-file ``error``, or - which one a single file fills is unverified - ``image_info`` alone)."""
+    entries = answer.get("image_info_list")
+    if not entries and answer.get("image_info") and len(urls) == 1:
+        entries = [{"error": "", "image_info": answer["image_info"]}]
+    entries = list(entries or [])
+    for url, entry in zip(urls, entries, strict=False):
+        if entry.get("error"):
+            raise PlatformError(ErrorClass.INVALID_PRODUCT, f"upload_image refused {url}: {entry.get('message')}",
+                                platform_code=str(entry["error"]))
+    infos = [entry.get("image_info") or {} for entry in entries]
+    if len(infos) != len(urls) or not all(info.get("image_id") for info in infos):
+        raise PlatformError(ErrorClass.NETWORK_ERROR, "upload_image answered without an image id per file")
+    return infos
+
+
 # == listing -> wire helpers =================================================================================
 
 
@@ -634,13 +666,15 @@ def _tier_index(variant: ListingVariant, tiers: list[_Tier]) -> list[int]:
 
 
 def _option_images(listing: Listing, tiers: list[_Tier]) -> dict[str, str]:
-    """First-tier option -> image URL of its first variant that has one (Shopee shows them per option)."""
+    """First-tier option -> image URL of its first variant that has one (Shopee shows them per option).
+
+    Empty unless every first-tier option has one: a partial set is refused (real-stores 2.2)."""
     images: dict[str, str] = {}
     for variant in listing.variants:
         option = variant.options.get(tiers[0].name) if tiers else None
         if option is not None and variant.image and option not in images:
             images[option] = variant.image
-    return images
+    return images if tiers and set(images) == set(tiers[0].options) else {}
 
 
 def _all_images(listing: Listing) -> list[str]:
@@ -690,8 +724,17 @@ def _is_common_param(message: str) -> bool:
     return any(word in text for word in ("timestamp", "no sign", "partner_id", "access_token", "not from gateway"))
 
 
+def _is_credentials_message(message: str) -> bool:
+    """error_auth about the credentials, not a stock/location/shop-state message (real-stores 2.5)."""
+    text = message.lower()
+    return any(words in text for words in _AUTH_MESSAGES)
+
+
 def _is_expired_token(exc: PlatformError) -> bool:
-    return exc.platform_code == "error_auth" and "access_token" in exc.message
+    """Only a dead access token is worth the (single-use) refresh token."""
+    if exc.platform_code in DEAD_TOKEN_ERRORS:
+        return True
+    return exc.platform_code == "error_auth" and "invalid access_token" in exc.message.lower()
 
 
 def _chunks(items: Sequence[Any], size: int) -> list[list[Any]]:

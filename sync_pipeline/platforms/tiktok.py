@@ -19,6 +19,12 @@ Design choices, each for a reason the platform gives:
   up to ``settings.audit_wait_seconds`` (default 30) and replays; past that it raises a retryable
   RATE_LIMITED error ("not yet"), so the push tries again later instead of giving up on the SKU.
 * Delist = Deactivate Products. Stock is not set to 0: Update Inventory accepts 1..99,999 (4.5).
+* ``shop_cipher`` goes only on shop-scoped endpoints: app-level ones (image upload, ...) refuse it
+  with 36009004 (real-stores 1.1). US shops use the v2 category tree (``settings.region``, default
+  US; ``settings.category_version`` overrides), other regions v1 (real-stores 1.2).
+* 36009004 is overloaded (real-stores 1.6): it is a credentials problem only when its message names
+  the signature, app key, access token or timestamp; a complaint about the identifier is a defect
+  of the request, reported as permanent and never answered by a token refresh.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import threading
 import time
 import uuid
@@ -61,12 +68,20 @@ REFRESH_MARGIN_SECONDS = 60.0  # refresh a little before the access token's stat
 PRODUCTS = "/product/202309/products"
 SEARCH = "/product/202502/products/search"
 IMAGES = "/product/202309/images/upload"
+# real-stores 1.1: app-level endpoints that must NOT carry shop_cipher (every other one must).
+_APP_LEVEL_PATHS = re.compile(
+    r"/product/\d+/(images/upload|files/upload|sizecharts/search|compliance/.*|global_.*)"
+    r"|/authorization/.*"
+)
+_APP_LEVEL_POSTS = re.compile(r"/product/\d+/brands")  # POST creates a custom brand (app-level)
 
-# 4.4 and T-SPEC codes the client acts on.
+# 4.4, T-SPEC and real-stores 1.6 codes the client acts on.
 EXPIRED_TOKEN = 105002
 STATUS_NOT_AVAILABLE = 12052901
+OVERLOADED_INVALID = 36009004  # credentials or a malformed request: the message tells which
 _THROTTLED = frozenset({36009002})
-_UNAUTHORIZED = frozenset({36009004, 106001, 105002, 105005, 106013, 101000, 36009033})
+_UNAUTHORIZED = frozenset({106001, 105002, 105005, 101000, 36009033, 12052700})
+_CREDENTIAL_WORDS = ("sign", "app_key", "app key", "access token", "access_token", "timestamp", "credential")
 _NOT_FOUND = frozenset({12052032, 12052260, 12052031})
 _TRANSIENT = frozenset({36009003, 36009007, 12001000})
 
@@ -90,6 +105,13 @@ def sign(app_secret: str, path: str, params: Mapping[str, str], body: bytes = b"
     return hmac.new(app_secret.encode(), wrapped, hashlib.sha256).hexdigest()
 
 
+def is_shop_scoped(method: str, path: str) -> bool:
+    """real-stores 1.1: whether the endpoint needs ``shop_cipher`` (else it must not carry it)."""
+    if _APP_LEVEL_PATHS.fullmatch(path):
+        return False
+    return not (method == "POST" and _APP_LEVEL_POSTS.fullmatch(path))
+
+
 def idempotency_key(listing: Listing) -> str:
     """The same logical create always gets the same key (4.5: at most 128 characters, UUID advised)."""
     seed = f"{listing.store_key}\n{listing.sku}\n{listing.content_hash()}".encode()
@@ -105,15 +127,19 @@ def classify(http_status: int | None, code: int | None, message: str) -> Platfor
 
     if http_status == 429 or code in _THROTTLED:
         return error(ErrorClass.RATE_LIMITED)
+    if code == OVERLOADED_INVALID:
+        lowered = message.lower()
+        credentials = "shop_cipher" not in lowered and any(word in lowered for word in _CREDENTIAL_WORDS)
+        return error(ErrorClass.UNAUTHORIZED if credentials else ErrorClass.INVALID_PRODUCT)
     if code in _UNAUTHORIZED:
         return error(ErrorClass.UNAUTHORIZED)
     if code in _NOT_FOUND:
         return error(ErrorClass.NOT_FOUND)
     if code in _TRANSIENT or (http_status is not None and http_status >= 500):
         return error(ErrorClass.NETWORK_ERROR)
-    if http_status == 401:
+    if http_status == 401 and code is None:
         return error(ErrorClass.UNAUTHORIZED)
-    return error(ErrorClass.INVALID_PRODUCT)
+    return error(ErrorClass.INVALID_PRODUCT)  # 106013 and other request defects too: never a refresh
 
 
 class _TokenKeeper:
@@ -182,6 +208,8 @@ class TikTokClient(StoreClient):
         self._auth_base = str(store.settings.get("auth_endpoint") or DEFAULT_AUTH_ENDPOINT).rstrip("/")
         self._cipher = _required_setting(store, "shop_cipher")
         self._warehouse_id = _required_setting(store, "warehouse_id")
+        self.region = str(store.settings.get("region") or "US").upper()
+        self.category_version = str(store.settings.get("category_version") or ("v2" if self.region == "US" else "v1"))
         self._audit_wait = float(store.settings.get("audit_wait_seconds", DEFAULT_AUDIT_WAIT_SECONDS))
         self._app_key = store.credential("app_key")
         self._app_secret = store.credential("app_secret")
@@ -294,6 +322,7 @@ class TikTokClient(StoreClient):
             "title": listing.title,
             "description": listing.description,
             "category_id": listing.category_id,
+            "category_version": self.category_version,
             "main_images": [{"uri": self._image_uri(url, "MAIN_IMAGE")} for url in listing.images],
             "skus": [self._sku_body(listing, v, ref) for v in listing.variants],
             "package_weight": (
@@ -471,8 +500,9 @@ class TikTokClient(StoreClient):
         files: Mapping[str, Any] | None,
         access_token: str,
     ) -> tuple[int, dict[str, Any]]:
-        params = {"app_key": self._app_key, "timestamp": str(int(self._clock())), "shop_cipher": self._cipher,
-                  **query}
+        params = {"app_key": self._app_key, "timestamp": str(int(self._clock())), **query}
+        if is_shop_scoped(method, path):
+            params["shop_cipher"] = self._cipher
         params["sign"] = sign(self._app_secret, path, params, b"" if files is not None else payload)
         headers = {"x-tts-access-token": access_token}
         if files is None:

@@ -17,7 +17,14 @@ Where the contract is silent, the choices made here are marked **[sandbox choice
   and matches by keyword (substring), so a client must check the exact SKU itself;
 * an old access token stays valid until it expires after a refresh; the refresh token is single-use;
 * media uploads are partner-level (public signing, no shop): they are kept, counted and faulted under
-  the pseudo-store ``partner-<partner_id>``, and are not throttled.
+  the pseudo-store ``partner-<partner_id>``, and are not throttled;
+* ``init_tier_variation`` takes ``standardise_tier_variation`` (real-stores 2.2); the deprecated
+  ``tier_variation`` is refused with ``error_param`` unless the shop's ``accept_legacy_tier_variation``
+  is on; a partial set of first-tier images answers ``error_tier_img_partial`` (the name upload_image
+  lists; its message is unverified);
+* a dead access token answers ``expired_token_error`` (``error_auth`` "Invalid access_token." by
+  default, or the misspelled ``invalid_acceess_token`` real shops send, real-stores 2.4); a stock
+  below the shop's ``reserved_stock`` answers the product-type ``error_auth`` of real-stores 2.5.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ import threading
 import time
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -103,6 +110,9 @@ class ShopConfig(BaseModel):
     logistics_channels: list[LogisticsChannel] = Field(
         default_factory=lambda: [LogisticsChannel(logistics_channel_id=10001, logistics_channel_name="Standard")]
     )
+    accept_legacy_tier_variation: bool = False  # real-stores 2.2: deprecated 2025-09-12
+    expired_token_error: Literal["error_auth", "invalid_acceess_token", "invalid_access_token"] = "error_auth"
+    reserved_stock: int = Field(default=0, ge=0)  # stock held by open orders; a lower stock is refused
 
 
 class ShopeeError(Exception):
@@ -113,6 +123,18 @@ class ShopeeError(Exception):
         self.error = error
         self.message = message
         self.status = status
+
+
+def _dead_token(config: ShopConfig) -> ShopeeError:
+    """real-stores 2.4: the documented answer, or one of the misspelled codes real shops send."""
+    if config.expired_token_error == "error_auth":
+        return ShopeeError("error_auth", "Invalid access_token.", 403)
+    return ShopeeError(config.expired_token_error, "Invalid access_token.", 403)
+
+
+def _reserved_stock_error() -> ShopeeError:
+    """real-stores 2.5: a product problem under error_auth (a client must not refresh on it)."""
+    return ShopeeError("error_auth", "Stock should be larger than reserved stock.")
 
 
 def _param_error(detail: str) -> ShopeeError:
@@ -325,7 +347,7 @@ class ShopeeEmulator(PlatformEmulator):
             raise ShopeeError("error_sign", "Wrong sign.", 403)
         token = self.state.get(self.platform, shop, "access_token", access)
         if token is None or token["expires_at"] <= self.clock():
-            raise ShopeeError("error_auth", "Invalid access_token.", 403)  # contract 5: expiry looks the same
+            raise _dead_token(config)  # contract 5: expiry looks the same
         burst = float(config.burst or max(1, int(config.requests_per_second)))
         if not self._throttle.allow(shop, config.requests_per_second, burst):
             raise ShopeeError(THROTTLE_ERROR, "Too many requests, please try later.", 429)
@@ -507,6 +529,8 @@ class ShopeeEmulator(PlatformEmulator):
             out["item_status"] = body["item_status"]
         if "seller_stock" in body:
             out["stock"] = _stock(body["seller_stock"], config)
+            if out["stock"] < config.reserved_stock:
+                raise _reserved_stock_error()
         if "condition" in body:
             if body["condition"] not in ("NEW", "USED"):
                 raise _param_error("condition must be NEW or USED")
@@ -566,7 +590,7 @@ class ShopeeEmulator(PlatformEmulator):
                     f"Please wait {config.tier_variation_delay_seconds:g} seconds after add_item "
                     "before init_tier_variation.",
                 )
-            tiers = self._checked_tiers(config, body.get("tier_variation"))
+            tiers = self._checked_tiers(config, _tiers_of(config, body))
             models = self._checked_models(config, body.get("model"), tiers)
             for model in models:
                 model["model_id"] = self.state.next_id(f"shopee_model_{shop}", start=200_000)
@@ -576,6 +600,7 @@ class ShopeeEmulator(PlatformEmulator):
         return {
             "item_id": item["item_id"],
             "tier_variation": tiers,
+            "standardise_tier_variation": _standardised(tiers),
             "model": [{k: m[k] for k in ("model_id", "model_sku", "tier_index")} for m in models],
         }
 
@@ -584,7 +609,7 @@ class ShopeeEmulator(PlatformEmulator):
             raise _param_error("tier_variation needs 1 or 2 tiers")
         name_limit = config.limits.tier_variation_name_length_limit
         option_limit = config.limits.tier_variation_option_length_limit
-        checked = []
+        checked: list[dict[str, Any]] = []
         for tier in tiers:
             name = str(tier.get("name") or "") if isinstance(tier, dict) else ""
             if not name_limit.min_limit <= len(name) <= name_limit.max_limit:
@@ -598,7 +623,7 @@ class ShopeeEmulator(PlatformEmulator):
             for text in texts:
                 if not option_limit.min_limit <= len(text) <= option_limit.max_limit:
                     raise _param_error(f"option {text!r} must be 1-{int(option_limit.max_limit)} characters")
-            option_list = []
+            option_list: list[dict[str, Any]] = []
             for option, text in zip(options, texts, strict=True):
                 entry: dict[str, Any] = {"option": text}
                 image_id = (option.get("image") or {}).get("image_id")
@@ -608,6 +633,14 @@ class ShopeeEmulator(PlatformEmulator):
                     entry["image"] = {"image_id": str(image_id)}
                 option_list.append(entry)
             checked.append({"name": name, "option_list": option_list})
+        first_tier: list[dict[str, Any]] = checked[0]["option_list"]
+        images = [bool(o.get("image")) for o in first_tier]
+        if any(images) and not all(images):
+            # real-stores 2.2 (P-CREATE 7): once one first-tier option has an image, all must.
+            raise ShopeeError("error_tier_img_partial",
+                              "Images are required for all options of the first tier variation, or for none.")
+        if any("image" in o for tier in checked[1:] for o in tier["option_list"]):
+            raise _param_error("only options of the first tier variation may have an image")
         return checked
 
     def _checked_models(self, config: ShopConfig, models: Any, tiers: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -648,6 +681,7 @@ class ShopeeEmulator(PlatformEmulator):
         item = self._item(shop, request.arg("item_id"))
         return {
             "tier_variation": item["tier_variation"],
+            "standardise_tier_variation": _standardised(item["tier_variation"]),
             "model": [_model_view(m) for m in item["models"]],
         }
 
@@ -666,7 +700,10 @@ class ShopeeEmulator(PlatformEmulator):
         body = _json_body(request)
 
         def apply(target: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
-            target["stock"] = _stock(entry.get("seller_stock"), config)
+            stock = _stock(entry.get("seller_stock"), config)
+            if stock < config.reserved_stock:
+                raise _reserved_stock_error()
+            target["stock"] = stock
             return {"model_id": entry["model_id"], "stock": target["stock"]}
 
         return self._per_model(shop, body, "stock_list", apply)
@@ -884,6 +921,49 @@ def _checked_logistics(config: ShopConfig, logistics: Any) -> list[dict[str, Any
     if not any(entry.get("enabled") for entry in logistics):
         raise _param_error("at least one logistics channel must be enabled")
     return list(logistics)
+
+
+def _tiers_of(config: ShopConfig, body: dict[str, Any]) -> Any:
+    """The tiers of an init_tier_variation body in the stored (name, option_list) form.
+
+    real-stores 2.2: ``standardise_tier_variation`` replaced ``tier_variation`` on 2025-09-12;
+    custom variations carry ``variation_id`` 0 and custom options ``variation_option_id`` 0."""
+    standard = body.get("standardise_tier_variation")
+    if standard is None:
+        if "tier_variation" in body and config.accept_legacy_tier_variation:
+            return body["tier_variation"]
+        raise _param_error("standardise_tier_variation is required; tier_variation is deprecated")
+    if not isinstance(standard, list):
+        raise _param_error("standardise_tier_variation must be a list")
+    tiers = []
+    for tier in standard:
+        if not isinstance(tier, dict) or not isinstance(tier.get("variation_option_list"), list):
+            raise _param_error("standardise_tier_variation needs variation_name and variation_option_list")
+        if tier.get("variation_id", 0) != 0 or tier.get("variation_group_id", 0) != 0:
+            raise _param_error("variation_id and variation_group_id must be 0 for custom variations")
+        options = []
+        for option in tier["variation_option_list"]:
+            if not isinstance(option, dict):
+                raise _param_error("variation_option_list must hold objects")
+            if option.get("variation_option_id", 0) != 0:
+                raise _param_error("variation_option_id must be 0 for custom options")
+            entry: dict[str, Any] = {"option": option.get("variation_option_name")}
+            if option.get("image_id"):
+                entry["image"] = {"image_id": option["image_id"]}
+            options.append(entry)
+        tiers.append({"name": tier.get("variation_name"), "option_list": options})
+    return tiers
+
+
+def _standardised(tiers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {"variation_id": 0, "variation_name": t["name"], "variation_group_id": 0,
+         "variation_option_list": [
+             {"variation_option_id": 0, "variation_option_name": o["option"],
+              **({"image_id": o["image"]["image_id"]} if o.get("image") else {})}
+             for o in t["option_list"]]}
+        for t in tiers
+    ]
 
 
 def _stock_view(stock: int) -> dict[str, Any]:

@@ -52,6 +52,11 @@ BAD_CONTENT_TYPE = 36009022
 INVALID_SIGN = 106001
 EXPIRED_TOKEN = 105002
 MISSING_SHOP_CIPHER = 106013
+# real-stores 1.1: the identifier is checked per endpoint, both ways.
+UNEXPECTED_SHOP_CIPHER_MESSAGE = (
+    "Unexpected identifier. The `shop_cipher` query parameter is not required for this request."
+)
+MISSING_SHOP_CIPHER_MESSAGE = "Missing identifier. The `shop_cipher` query parameter is required for this request."
 
 # 4.5 product codes (T-SPEC create/edit/price/inventory/deactivate/delete).
 CATEGORY_NOT_FOUND = 12052023
@@ -77,6 +82,8 @@ STATUS_NOT_AVAILABLE = 12052901
 INVALID_PARAMETERS = 12052910
 CHECK_FAILED = 12052990
 TOO_MANY_IDS = 12019120
+WRONG_CATEGORY_VERSION = 12052217  # real-stores 1.2: US shops must use v2
+CATEGORY_VERSION_MISMATCH = 12052230
 
 # 4.5 limits (US/EU/UK/JP/BR/MX figures).
 MAX_TITLE = 255
@@ -131,6 +138,7 @@ class TikTokShopSettings(BaseModel):
     idempotency_ttl_seconds: float = Field(default=86400, gt=0)  # [sandbox choice]
     currency: str = "USD"
     min_stock: int = Field(default=1, ge=0)  # 4.5: inventory quantity 1..99,999
+    region: str = Field(default="US", pattern=r"^[A-Z]{2}$")  # real-stores 1.2: US shops need category v2
 
 
 class TikTokShopConfig(BaseModel):
@@ -180,10 +188,13 @@ class _Route:
     operation: str
     is_write: bool
     handler: str
+    shop_scoped: bool  # real-stores 1.1: carries shop_cipher (True) or must not (False)
 
 
-def _route(method: str, pattern: str, operation: str, is_write: bool, handler: str) -> _Route:
-    return _Route(method, re.compile(pattern + r"\Z"), operation, is_write, handler)
+def _route(
+    method: str, pattern: str, operation: str, is_write: bool, handler: str, *, shop_scoped: bool = True
+) -> _Route:
+    return _Route(method, re.compile(pattern + r"\Z"), operation, is_write, handler, shop_scoped)
 
 
 _PRODUCT = r"(?P<product_id>\d+)"
@@ -198,7 +209,8 @@ ROUTES = (
     _route("POST", r"/product/202309/products/deactivate", "product.deactivate", True, "_deactivate"),
     _route("POST", r"/product/202309/products/activate", "product.activate", True, "_activate"),
     _route("DELETE", r"/product/202309/products", "product.delete", True, "_delete"),
-    _route("POST", r"/product/202309/images/upload", "image.upload", True, "_upload_image"),
+    # real-stores 1.1: uploads are app-level (no shop_cipher); the shop is the access token's.
+    _route("POST", r"/product/202309/images/upload", "image.upload", True, "_upload_image", shop_scoped=False),
 )
 
 
@@ -262,7 +274,7 @@ class TikTokEmulator(PlatformEmulator):
         shop_settings: dict[str, Any] = {}
         if rate_limit.get("requests_per_second"):
             shop_settings["qps"] = rate_limit["requests_per_second"]
-        for key in ("audit_delay_seconds", "currency"):
+        for key in ("audit_delay_seconds", "currency", "region"):
             if key in settings:
                 shop_settings[key] = settings[key]
         config = {
@@ -289,6 +301,9 @@ class TikTokEmulator(PlatformEmulator):
 
     def route(self, request: Request) -> Routed:
         route, _found, _known = _match(request.method, request.path)
+        if route is not None and not route.shop_scoped:
+            shop = self._shop_of_access_token(request.headers.get("x-tts-access-token", ""))
+            return Routed(shop.cipher if shop else None, route.operation, route.is_write)
         cipher = request.arg("shop_cipher")
         store = cipher if cipher and self.state.get_store(PLATFORM, cipher) is not None else None
         if route is None:
@@ -302,7 +317,7 @@ class TikTokEmulator(PlatformEmulator):
                 return envelope(INVALID_METHOD, "Invalid method", http_status=405)
             return envelope(INVALID_PATH, "Invalid path", http_status=404)
         try:
-            shop = self._authenticate(request)
+            shop = self._authenticate(request, route)
             if not self._qps.allow((shop.config.app_key, shop.cipher, route.operation), shop.config.settings.qps,
                                    time.monotonic()):
                 return envelope(TOO_MANY_REQUESTS, "Too many requests", http_status=429)
@@ -318,18 +333,25 @@ class TikTokEmulator(PlatformEmulator):
 
     # -- authentication (4.1, 4.2, 4.3, 4.4) -----------------------------------------------------------
 
-    def _authenticate(self, request: Request) -> _Shop:
-        # [sandbox choice] auth failures answer HTTP 401, as the invalid-sign log (T-LOG) shows.
+    def _authenticate(self, request: Request, route: _Route) -> _Shop:
+        # [sandbox choice] auth failures answer HTTP 401, as the invalid-sign log (T-LOG) shows; a
+        # misplaced identifier is a malformed request (400).
         app_key, sign, timestamp = request.arg("app_key"), request.arg("sign"), request.arg("timestamp")
         if not app_key or not sign or not timestamp:
             raise ApiError(INVALID_CREDENTIALS, "Missing or invalid credentials: app_key, sign and timestamp "
                            "are required", 401)
         cipher = request.arg("shop_cipher")
-        if not cipher:
-            raise ApiError(MISSING_SHOP_CIPHER, "shop_cipher is required for this API", 401)
-        shop = load_shop(self.state, cipher)
+        if route.shop_scoped and not cipher:
+            raise ApiError(MISSING_SHOP_CIPHER, MISSING_SHOP_CIPHER_MESSAGE, 400)
+        if not route.shop_scoped and cipher is not None:
+            raise ApiError(INVALID_CREDENTIALS, UNEXPECTED_SHOP_CIPHER_MESSAGE, 400)
+        if cipher:
+            shop = load_shop(self.state, cipher)
+        else:
+            shop = self._shop_of_access_token(request.headers.get("x-tts-access-token", ""))
         if shop is None:
-            raise ApiError(INVALID_CREDENTIALS, "Missing or invalid credentials: unexpected shop_cipher", 401)
+            what = "unexpected shop_cipher" if cipher else "invalid access token"
+            raise ApiError(INVALID_CREDENTIALS, f"Missing or invalid credentials: {what}", 401)
         if not hmac.compare_digest(app_key, shop.config.app_key):
             raise ApiError(INVALID_CREDENTIALS, "Missing or invalid credentials: invalid app_key", 401)
         now = self.clock()
@@ -361,6 +383,18 @@ class TikTokEmulator(PlatformEmulator):
         if self.state.get(PLATFORM, shop.cipher, "retired_tokens", _digest(token)) is not None:
             raise ApiError(EXPIRED_TOKEN, "Access token is expired", 401)
         raise ApiError(INVALID_CREDENTIALS, "Missing or invalid credentials: invalid access token", 401)
+
+    def _shop_of_access_token(self, token: str) -> _Shop | None:
+        """The shop an app-level call acts for: the one whose current or replaced token this is."""
+        if not token:
+            return None
+        for cipher in self.state.list_stores(PLATFORM):
+            current = self.state.get(PLATFORM, cipher, "tokens", "current") or {}
+            if hmac.compare_digest(token, str(current.get("access_token", ""))) or self.state.get(
+                PLATFORM, cipher, "retired_tokens", _digest(token)
+            ) is not None:
+                return load_shop(self.state, cipher)
+        return None
 
     # -- products --------------------------------------------------------------------------
 
@@ -601,6 +635,7 @@ class TikTokEmulator(PlatformEmulator):
         category_id = body.get("category_id")
         if not isinstance(category_id, str) or not category_id.isdigit():
             raise ApiError(CATEGORY_NOT_FOUND, "Category does not exist")
+        _check_category_version(body.get("category_version"), shop)
         images = self._main_images(body, shop)
         return {
             "title": title,
@@ -823,6 +858,16 @@ def provision_shop(state: SandboxState, cipher: str, config: dict[str, Any], now
 def load_shop(state: SandboxState, cipher: str) -> _Shop | None:
     config = state.get_store(PLATFORM, cipher)
     return None if config is None else _Shop(cipher, TikTokShopConfig.model_validate(config))
+
+
+def _check_category_version(version: Any, shop: _Shop) -> None:
+    """real-stores 1.2: US shops use the v2 (7-level) tree, every other region v1 (the default)."""
+    version = version or "v1"
+    if shop.config.settings.region == "US" and version != "v2":
+        raise ApiError(WRONG_CATEGORY_VERSION,
+                       "All region shops must use V2 categories. Check the documentation for further details.")
+    if shop.config.settings.region != "US" and version != "v1":
+        raise ApiError(CATEGORY_VERSION_MISMATCH, "Category version and categoryID are not matched.")
 
 
 def _digest(token: str) -> str:

@@ -183,7 +183,9 @@ def test_tier_variation_waits_for_the_item_and_partial_stock(sandbox_server: Run
     item_id = shop.add_item("HOOD")[1]["response"]["item_id"]
     tiers = {
         "item_id": item_id,
-        "tier_variation": [{"name": "Size", "option_list": [{"option": "M"}, {"option": "L"}]}],
+        "standardise_tier_variation": [{"variation_id": 0, "variation_name": "Size", "variation_group_id": 0,
+                                        "variation_option_list": [{"variation_option_id": 0, "variation_option_name": o}
+                                                                  for o in ("M", "L")]}],
         "model": [{"tier_index": [i], "original_price": 20.0, "model_sku": f"HOOD-{s}", "seller_stock": [{"stock": 1}]}
                   for i, s in enumerate("ML")],
     }
@@ -203,7 +205,7 @@ def test_tier_variation_waits_for_the_item_and_partial_stock(sandbox_server: Run
     listed = shop.ok("GET", "/api/v2/product/get_model_list", item_id=item_id)
     stock = {m["model_sku"]: m["stock_info_v2"]["summary_info"]["total_available_stock"] for m in listed["model"]}
     assert stock == {"HOOD-M": 8, "HOOD-L": 1}
-    three_tiers = {**tiers, "tier_variation": tiers["tier_variation"] * 3}
+    three_tiers = {**tiers, "standardise_tier_variation": tiers["standardise_tier_variation"] * 3}
     assert shop.call("POST", "/api/v2/product/init_tier_variation", three_tiers)[1]["error"] == "error_param"
 
 
