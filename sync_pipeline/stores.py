@@ -8,6 +8,7 @@ needs to the *name* of an environment variable that holds it.
 from __future__ import annotations
 
 import os
+import re
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -17,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEMO_STORES_FILE = Path(__file__).with_name("stores_demo.yaml")
+_HANDLE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
 
 class Platform(StrEnum):
@@ -113,6 +115,18 @@ class StoreConfig(_Strict):
     limits: dict[str, int] = Field(default_factory=dict)  # overrides of platform limits
     rate_limit: RateLimit = RateLimit()
     owned_fields: tuple[str, ...] = ()  # fields the store manages after creation; never overwritten
+    handles: dict[str, str] = Field(default_factory=dict)  # SKU -> handle pinned (e.g. an existing URL)
+
+    @field_validator("handles")
+    @classmethod
+    def _handles_are_slugs(cls, v: dict[str, str]) -> dict[str, str]:
+        bad = [sku for sku, handle in v.items() if not _HANDLE.fullmatch(handle)]
+        if bad:
+            raise ValueError(
+                "handles must be lowercase letters, digits and single hyphens (e.g. blue-tee): "
+                + ", ".join(sorted(bad))
+            )
+        return v
 
     @field_validator("limits")
     @classmethod

@@ -25,6 +25,7 @@ from sync_pipeline.defs.resources import AppDatabase, StoresConfig
 from sync_pipeline.listings.audit import (
     AuditResult,
     audit_categories,
+    audit_identity,
     audit_images,
     audit_limits,
     audit_prices,
@@ -156,12 +157,22 @@ def listing_category_mapped(
     return _check_result(audit_categories(app_db.engine, _store(stores_config, context.partition_key)))
 
 
+@asset_check(asset="platform_listings", partitions_def=store_partitions, blocking=True)
+def listing_identity_unique(
+    context: AssetCheckExecutionContext, app_db: AppDatabase, stores_config: StoresConfig
+) -> AssetCheckResult:
+    """No two listings of the store share a handle or a seller SKU: two catalog products must
+    never become one store product. Blocking."""
+    return _check_result(audit_identity(app_db.engine, _store(stores_config, context.partition_key)))
+
+
 LISTING_CHECKS = [
     listing_prices_match_rule,
     listing_titles_in_band_and_distinct,
     listing_within_platform_limits,
     listing_has_three_images,
     listing_category_mapped,
+    listing_identity_unique,
 ]
 
 defs = Definitions(assets=[platform_listings], asset_checks=LISTING_CHECKS)

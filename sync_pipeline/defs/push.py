@@ -126,7 +126,8 @@ def _progress_reporter(context: AssetExecutionContext | OpExecutionContext,
 def progress_metadata(progress: PushProgress) -> dict[str, Any]:
     return {
         "total": MetadataValue.int(progress.total), "done": MetadataValue.int(progress.done),
-        "created": MetadataValue.int(progress.created), "updated": MetadataValue.int(progress.updated),
+        "created": MetadataValue.int(progress.created), "adopted": MetadataValue.int(progress.adopted),
+        "updated": MetadataValue.int(progress.updated),
         "delisted": MetadataValue.int(progress.delisted), "unchanged": MetadataValue.int(progress.unchanged),
         "invalid": MetadataValue.int(progress.invalid), "errors": MetadataValue.int(progress.errors),
         "calls": MetadataValue.int(progress.calls),

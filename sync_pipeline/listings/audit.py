@@ -166,6 +166,29 @@ def audit_categories(engine: Engine, store: StoreConfig) -> AuditResult:
     return result
 
 
+def audit_identity(engine: Engine, store: StoreConfig) -> AuditResult:
+    """No two listings of the store share a handle or a seller SKU (a variant's SKU), compared
+    ignoring case and surrounding spaces as the platforms do: either would make two catalog
+    products one store product, the later overwriting the earlier."""
+    result = AuditResult()
+    handles: dict[str, str] = {}
+    seller_skus: dict[str, str] = {}
+    for chunk in stored_listings(engine, store.key):
+        for listing in chunk:
+            result.checked += 1
+            handle = listing.handle.strip().casefold()
+            if handle in handles:
+                result.fail(listing.sku, f"handle {listing.handle!r} is also {handles[handle]}'s")
+            else:
+                handles[handle] = listing.sku
+            for variant in listing.variants:
+                key = variant.sku.strip().casefold()
+                owner = seller_skus.setdefault(key, listing.sku)
+                if owner != listing.sku:
+                    result.fail(listing.sku, f"seller SKU {variant.sku!r} is also in {owner}")
+    return result
+
+
 # -- helpers ----------------------------------------------------------------------------------
 
 

@@ -123,8 +123,11 @@ def is_blocking(reasons: Iterable[str]) -> bool:
 # -- the listing --------------------------------------------------------------------------------
 
 
-def build_listing(product: Mapping[str, Any], variants: Sequence[Mapping[str, Any]], store: StoreConfig) -> Listing:
-    """The listing ``store`` would publish for ``product`` (see the module docstring)."""
+def build_listing(
+    product: Mapping[str, Any], variants: Sequence[Mapping[str, Any]], store: StoreConfig, handle: str | None = None
+) -> Listing:
+    """The listing ``store`` would publish for ``product`` (see the module docstring). ``handle`` is
+    the product's handle unique in the store (``identity.assign_handles``); None: from its url_key."""
     reasons: list[str] = []
     limits = platform_limits(store)
     platform = store.platform
@@ -182,7 +185,7 @@ def build_listing(product: Mapping[str, Any], variants: Sequence[Mapping[str, An
         stock_qty=sum(v.stock_qty for v in listing_variants),
         images=tuple(images[: limits.images]),
         category_id=category,
-        handle=handle_for(product.get("url_key"), sku, source_id),
+        handle=handle or handle_for(product.get("url_key"), sku, source_id),
         options=tuple(_option_name(a) for a in axes),
         variants=listing_variants,
         weight_kg=weight,

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, bindparam, exists, func, insert, select, update
 
 from sync_pipeline.catalog.tables import catalog_products, catalog_variants, platform_listings
+from sync_pipeline.listings.identity import catalog_handles
 from sync_pipeline.listings.model import Listing, ListingVariant
 from sync_pipeline.listings.shapes import BAD_CATALOG_ROW, NOTES, build_listing, handle_for, reason_code
 from sync_pipeline.stores import StoreConfig
@@ -131,8 +132,12 @@ def materialize_store_listings(
     """Compute every listing of ``store`` and upsert the ones that changed (see the module doc)."""
     summary = StoreListingsSummary(store_key=store.key)
     stamp = (now or datetime.now(UTC)).replace(tzinfo=None)
+    handles = catalog_handles(engine, store.handles)
     for chunk in catalog_chunks(engine, chunk_size):
-        listings = [(product, listing_or_reason(product, variants, store)) for product, variants in chunk]
+        listings = [
+            (product, listing_or_reason(product, variants, store, handles.get(str(product.get("sku")))))
+            for product, variants in chunk
+        ]
         with engine.begin() as conn:
             _write_chunk(conn, store.key, [listing for _, listing in listings], stamp, summary)
         for product, listing in listings:
@@ -143,13 +148,15 @@ def materialize_store_listings(
     return summary
 
 
-def listing_or_reason(product: Mapping[str, Any], variants: Sequence[Mapping[str, Any]], store: StoreConfig) -> Listing:
+def listing_or_reason(
+    product: Mapping[str, Any], variants: Sequence[Mapping[str, Any]], store: StoreConfig, handle: str | None = None
+) -> Listing:
     """``build_listing``, or - for a row it cannot read - an invalid listing that names the error.
 
     One unreadable catalog row must never stop the other products of the partition.
     """
     try:
-        return build_listing(product, variants, store)
+        return build_listing(product, variants, store, handle)
     except (ArithmeticError, InvalidOperation, KeyError, TypeError, ValueError, AttributeError) as exc:
         log.warning("store %s: catalog row %s cannot be shaped: %r", store.key, product.get("sku"), exc)
         sku = str(product.get("sku") or "")
@@ -168,7 +175,7 @@ def listing_or_reason(product: Mapping[str, Any], variants: Sequence[Mapping[str
             stock_qty=0,
             images=(),
             category_id=None,
-            handle=handle_for(None, sku, source_id),
+            handle=handle or handle_for(None, sku, source_id),
             variants=(ListingVariant(sku=sku, price=Decimal(0), compare_at_price=None, stock_qty=0),),
             valid=False,
             reasons=(f"{BAD_CATALOG_ROW}: {type(exc).__name__}: {exc}"[:500],),

@@ -81,6 +81,8 @@ class RemoteProduct:
     variants: tuple[RemoteVariant, ...]
     description: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)  # the platform's own response, secrets-free
+    created_by_pipeline: bool = False  # it carries the pipeline's own marker (e.g. a Shopify tag)
+    handle: str | None = None  # where the platform has one
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,18 @@ class StoreClient(abc.ABC):
     @abc.abstractmethod
     def delete_product(self, ref: RemoteRef) -> None:
         """Remove a product this pipeline created (rollback of a create)."""
+
+    def existing_for_create(self, listing: Listing) -> RemoteProduct | None:
+        """A product already on the store that creating ``listing`` would write over, or None.
+
+        Only platforms whose create is an upsert on a merchant-visible key (Shopify's handle) can
+        take over a product that way; elsewhere a create always makes a new product."""
+        return None
+
+    def restore(self, ref: RemoteRef, state: RemoteProduct) -> None:
+        """Put back a product as it was read from the store (``state.raw``) before the pipeline
+        first wrote over it: the rollback of an adopted product. Platforms that can adopt implement it."""
+        raise NotImplementedError(f"{self.platform}: restoring a product's store state is not supported")
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -32,6 +32,7 @@ import re
 import threading
 import uuid
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -67,7 +68,7 @@ _VARIANT_FIELDS = (
     "id sku price compareAtPrice inventoryQuantity selectedOptions { name value } inventoryItem { id }"
 )
 _PRODUCT_FIELDS = (
-    "id handle title status descriptionHtml tags mediaCount { count } "
+    "id handle title status descriptionHtml vendor productType tags mediaCount { count } "
     f"variants(first: $variantCount) {{ nodes {{ {_VARIANT_FIELDS} }} }}"
 )
 
@@ -84,9 +85,27 @@ query SyncProductRead($id: ID!, $variantCount: Int!) {{
   product(id: $id) {{ {_PRODUCT_FIELDS} }}
 }}"""
 
+PRODUCT_BY_HANDLE = f"""
+query SyncProductByHandle($handle: String!, $variantCount: Int!) {{
+  productByIdentifier(identifier: {{handle: $handle}}) {{ {_PRODUCT_FIELDS} }}
+}}"""
+
 PRODUCT_MEDIA_READ = """
 query SyncProductMedia($id: ID!, $mediaCount: Int!) {
   product(id: $id) { id media(first: $mediaCount) { nodes { id alt } } }
+}"""
+
+PRODUCT_MEDIA_SOURCES = """
+query SyncProductMediaSources($id: ID!, $mediaCount: Int!) {
+  product(id: $id) { id media(first: $mediaCount) { nodes { id alt ... on MediaImage { image { url } } } } }
+}"""
+
+PRODUCT_RESTORE = """
+mutation SyncProductRestore($input: ProductSetInput!, $identifier: ProductSetIdentifiers) {
+  productSet(input: $input, identifier: $identifier, synchronous: true) {
+    product { id }
+    userErrors { field message code }
+  }
 }"""
 
 PRODUCT_SEARCH = f"""
@@ -129,7 +148,10 @@ mutation SyncProductDelete($input: ProductDeleteInput!) {
 DOCUMENTS = (
     PRODUCT_SET,
     PRODUCT_READ,
+    PRODUCT_BY_HANDLE,
     PRODUCT_MEDIA_READ,
+    PRODUCT_MEDIA_SOURCES,
+    PRODUCT_RESTORE,
     PRODUCT_SEARCH,
     VARIANT_PRICES_UPDATE,
     INVENTORY_SET,
@@ -183,8 +205,8 @@ class ShopifyClient(StoreClient):
         except PlatformError as exc:
             if ref is None or exc.platform_code != "PRODUCT_VARIANT_DOES_NOT_EXIST":
                 raise
-            # Our ids are stale: let Shopify renew them (media too, as they may be stale as well).
-            return self._product_set(listing, None, {})
+            # Our variant ids are stale: let Shopify renew them (media too, as they may be stale as well).
+            return self._product_set(listing, RemoteRef(ref.product_id), {})
 
     def update_prices(self, ref: RemoteRef, listing: Listing) -> None:
         ids = self._variant_ids(ref, listing)
@@ -248,6 +270,76 @@ class ShopifyClient(StoreClient):
                 return self._remote_product(nodes[0])
         return None
 
+    def existing_for_create(self, listing: Listing) -> RemoteProduct | None:
+        """The product holding the listing's handle, if any. A product the pipeline did not make
+        also brings its media sources, so that a rollback can put the merchant's images back."""
+        count = min(len(listing.variants) + 1, 250)  # one more than ours is enough to tell a mismatch
+        data = self._call(
+            "productByIdentifier",
+            PRODUCT_BY_HANDLE,
+            {"handle": listing.handle, "variantCount": count},
+            _cost_of_product_read(count),
+        )
+        product = data["productByIdentifier"]
+        if product is None:
+            return None
+        found = self._remote_product(product)
+        if found.created_by_pipeline:
+            return found
+        return replace(found, raw={**found.raw, "media": self._media_sources(found.ref.product_id)})
+
+    def restore(self, ref: RemoteRef, state: RemoteProduct) -> None:
+        raw = state.raw
+        nodes = raw["variants"]["nodes"]
+        names: list[str] = []
+        values: dict[str, list[str]] = {}
+        for variant in nodes:
+            for option in variant["selectedOptions"]:
+                if option["name"] not in values:
+                    names.append(option["name"])
+                    values[option["name"]] = []
+                if option["value"] not in values[option["name"]]:
+                    values[option["name"]].append(option["value"])
+        variants = []
+        for variant in nodes:
+            encoded: dict[str, Any] = {
+                "id": variant["id"],
+                "optionValues": [{"optionName": o["name"], "name": o["value"]} for o in variant["selectedOptions"]],
+                "sku": variant.get("sku"),
+                "price": variant["price"],
+                "compareAtPrice": variant.get("compareAtPrice"),
+            }
+            if self.location_id and variant.get("inventoryQuantity") is not None:
+                encoded["inventoryQuantities"] = [
+                    {"locationId": self.location_id, "name": "available", "quantity": variant["inventoryQuantity"]}
+                ]
+            variants.append(encoded)
+        product_input: dict[str, Any] = {
+            "title": raw["title"],
+            "handle": raw["handle"],
+            "descriptionHtml": raw.get("descriptionHtml") or "",
+            "vendor": raw.get("vendor") or "",
+            "productType": raw.get("productType") or "",
+            "tags": list(raw.get("tags") or []),
+            "status": raw["status"],
+            "productOptions": [
+                {"name": name, "position": i + 1, "values": [{"name": v} for v in values[name]]}
+                for i, name in enumerate(names)
+            ],
+            "variants": variants,
+        }
+        if "media" in raw:
+            product_input["files"] = [
+                {"originalSource": m["url"], "contentType": "IMAGE", "alt": m.get("alt") or ""} for m in raw["media"]
+            ]
+        data = self._call(
+            "productSet",
+            PRODUCT_RESTORE,
+            {"input": product_input, "identifier": {"id": ref.product_id}},
+            _cost_of_product_set(len(variants)),
+        )
+        self._check_user_errors("productSet", data["productSet"])
+
     def close(self) -> None:
         self.transport.close()
 
@@ -256,13 +348,22 @@ class ShopifyClient(StoreClient):
     def _product_set(
         self, listing: Listing, ref: RemoteRef | None, media_ids: Mapping[str, str]
     ) -> RemoteRef:
+        # A known product is addressed by its id, so a changed handle renames it rather than
+        # making a second product; a create by its handle, which makes a lost answer's retry an update.
+        identifier = {"id": ref.product_id} if ref is not None else {"handle": listing.handle}
         variables = {
             "input": self._product_input(listing, ref, media_ids),
-            "identifier": {"handle": listing.handle},
+            "identifier": identifier,
             "variantCount": max(len(listing.variants), 1),
         }
         data = self._call("productSet", PRODUCT_SET, variables, _cost_of_product_set(len(listing.variants)))
         payload = data["productSet"]
+        if ref is not None and payload["product"] is None and any(
+            e.get("code") == "NOT_FOUND" for e in payload.get("userErrors") or []
+        ):
+            raise PlatformError(
+                ErrorClass.NOT_FOUND, f"product {ref.product_id} does not exist", platform_code="NOT_FOUND"
+            )
         self._check_user_errors("productSet", payload)
         product = payload["product"]
         variants = product["variants"]["nodes"]
@@ -357,6 +458,20 @@ class ShopifyClient(StoreClient):
             if mark:
                 by_key.setdefault(mark.group(1), media["id"])
         return {url: by_key[_source_key(url)] for url in listing.images if _source_key(url) in by_key}
+
+    def _media_sources(self, product_id: str) -> list[dict[str, Any]]:
+        data = self._call(
+            "product",
+            PRODUCT_MEDIA_SOURCES,
+            {"id": product_id, "mediaCount": MAX_PRODUCT_MEDIA},
+            _cost_of_media_read(MAX_PRODUCT_MEDIA),
+        )
+        product = data["product"] or {"media": {"nodes": []}}
+        return [
+            {"url": m["image"]["url"], "alt": m.get("alt")}
+            for m in product["media"]["nodes"]
+            if (m.get("image") or {}).get("url")
+        ]
 
     def _set_stock(self, ref: RemoteRef, listing: Listing, quantities: dict[str, int]) -> None:
         if not self.location_id:
@@ -454,6 +569,8 @@ class ShopifyClient(StoreClient):
             variants=variants,
             description=product.get("descriptionHtml"),
             raw=product,
+            created_by_pipeline=bool(tags),
+            handle=product.get("handle"),
         )
 
     # ---- one GraphQL call: rate limit, retries, error classes ----------------------------

@@ -15,6 +15,12 @@ How a run stays safe when it is interrupted, retried or raced:
   the mapping row) is saved with the run id, in the same transaction as the chunk's pending marks.
   The snapshot is the last pushed state rather than a fresh read, which would double the calls:
   store-side edits of non-owned fields are therefore not restored by a rollback.
+* **A create never takes over a product the pipeline did not make.** Where a create is an upsert
+  on a merchant-visible key (Shopify's handle), the client is asked first what holds that key
+  (``existing_for_create``). Our own product (a create whose answer was lost) is updated; a
+  merchant's product is adopted only when its variant SKUs are exactly the listing's: its state
+  as read is saved as the rollback snapshot (action ``adopt``) before anything is written, then
+  the create updates it. Anything else fails that product with ``HANDLE_TAKEN`` and a reason.
 * **Failures stay per product.** A product whose client retries ran out on a retryable error
   (throttling, network) is sent again later in the same run, a few rounds at most; one that
   still fails goes to the dead-letter table and the run carries on; success clears its dead letter. Only rejected
@@ -118,12 +124,14 @@ class PushProgress:
     unchanged: int = 0
     invalid: int = 0
     errors: int = 0
+    adopted: int = 0  # creates that took over a merchant's product (SKUs matched): not counted as created
     calls: int = 0
     elapsed_s: float = 0.0
     first_errors: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
-        return (f"{self.store_key}: {self.done}/{self.total} done, created {self.created}, updated {self.updated}, "
+        return (f"{self.store_key}: {self.done}/{self.total} done, created {self.created}, adopted {self.adopted}, "
+                f"updated {self.updated}, "
                 f"delisted {self.delisted}, unchanged {self.unchanged}, invalid {self.invalid}, "
                 f"errors {self.errors}, calls {self.calls}, {self.elapsed_s:.1f}s")
 
@@ -240,6 +248,7 @@ class _Outcome:
     error: BaseException | None = None
     attempts: int = 0
     recreated: bool = False
+    to_adopt: RemoteProduct | None = None  # a merchant product to snapshot before the create takes it
 
 
 def _find_existing(client: StoreClient, listing: Listing) -> RemoteProduct | None:
@@ -258,6 +267,33 @@ def _find_existing(client: StoreClient, listing: Listing) -> RemoteProduct | Non
     if found is not None and variant_skus[0] in {v.sku for v in found.variants}:
         return found
     return None
+
+
+def _holder_of_identity(client: StoreClient, listing: Listing) -> RemoteProduct | None:
+    """What already holds the listing's identity on the store: None (free), our own product for
+    this SKU (a create whose answer was lost), or a merchant product whose variant SKUs are the
+    listing's (to adopt). Anything else raises ``HANDLE_TAKEN``: the create must not write over it."""
+    existing = client.existing_for_create(listing)
+    if existing is None:
+        return None
+    ours = {v.sku.strip() for v in listing.variants}
+    theirs = {v.sku.strip() for v in existing.variants}
+    if existing.created_by_pipeline:
+        if existing.sku == listing.sku:
+            return existing
+        reason = f"the pipeline's product for SKU {existing.sku}"
+    elif theirs == ours:
+        return existing
+    else:
+        reason = (f"a product the pipeline did not create, whose variant SKUs ({', '.join(sorted(theirs)) or 'none'})"
+                  f" are not the listing's ({', '.join(sorted(ours))})")
+    raise PlatformError(
+        ErrorClass.INVALID_PRODUCT,
+        f"handle '{listing.handle}' is taken by product {existing.ref.product_id}, {reason}; nothing was written. "
+        f"Pin another handle for {listing.sku} in the stores file (handles), or adopt that product "
+        "(adopt_store_listings) if it is this one",
+        platform_code="HANDLE_TAKEN",
+    )
 
 
 class _PushRun:
@@ -323,6 +359,11 @@ class _PushRun:
                 for future in finished:
                     del in_flight[future]
                     outcome = future.result()
+                    if outcome.to_adopt is not None:
+                        adopting = dataclasses.replace(outcome.product, adopt=outcome.to_adopt)
+                        self._keep_store_state(adopting)
+                        in_flight[pool.submit(self._apply, client, adopting)] = adopting
+                        continue
                     again = self._to_send_again(outcome)
                     if again is None:
                         self._record(outcome)
@@ -345,6 +386,12 @@ class _PushRun:
         lost_answer = error.error_class is ErrorClass.NETWORK_ERROR and product.action is Action.CREATE
         again = dataclasses.replace(product, recover=True) if lost_answer else product
         return time.monotonic() + self.options.requeue_delay_s * (rounds + 1), again
+
+    def _keep_store_state(self, product: PlannedProduct) -> None:
+        """The merchant's product as read, committed before the create writes over it."""
+        assert product.adopt is not None
+        with self.engine.begin() as conn:
+            ledger.write_adoption_snapshots(conn, self.store.key, self.run_id, {product.sku: product.adopt})
 
     def _prepare(self, chunk: list[PlannedProduct]) -> None:
         """Write-ahead for a chunk, in one transaction: pending creates and rollback snapshots."""
@@ -369,7 +416,12 @@ class _PushRun:
     def _send(self, client: StoreClient, product: PlannedProduct, outcome: _Outcome) -> None:
         listing, ref = product.listing, product.ref
         if product.action is Action.CREATE:
-            found = _find_existing(client, listing) if product.recover else None
+            found = product.adopt or (_find_existing(client, listing) if product.recover else None)
+            if found is None:
+                found = _holder_of_identity(client, listing)
+                if found is not None and not found.created_by_pipeline:
+                    outcome.to_adopt = found  # snapshot first (main thread), then sent again
+                    return
             outcome.ref = client.upsert(listing, found.ref if found else None)
             outcome.status, outcome.sent = MappingStatus.LISTED, listing
             return
@@ -421,7 +473,9 @@ class _PushRun:
         assert outcome.status is not None and outcome.sent is not None
         self._confirmed.append(Confirmed(product.sku, outcome.ref, outcome.status,
                                          pushed_hashes(product.listing, self.owned), outcome.sent.to_json(), utcnow()))
-        if product.action is Action.CREATE or outcome.recreated:
+        if product.adopt is not None:
+            self.progress.adopted += 1  # its snapshot (the merchant's state) is already kept
+        elif product.action is Action.CREATE or outcome.recreated:
             self.progress.created += 1
             if outcome.ref is not None:
                 self._created.append(product)

@@ -23,7 +23,7 @@ from sync_pipeline.catalog.tables import (
     store_mappings,
 )
 from sync_pipeline.listings.model import Listing
-from sync_pipeline.platforms.base import PlatformError, RemoteRef
+from sync_pipeline.platforms.base import PlatformError, RemoteProduct, RemoteRef
 from sync_pipeline.push.plan import MappingStatus, PlannedProduct, PushedHashes, StoreMapping
 from sync_pipeline.push.timeutil import utcnow
 
@@ -189,6 +189,41 @@ def write_snapshots(conn: Connection, store_key: str, run_id: str, products: Seq
         })
     if rows:
         conn.execute(sa.insert(table), rows)
+
+
+ADOPT_ACTION = "adopt"
+
+
+def write_adoption_snapshots(conn: Connection, store_key: str, run_id: str,
+                             adopted: Mapping[str, RemoteProduct]) -> None:
+    """Keep a merchant's product as read from the store, before the pipeline first writes over it:
+    rolling the run back puts that state back (``StoreClient.restore``) instead of deleting it."""
+    table = push_rollback_snapshots
+    if not adopted:
+        return
+    already = set(conn.execute(sa.select(table.c.sku).where(table.c.run_id == run_id)
+                               .where(table.c.store_key == store_key)
+                               .where(table.c.sku.in_(list(adopted)))).scalars())
+    rows = [{"run_id": run_id, "store_key": store_key, "sku": sku, "action": ADOPT_ACTION,
+             "external_id": remote.ref.product_id, "external_variant_ids": dict(remote.ref.variant_ids),
+             "previous_status": None, "previous_payload": {"store_state": remote_state(remote)},
+             "previous_hashes": {}, "taken_at": utcnow()}
+            for sku, remote in adopted.items() if sku not in already]
+    if rows:
+        conn.execute(sa.insert(table), rows)
+
+
+def remote_state(remote: RemoteProduct) -> dict[str, Any]:
+    return {"product_id": remote.ref.product_id, "variant_ids": dict(remote.ref.variant_ids), "sku": remote.sku,
+            "title": remote.title, "status": remote.status, "image_count": remote.image_count,
+            "handle": remote.handle, "raw": remote.raw}
+
+
+def remote_from_state(state: Mapping[str, Any]) -> RemoteProduct:
+    return RemoteProduct(ref=RemoteRef(state["product_id"], dict(state.get("variant_ids") or {})),
+                         sku=state.get("sku") or "", title=state.get("title") or "", status=state.get("status") or "",
+                         image_count=int(state.get("image_count") or 0), variants=(),
+                         raw=dict(state.get("raw") or {}), handle=state.get("handle"))
 
 
 # --- dead letters ---------------------------------------------------------------------------------

@@ -117,6 +117,7 @@ class PlannedProduct:
     stock_changed: bool = False
     recover: bool = False  # a create whose earlier outcome is unknown: look the SKU up first
     changed_fields: tuple[str, ...] = ()
+    adopt: RemoteProduct | None = None  # a create that takes over this merchant product (snapshot kept)
 
     @property
     def writes(self) -> bool:

@@ -2,6 +2,9 @@
 
 Products the run created are deleted; products it updated or delisted get the listing as last
 pushed before the run sent again (a full update, which also makes a delisted product active).
+Merchant products the run adopted (a create that took over a product with the same handle and
+SKUs) get back the state read from the store before the run wrote over it, and are forgotten
+by the mapping table: they are the merchant's again.
 The mapping rows follow, so the next push sees the catalog's listing differ and re-sends it.
 """
 
@@ -81,6 +84,14 @@ def _undo(engine: Engine, client: StoreClient, store_key: str, snapshot: dict[st
     ref = RemoteRef(snapshot["external_id"], dict(snapshot["external_variant_ids"] or {})) \
         if snapshot["external_id"] else None
     try:
+        if snapshot["action"] == ledger.ADOPT_ACTION:
+            state = ledger.remote_from_state((snapshot["previous_payload"] or {})["store_state"])
+            client.restore(state.ref, state)
+            with engine.begin() as conn:
+                ledger.delete_mapping(conn, store_key, sku)
+                _mark_rolled_back(conn, snapshot["id"])
+            report.restored.append(sku)
+            return
         if snapshot["action"] == Action.CREATE.value:
             _delete_created(client, ref)
             with engine.begin() as conn:
