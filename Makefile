@@ -68,6 +68,7 @@ bench: .venv
 	@echo "  $(PY) -m benchmarks.listings_bench --products 5000 48000"
 	@echo "  $(PY) -m benchmarks.shopify_throughput | shopee_throughput | tiktok_throughput"
 	@echo "  $(PY) -m benchmarks.push_bench"
+	@echo "  $(PY) -m benchmarks.titles_bench                       # title band share on real-world names"
 
 clean:
 	rm -rf .data .dagster_home .pytest_cache .mypy_cache .ruff_cache

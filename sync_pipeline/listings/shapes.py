@@ -65,6 +65,7 @@ NOTES = frozenset({OUT_OF_BAND})  # reasons that do not make a listing invalid
 AUDIENCES = frozenset({"men", "women", "kids", "boys", "girls", "baby", "unisex"})
 COLOR_KEYS = ("color", "colour")
 MATERIAL_KEYS = ("material", "fabric")
+BRAND_KEYS = ("brand", "manufacturer")
 TIKTOK_MAX_STOCK = 99_999  # Update Inventory accepts 1..99,999 per warehouse
 ZERO_STOCK_REFUSED = frozenset({Platform.TIKTOK})  # platforms whose quantity must be >= 1
 
@@ -283,10 +284,11 @@ def _map_prefixes(items: tuple[tuple[str, str], ...]) -> dict[str, str]:
 def title_facts(
     sku: str, attributes: Mapping[str, str], variant_options: Sequence[Mapping[str, str]], categories: Sequence[str]
 ) -> TitleFacts:
-    """The product's own words a title may add: main colour, material, audience, category."""
+    """The product's own words a title may add: main colour, material, brand, audience, category."""
     colors = [o[k] for o in variant_options for k in o if k.casefold() in COLOR_KEYS and o[k]]
     color = _first(attributes, COLOR_KEYS) or (Counter(colors).most_common(1)[0][0] if colors else None)
     material = _first(attributes, MATERIAL_KEYS)
+    brand = _first(attributes, BRAND_KEYS)
     deepest = max((c.split("/") for c in categories), key=len, default=[])
     segments = [s.strip() for s in deepest if s.strip()]
     audience = next((s for s in segments if s.casefold() in AUDIENCES), None)
@@ -294,6 +296,7 @@ def title_facts(
     return TitleFacts(
         color=color.split(",")[0].strip() if color else None,
         material=material.split(",")[0].strip() if material else None,
+        brand=brand.strip() if brand else None,
         audience=audience,
         category=category,
         sku=sku,

@@ -10,14 +10,22 @@ the 70-80 % band is about (close enough to be the same product, different enough
 duplicate listing). The reference is the master title after HTML entities are decoded and tags
 stripped, the same text a shopper would see.
 
-**Search.** Candidates come from a few deterministic transformations of the master, gentlest
-first (as written; "and" as "&"; filler words removed; tail words dropped from long titles;
-for Shopee the product noun moved first), each combined with the platform-typical qualifiers
-(colour, material, audience, category - taken from the product itself) whose length should bring
-the similarity closest to the band's centre. The first candidate, in that fixed order, within
+**Search.** Candidates come from deterministic shortenings of the master, gentlest first (as
+written; "and" as "&"; trailing phrases such as "... with Front Pocket" dropped from the end;
+parenthesised asides dropped; modifiers before the compound noun dropped). Every shortening keeps
+the words in their order and keeps the *type noun* (the head's last word: "Jacket" in "Nova Full
+Zip Jacket, Wool"), so a title never stops saying what the product is. Each is combined with the
+platform-typical qualifiers (taken from the product itself) whose length should bring the
+similarity closest to the band's centre. The first candidate, in that fixed order, within
 ``CENTRE_TOLERANCE`` of the centre is chosen; failing that, the one closest to the centre (ties:
 the earlier). When no candidate lands in the band (very short titles), the best readable one is
 returned with the reason ``title_similarity_out_of_band: 0.64`` - never a faked score.
+
+**Platform conventions.** Shopify reads like a catalog: ``Core | Colour Material Category for Audience``.
+Shopee's search ranks on keywords: ``Brand Core Material Colour`` (the brand first when the
+master does not say it, then material and colour).
+TikTok is concise and benefit-led: at most two qualifiers, the first saying what the material does
+(``Core, Breathable Cotton Black``).
 
 **Distinct across platforms, by construction.** Each platform has its own separator between the
 product words and the qualifiers: Shopify ``Core | Qualifiers``; TikTok ``Core, Qualifiers`` and
@@ -51,6 +59,7 @@ SUFFIXES_PER_CORE = 3
 OUT_OF_BAND = "title_similarity_out_of_band"
 TITLE_EMPTY = "title_empty"
 TITLE_TOO_SHORT = "title_too_short"
+BAND_MIN_LENGTH = 10  # characters of the cleaned master below which the band may be out of reach
 
 PLATFORM_TITLE_MAX: dict[Platform, int] = {Platform.SHOPIFY: 255, Platform.SHOPEE: 120, Platform.TIKTOK: 255}
 # TikTok: 25 in most regions (1 in US/UK/EU/JP); Shopee: per shop (get_item_limit). Override per store
@@ -67,6 +76,28 @@ _PROMO = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in PROMOTIONAL_PHRASE
 _TRAILING_JUNK = set(FILLER_WORDS) | {"&", "-", "|", ",", "/", "+"}
 _MARKS = "™®©℠"  # trademark signs: fine on Shopify, rejected as symbols by Shopee and TikTok
 _SEPARATOR = {Platform.SHOPIFY: " | ", Platform.TIKTOK: ", ", Platform.SHOPEE: " "}
+# TikTok titles stay concise: at most two qualifiers; the others may use three.
+_MAX_QUALIFIERS = {Platform.SHOPIFY: 3, Platform.SHOPEE: 3, Platform.TIKTOK: 2}
+# Words that open a phrase after the product's head ("Hoodie | for Men", "Bottle | with Lid").
+_BOUNDARY_WORDS = frozenset({"size", "for", "with", "without", "featuring", "including", "that", "in", "from", "by"})
+_MAX_PHRASE_UNITS = 4  # bounds the shortenings tried: 2^(4+2) x 11 at most, most titles far fewer
+_MAX_MODIFIER_RUN = 4
+_MAX_RUNS = 10
+_BOUND_TO_PREVIOUS = frozenset({"fit", "sleeve", "sleeves", "top", "up", "neck", "rise", "waist", "proof", "free"})
+_CONNECTORS = frozenset({"&", "and", "+", "n", "'n'"})
+_UNITS = frozenset({"cm", "mm", "m", "in", "inch", "inches", "ft", "oz", "lb", "lbs", "kg", "g", "ml", "l",
+                    "qt", "quart", "gb", "tb", "pack", "count", "ct", "pc", "pcs", "pieces", "pair", "pairs"})
+_DASHES = frozenset({"-", "–", "—", "|", "/"})
+# What a material does for the buyer: TikTok's benefit-led qualifier. Only properties the
+# material itself has, so the title claims nothing the product page would not back.
+_BENEFITS: dict[str, str] = {
+    "cotton": "Breathable", "linen": "Breathable", "mesh": "Breathable", "bamboo": "Breathable",
+    "wool": "Warm", "merino wool": "Warm", "fleece": "Warm", "polyester fleece": "Warm", "down": "Warm",
+    "cashmere": "Soft", "polyester": "Quick-Dry", "nylon": "Lightweight", "aluminum": "Lightweight",
+    "aluminium": "Lightweight", "leather": "Durable", "cast iron": "Durable", "canvas": "Durable",
+    "stainless steel": "Rust-Resistant", "silicone": "Flexible", "rubber": "Grippy",
+}
+_BENEFIT_WORDS = tuple(sorted({f"{benefit} " for benefit in _BENEFITS.values()}))
 
 
 @dataclass(frozen=True)
@@ -74,6 +105,7 @@ class TitleFacts:
     """What a title may add to the master, all taken from the product (never from the store)."""
 
     color: str | None = None
+    brand: str | None = None  # Magento's manufacturer / brand: Shopee's search ranks on it
     material: str | None = None
     audience: str | None = None  # e.g. "Men", from the top of the category path
     category: str | None = None  # e.g. "Tops", the deepest category name
@@ -162,30 +194,211 @@ def similarity(master: str, title: str) -> float:
     return float(fuzz.ratio(normalize(clean_master(master)), normalize(title))) / 100.0
 
 
-# -- candidate search -------------------------------------------------------------------------
 
 
 def seo_title(master: str, platform: Platform, facts: TitleFacts, limits: TitleLimits) -> SeoTitle:
     """The title ``platform`` lists the product under (see the module docstring)."""
     reference = clean_master(master)
-    words = clean_for_platform(reference, platform).split()
-    if not words:
+    parsed = _parse(reference, platform)
+    if not parsed.words:
         return SeoTitle("", 0.0, (TITLE_EMPTY,))
     target = normalize(reference)
+    prefix = _prefix(parsed.words, platform, facts)
+    suffixes = _suffixes((*prefix, *parsed.words), platform, facts)
     best: tuple[float, str, float] | None = None  # (distance to the band's centre, title, similarity)
     centre = limits.centre
-    for candidate in _candidates(words, target, platform, facts, limits):
-        score = _score(target, candidate)
-        distance = _distance(score, limits)
-        if best is None or distance < best[0]:
-            best = (distance, candidate, score)
-        if abs(score - centre) <= CENTRE_TOLERANCE:
-            break  # candidates come gentlest first: the first one this close is the one to keep
-    if best is None:  # nothing fits the length limits: the words alone, cut at a word boundary
-        title = _fit(words, limits.max_length) or words[0][: limits.max_length]
+    # TikTok leads with the material's benefit when a title with it lands in the band.
+    led = [option for option in suffixes if option[0].startswith(_BENEFIT_WORDS)] if platform is Platform.TIKTOK else []
+    for options in (led, suffixes) if led else (suffixes,):
+        for candidate in _candidates(parsed, prefix, target, platform, options, limits, facts):
+            score = _score(target, candidate)
+            distance = _distance(score, limits)
+            if best is None or distance < best[0]:
+                best = (distance, candidate, score)
+            if abs(score - centre) <= CENTRE_TOLERANCE:
+                break  # candidates come gentlest first: the first one this close is the one to keep
+        if best is not None and best[0] < 1.0:
+            break
+    if best is None:  # nothing fits the length limits: fewer words, the type noun kept
+        title = _shortened(parsed, prefix, suffixes, platform, limits.max_length, facts)
         best = (0.0, title, _score(target, title))
     _, title, score = best
     return SeoTitle(title, round(score, 4), _reasons(title, score, limits))
+
+
+def type_noun(master: str) -> str | None:
+    """The word naming what the product is ("Jacket" in "Nova Full Zip Jacket, Wool"): the last
+    word of the title's head, before any parenthesis, comma, dash or preposition."""
+    parsed = _parse(clean_master(master), Platform.SHOPIFY)
+    return parsed.words[parsed.noun].rstrip(",;:") if parsed.words else None
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """The master's words for one platform, with the structure the shortening respects."""
+
+    words: tuple[str, ...]
+    head: tuple[int, ...]  # indices of the head's words (what the product is), in order
+    tails: tuple[tuple[int, ...], ...]  # prepositional / comma phrases after the head, in order
+    asides: tuple[tuple[int, ...], ...]  # parenthesised phrases
+    noun: int  # index of the type noun: the head's last word; never dropped
+
+
+def _parse(reference: str, platform: Platform) -> _Parsed:
+    if platform is not Platform.SHOPIFY:
+        reference = _PROMO.sub(" ", reference)
+    words: list[str] = []
+    head: list[int] = []
+    tails: list[list[int]] = []
+    asides: list[list[int]] = []
+    in_head = True
+    aside_open = False
+    for token in reference.split():
+        opens = not aside_open and token[:1] in "(["
+        starts_tail = not opens and not aside_open and bool(words) and (
+            token.casefold() in _BOUNDARY_WORDS or token in _DASHES
+            or (not in_head and token.casefold() in ("and", "&")))  # "with Condo | and Scratching Posts"
+        if opens:
+            asides.append([])
+            aside_open = True
+        elif starts_tail and (in_head or tails):
+            in_head = False
+            tails.append([])
+        for word in _platform_words(token, platform):
+            index = len(words)
+            words.append(word)
+            if aside_open:
+                asides[-1].append(index)
+            elif in_head:
+                head.append(index)
+            else:
+                if not tails:
+                    tails.append([])
+                tails[-1].append(index)
+        if aside_open and token.rstrip(",;:.")[-1:] in ")]":
+            aside_open = False
+        elif not aside_open and token[-1:] in ",;" and (head or tails):
+            in_head = False
+            tails.append([])
+    # Sizes and counts at the end of the head ("Tumbler 40 oz", "Yoga Mat 6mm", "AirTag 4 Pack")
+    # are specifications, not the product's name: the noun is the word before them.
+    spec: list[int] = []
+    while len(head) > 1 and _is_spec(words[head[-1]], words[head[-2]]):
+        spec.insert(0, head.pop())
+    if spec:
+        tails.insert(0, spec)
+    if not head:  # e.g. a title that is all parenthesis: its first phrase is what it is
+        first = next((group for group in (*asides, *tails) if group), [])
+        head = list(first)
+        asides = [group for group in asides if group is not first]
+        tails = [group for group in tails if group is not first]
+    return _Parsed(
+        tuple(words),
+        tuple(head),
+        tuple(tuple(t) for t in tails if t),
+        tuple(tuple(a) for a in asides if a),
+        head[-1] if head else 0,
+    )
+
+
+def _splits_size(last_dropped: str, first_kept: str) -> bool:
+    """Whether cutting here would leave a unit without its number ("10.25 | Inch")."""
+    return first_kept.rstrip(",;:").casefold() in _UNITS and any(ch.isdigit() for ch in last_dropped)
+
+
+def _is_spec(word: str, before: str) -> bool:
+    word = word.rstrip(",;:").casefold()
+    return any(ch.isdigit() for ch in word) or (word in _UNITS and any(ch.isdigit() for ch in before))
+
+
+@lru_cache(maxsize=65536)
+def _platform_words(token: str, platform: Platform) -> tuple[str, ...]:
+    return tuple(clean_for_platform(token, platform).split())
+
+
+def _cores(parsed: _Parsed, platform: Platform, facts: TitleFacts) -> Iterator[tuple[str, ...]]:
+    """Shortenings of the master, gentlest first; each keeps the words' order and the type noun.
+
+    What may go: trailing phrases ("... with Front Pocket", ", 32 oz"), parenthesised asides, and
+    one run of modifiers between the brand and the compound noun ("Philips Hue White and Color
+    Ambiance A19 Smart Bulb" -> "Philips Hue Ambiance A19 Smart Bulb"). The brand and the last two
+    head words ("Smart Bulb") stay; a run never leaves a unit without its number ("10.25 Inch"),
+    never splits "Hide & Seek" or a phrase of the product's own ("Stainless Steel"); at least
+    three words and half the head remain. Fewer pieces dropped come first, shorter runs and runs
+    nearer the brand first. TikTok, concise, starts from the master without its trailing phrases
+    and asides."""
+    words = parsed.words
+    yield _tidy(words)
+    if any(w.casefold() == "and" for w in words):
+        yield _tidy(tuple("&" if w.casefold() == "and" else w for w in words))
+    head = parsed.head
+    start = _brand_length(words, head, facts.brand)
+    end = len(head) - 2  # the run stays within head[start:end]
+    most = min(len(head) - max(3, -(-len(head) // 2)), _MAX_MODIFIER_RUN)
+    joined = _joined_pairs(tuple(words[i].casefold() for i in head), facts)
+
+    def whole(at: int) -> bool:  # cutting between head words at-1 and at keeps everything whole
+        return at - 1 not in joined and not _splits_size(words[head[at - 1]], words[head[at]])
+
+    runs = tuple((a, k) for k in range(1, most + 1) for a in range(start, end - k + 1)
+                 if whole(a) and whole(a + k))[:_MAX_RUNS]
+    phrases = (*reversed(parsed.tails[-_MAX_PHRASE_UNITS:]), *reversed(parsed.asides[-2:]))
+    for subset, run in _drop_order(len(phrases), len(runs), platform is Platform.TIKTOK):
+        dropped = {i for unit in subset for i in phrases[unit]}
+        if run:
+            a, k = runs[run - 1]
+            dropped.update(head[a:a + k])
+        yield _tidy(tuple(w for i, w in enumerate(words) if i not in dropped))
+
+
+def _joined_pairs(head: tuple[str, ...], facts: TitleFacts) -> set[int]:
+    """Positions ``i`` where head words ``i`` and ``i + 1`` belong together: around "&" / "and",
+    before words that complete the previous one ("Loose Fit") or a model number ("Flip 6"), and
+    inside a phrase of the product's own facts ("Stainless Steel", "Heather Gray")."""
+    joined = {i + d for i, word in enumerate(head) if word in _CONNECTORS for d in (-1, 0)}
+    for i in range(1, len(head)):
+        word, after = head[i], head[i + 1] if i + 1 < len(head) else ""
+        # "Loose Fit", "Short Sleeve"; a model number after its name ("Charge 6"), not a size ("10.25 Inch")
+        if word in _BOUND_TO_PREVIOUS or (word[:1].isdigit() and after not in _UNITS):
+            joined.add(i - 1)
+    for phrase in (facts.material, facts.color, facts.category):
+        said = phrase.casefold().split() if phrase else []
+        for i in range(len(head) - len(said) + 1 if len(said) > 1 else 0):
+            if list(head[i:i + len(said)]) == said:
+                joined.update(range(i, i + len(said) - 1))
+    return joined
+
+
+def _brand_length(words: tuple[str, ...], head: tuple[int, ...], brand: str | None) -> int:
+    """How many head words name the brand ("The North Face"): the words no shortening removes."""
+    if brand:
+        said = [w.casefold() for w in brand.split()]
+        if [words[i].casefold() for i in head[: len(said)]] == said:
+            return len(said)
+    return 1
+
+
+@lru_cache(maxsize=512)
+def _drop_order(phrases: int, runs: int, concise: bool) -> tuple[tuple[tuple[int, ...], int], ...]:
+    """(phrases to drop, 1 + the modifier run to drop or 0), in the order of preference; runs
+    come shortest and nearest the brand first."""
+    options = [(c, run) for run in range(runs + 1) for size in range(phrases + 1)
+               for c in combinations(range(phrases), size) if c or run]
+    if concise:  # every phrase dropped first, then the fewest modifiers
+        options.sort(key=lambda o: (phrases - len(o[0]), o[1]))
+    else:
+        options.sort(key=lambda o: (len(o[0]) + (1 if o[1] else 0), o[1]))
+    return tuple(options)
+
+
+def _tidy(words: tuple[str, ...]) -> tuple[str, ...]:
+    """No punctuation or filler left dangling at the end of a shortened title."""
+    kept = list(words)
+    while len(kept) > 1 and kept[-1].casefold().strip(",;:") in _TRAILING_JUNK:
+        kept.pop()
+    if kept and kept[-1][-1:] in ",;:":
+        kept[-1] = kept[-1].rstrip(",;:")
+    return tuple(kept)
 
 
 def _score(normalized_master: str, title: str) -> float:
@@ -211,24 +424,40 @@ def _reasons(title: str, score: float, limits: TitleLimits) -> tuple[str, ...]:
     return tuple(reasons)
 
 
+def _prefix(words: Sequence[str], platform: Platform, facts: TitleFacts) -> tuple[str, ...]:
+    """Shopee titles open with the brand (its search ranks on it) when the master does not say it."""
+    if platform is not Platform.SHOPEE or not facts.brand:
+        return ()
+    brand = _clean_phrase(facts.brand, platform)
+    present = {form for w in words for form in _forms(w)}
+    return () if any(not present.isdisjoint(_forms(w)) for w in brand) else brand
+
+
+def _suffixes(words: Sequence[str], platform: Platform, facts: TitleFacts) -> list[tuple[str, int]]:
+    """(suffix, characters it adds with its separator); Shopee may also go without qualifiers."""
+    separator = _SEPARATOR[platform]
+    options = _suffix_options(_qualifiers(words, platform, facts), _MAX_QUALIFIERS[platform])
+    suffixes = [(sfx, len(separator) + len(sfx)) for sfx in options]
+    if platform is Platform.SHOPEE:
+        suffixes.insert(0, ("", 0))
+    return suffixes
+
+
 def _candidates(
-    words: list[str], target: str, platform: Platform, facts: TitleFacts, limits: TitleLimits
+    parsed: _Parsed, prefix: tuple[str, ...], target: str, platform: Platform, suffixes: list[tuple[str, int]],
+    limits: TitleLimits, facts: TitleFacts,
 ) -> Iterator[str]:
-    """Titles in order of preference: per core transformation (gentlest first), the qualifier
-    sets whose length should bring the similarity nearest the band's centre.
+    """Titles in order of preference: per core (gentlest first), the qualifier sets whose length
+    should bring the similarity nearest the band's centre.
 
     The estimate assumes added qualifier characters match nothing in the master, so the
     similarity of ``core + suffix`` is about ``2M / (len(master) + len(core) + len(suffix))``
     with ``M`` the matched characters of the bare core; the real score is then computed exactly.
     """
-    separator = _SEPARATOR[platform]
-    # (suffix, characters it adds with its separator); Shopee may also go without qualifiers
-    suffixes = [(sfx, len(separator) + len(sfx)) for sfx in _suffix_options(_qualifiers(words, platform, facts))]
-    if platform is Platform.SHOPEE:
-        suffixes.insert(0, ("", 0))
     centre = limits.centre
     seen: set[str] = set()
-    for core in _cores(words, platform):
+    for shortened in _cores(parsed, platform, facts):
+        core = (*prefix, *shortened)
         bare = " ".join(core)
         base_length = len(target) + len(bare)
         matched2 = _score(target, bare) * base_length  # 2M
@@ -240,43 +469,56 @@ def _candidates(
                 yield title
 
 
+def _shortened(
+    parsed: _Parsed, prefix: tuple[str, ...], suffixes: list[tuple[str, int]], platform: Platform, max_length: int,
+    facts: TitleFacts,
+) -> str:
+    """A title within ``max_length`` when no shortening fits: words before the type noun go first."""
+    suffix = min(suffixes, key=lambda option: option[1])[0]
+    core = min(_cores(parsed, platform, facts), key=len)
+    noun = parsed.words[parsed.noun].rstrip(",;:")
+    words = [*prefix, *core]
+    while True:
+        title = _compose(words, suffix, platform, max_length)
+        if title or len(words) <= 1:
+            break
+        stripped = [w.rstrip(",;:") for w in words]
+        position = stripped.index(noun) if noun in stripped else len(words)
+        del words[position - 1 if position > 0 else len(words) - 1]
+    return title or noun[:max_length]
+
+
 @lru_cache(maxsize=4096)
-def _suffix_options(qualifiers: tuple[str, ...]) -> tuple[str, ...]:
-    """Every non-empty ordered selection of up to three qualifiers, shortest selections first."""
-    return tuple(" ".join(combo) for size in (1, 2, 3) for combo in combinations(qualifiers, size))
+def _suffix_options(qualifiers: tuple[str, ...], most: int) -> tuple[str, ...]:
+    """Every non-empty ordered selection of up to ``most`` qualifiers, shortest selections first."""
+    return tuple(" ".join(combo) for size in range(1, most + 1) for combo in combinations(qualifiers, size))
 
 
-def _cores(words: list[str], platform: Platform) -> Iterator[list[str]]:
-    """Transformations of the product words, from the gentlest to the strongest."""
-    without_filler = [w for w in words if w.casefold() not in FILLER_WORDS] or words
-    yield words
-    if any(w.casefold() == "and" for w in words):
-        yield ["&" if w.casefold() == "and" else w for w in words]
-    if len(without_filler) < len(words):
-        yield without_filler
-    # Long titles: drop words from the end (the least specific in a long product title), keeping
-    # at least 60 % of them and never fewer than three.
-    for keep in range(len(without_filler) - 1, max(3, -(-len(without_filler) * 3 // 5)) - 1, -1):
-        yield without_filler[:keep]
-    if platform is Platform.SHOPEE and len(without_filler) > 1:
-        yield [without_filler[-1], *without_filler[:-1]]  # the product noun first, keyword style
+def _qualifiers(words: Sequence[str], platform: Platform, facts: TitleFacts) -> tuple[str, ...]:
+    """Platform-typical qualifier phrases, skipping what the title already says.
 
-
-def _qualifiers(words: list[str], platform: Platform, facts: TitleFacts) -> tuple[str, ...]:
-    """Platform-typical qualifier phrases, skipping what the title already says."""
-    present = {form for w in words for form in _forms(w)}
+    Shopify reads like a catalog (colour, material, category, audience); Shopee's search ranks on
+    keywords, so material and colour lead (the brand opens the title, see ``_prefix``); TikTok's titles are short and lead with what
+    the material does for the buyer ("Breathable Cotton"), a fact of the material, never a claim
+    about this product beyond it."""
+    # "Linen-Blend" already says "Linen"
+    present = {form for w in words for part in (w, *w.split("-")) for form in _forms(part)}
     audience = facts.audience
+    material = facts.material
     if platform is Platform.SHOPIFY:
-        order = [facts.color, facts.material, facts.category, audience]
+        order = [facts.color, material, facts.category, f"for {audience}" if audience else None]
     elif platform is Platform.SHOPEE:
-        order = [audience, facts.category, facts.color, facts.material]
+        order = [material, facts.color, audience, facts.category]
     else:
-        order = [facts.color, facts.material, facts.category, f"for {audience}" if audience else None]
+        benefit = _BENEFITS.get(material.casefold()) if material else None
+        order = [f"{benefit} {material}" if benefit else material, facts.color, facts.category,
+                 f"for {audience}" if audience else None]
     phrases = []
     for phrase in order:
         if not phrase:
             continue
         fresh = _clean_phrase(phrase, platform)
+        # A phrase half said already ("Hoodies & Sweatshirts" on a hoodie) would read as noise.
         if fresh in ((), ("for",)) or any(w != "for" and not present.isdisjoint(_forms(w)) for w in fresh):
             continue
         phrases.append(" ".join(fresh))
@@ -306,28 +548,16 @@ def _forms(word: str) -> frozenset[str]:
 
 
 def _compose(core: Sequence[str], suffix: str, platform: Platform, max_length: int) -> str:
-    """``core`` + platform separator + ``suffix``, the core cut at a word boundary to fit."""
+    """``core`` + platform separator + ``suffix``, or "" when that exceeds ``max_length`` (the
+    shortening, never a cut in mid-title, is what makes titles fit)."""
     separator = _SEPARATOR[platform] if suffix else ""
-    room = max_length - len(separator) - len(suffix)
-    body = _fit(core, room) if room > 0 else ""
-    if not body:
+    body = " ".join(core).rstrip(",|")
+    if not body or len(body) + len(separator) + len(suffix) > max_length:
         return ""
-    return f"{body.rstrip(',|')}{separator}{suffix}"
+    return f"{body}{separator}{suffix}"
 
 
-def _fit(words: Sequence[str], max_length: int) -> str:
-    """The longest word prefix of ``words`` within ``max_length``, no dangling filler at its end."""
-    whole = " ".join(words)
-    if len(whole) <= max_length and words and words[-1].casefold() not in _TRAILING_JUNK:
-        return whole
-    kept: list[str] = []
-    length = 0
-    for word in words:
-        added = len(word) + (1 if kept else 0)
-        if length + added > max_length:
-            break
-        kept.append(word)
-        length += added
-    while len(kept) > 1 and kept[-1].casefold() in _TRAILING_JUNK:
-        kept.pop()
-    return " ".join(kept)
+def band_reachable(master: str, min_length: int = BAND_MIN_LENGTH) -> bool:
+    """Whether ``master`` is long enough for the 70-80 % band: shorter ones ("Tee", "Mug") cannot
+    take a qualifier without leaving it, and are reported out of band instead."""
+    return len(normalize(clean_master(master))) >= min_length

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,6 +19,7 @@ from sync_pipeline.listings.titles import (
     normalize,
     seo_title,
     similarity,
+    type_noun,
 )
 from sync_pipeline.stores import Platform
 
@@ -135,3 +138,104 @@ def test_checks_measure_against_the_same_cleaned_master_as_the_generator(master:
         assert similarity(master, result.title) == pytest.approx(result.similarity, abs=1e-4)
         if result.in_band:
             assert 0.70 <= similarity(master, result.title) <= 0.80, (platform, result)
+
+
+# -- readable titles: the type noun stays, the words keep their order, real names land in the band --
+
+REAL_NAMES = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "product_names.tsv"
+
+
+@pytest.mark.parametrize(
+    ("master", "noun"),
+    [
+        ("Nova Full Zip Jacket", "Jacket"),
+        ("Chaz Kangeroo Hoodie for Men with Front Pocket", "Hoodie"),
+        ("Hydro Flask Wide Mouth Water Bottle, 32 oz, Insulated", "Bottle"),
+        ("Apple AirPods Pro (2nd Generation) Wireless Earbuds with MagSafe Charging Case", "Earbuds"),
+        ("Stanley Quencher H2.0 FlowState Tumbler 40 oz", "Tumbler"),
+        ("Manduka PRO Yoga Mat 6mm", "Mat"),
+    ],
+)
+def test_type_noun_is_the_head_of_the_name(master: str, noun: str) -> None:
+    assert type_noun(master) == noun
+
+
+@pytest.mark.parametrize(
+    "master", ["Nova Full Zip Jacket", "Endurance Yoga Mat", "Samsung Galaxy Watch6 Classic 47mm Bluetooth Smartwatch"]
+)
+def test_no_platform_drops_the_noun_or_shuffles_the_words(master: str) -> None:
+    facts = TitleFacts(color="Black", material="Wool", audience="Women", category="Jackets", brand="Luma", sku="X1")
+    for platform, title in titles(master, facts).items():
+        assert type_noun(master) in title.split(" | ")[0], (platform, title)
+        assert _in_order(master, title), (platform, title)
+    assert not _in_order("Endurance Yoga Mat", "Mat Endurance Yoga")  # the helper does see a shuffle
+    assert not titles("Endurance Yoga Mat", facts)[Platform.SHOPEE].startswith("Mat")
+
+
+def test_platform_conventions() -> None:
+    facts = TitleFacts(color="Gray", material="Cotton", audience="Men", category="Hoodies", brand="Luma", sku="MH01")
+    result = titles("Marco Lightweight Active Hoodie", facts)
+    assert result[Platform.SHOPEE].startswith("Luma Marco Lightweight Active Hoodie")  # brand first, then keywords
+    assert result[Platform.TIKTOK] == "Marco Lightweight Active Hoodie, Breathable Cotton"  # concise, benefit-led
+    assert result[Platform.SHOPIFY] == "Marco Lightweight Active Hoodie | Gray Cotton for Men"
+    # the benefit gives way when it would push the title out of the band
+    short = titles("Hero Hoodie", facts)[Platform.TIKTOK]
+    assert short == "Hero Hoodie, Gray" and 0.70 <= similarity("Hero Hoodie", short) <= 0.80
+
+
+def test_entities_are_decoded_in_every_platform_title() -> None:
+    facts = TitleFacts(color="Black", material="Leather", audience="Men", category="Wallets", sku="W1")
+    master = "Bellroy Hide &amp; Seek Leather Wallet&trade; &#8211; Slim"
+    for platform, title in titles(master, facts).items():
+        assert "&" not in title.replace(" & ", "") and "#8211" not in title, (platform, title)
+        assert 0.70 <= similarity(master, title) <= 0.80, (platform, title)
+    assert "Wallet™" in titles(master, facts)[Platform.SHOPIFY]  # the mark stays on Shopify only
+
+
+def test_real_world_names_land_in_the_band_and_never_repeat_across_platforms() -> None:
+    from benchmarks.titles_bench import load_products, measure
+
+    figures, rows = measure(load_products(REAL_NAMES))
+    assert figures.products >= 150 and figures.eligible >= 150
+    for platform in Platform:
+        assert figures.share(platform) >= 0.98, (platform, figures.in_band[platform], figures.eligible)
+    assert figures.identical == 0 and figures.noun_missing == 0
+    for name, by_platform in rows:
+        for title in by_platform.values():
+            assert _in_order(name, title), (name, title)
+
+
+name_words = st.text(alphabet="abcdefghijklmnoprstuvwy", min_size=2, max_size=9).map(str.capitalize)
+nouns = st.sampled_from(["Jacket", "Hoodie", "Mat", "Bottle", "Watch", "Backpack", "Lamp", "Skillet"])
+tails = st.sampled_from(["", " for Men", " with Front Pocket", ", 32 oz", " (2nd Generation)", ", Black, Large"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(brand=name_words, modifiers=st.lists(name_words, max_size=6), noun=nouns, tail=tails, entity=st.booleans(),
+       facts=facts)
+def test_shortened_titles_keep_the_noun_and_the_word_order(
+    brand: str, modifiers: list[str], noun: str, tail: str, entity: bool, facts: TitleFacts
+) -> None:
+    master = " ".join([brand, *modifiers, noun]) + tail + (" &trade;" if entity else "")
+    for platform in Platform:
+        title = seo_title(master, platform, facts, limits_for(platform)).title
+        assert noun in title.replace(",", " ").split(), (platform, master, title)
+        assert "&trade;" not in title
+        assert _in_order(master, title), (platform, master, title)
+
+
+def _in_order(master: str, title: str) -> bool:
+    """The master's words that the title's body uses appear in the master's order (the qualifiers
+    after Shopify's " | " or TikTok's last ", " aside)."""
+    body = title.split(" | ")[0] if " | " in title else title.rsplit(", ", 1)[0]
+    source = [w.strip(",|()").casefold() for w in clean_master(master).split()]
+    used = [w.strip(",|()").casefold() for w in body.split()]
+    used = ["and" if w == "&" else w for w in used]
+    positions = []
+    for word in used:
+        if word in source:
+            after = positions[-1] + 1 if positions else 0
+            if word not in source[after:]:
+                return False
+            positions.append(source.index(word, after))
+    return True
