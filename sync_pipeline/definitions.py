@@ -9,10 +9,11 @@ from __future__ import annotations
 from dagster import Definitions
 
 from sync_pipeline.defs import automation, catalog, jobs, listings, push, status
+from sync_pipeline.defs.executors import executor_from_env
 from sync_pipeline.defs.resources import default_resources
 
 defs = Definitions.merge(
-    Definitions(resources=default_resources()),
+    Definitions(resources=default_resources(), executor=executor_from_env()),
     catalog.defs,
     listings.defs,
     push.defs,

@@ -2,8 +2,9 @@
 
 * ``catalog_sync_schedule``: the incremental import every 15 minutes (``SYNC_CATALOG_CRON``), the
   safety net under the change sensor.
-* ``magento_change_sensor``: polls the Magento change watermark (``magento/watermark.py``) and asks
-  for a ``catalog_sync`` run only when the catalog or its stock moved; the cursor is the watermark.
+* ``magento_change_sensor``: polls the Magento change watermark (``magento/watermark.py``) every
+  ``SYNC_CHANGE_POLL_SECONDS`` (5; the daemon evaluates sensors at most every 5 s) and asks for a
+  ``catalog_sync`` run only when the catalog or its stock moved; the cursor is the watermark.
 * ``push_stores_after_catalog_change``: when ``catalog_products`` is materialized with products
   inserted or updated, one ``store_sync`` run per store partition (listings, then push). An asset
   sensor rather than declarative automation because the push must run as the ``store_sync`` job,
@@ -62,6 +63,22 @@ STORE_SYNC_JOB = "store_sync"
 DEFAULT_CATALOG_CRON = "*/15 * * * *"
 WEBHOOK_ENV = "SYNC_FAILURE_WEBHOOK_URL"
 WAITING_STATUSES = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING]
+CHANGE_POLL_ENV = "SYNC_CHANGE_POLL_SECONDS"
+PUSH_SENSOR_ENV = "SYNC_PUSH_SENSOR_SECONDS"
+
+
+def interval_seconds(name: str, default: int) -> int:
+    """A sensor's minimum interval from the environment; a change waits at most about this long."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        seconds = int(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r}: a whole number of seconds") from None
+    if seconds < 1:
+        raise ValueError(f"{name}={raw!r}: at least 1 second")
+    return seconds
 
 
 def automation_running() -> bool:
@@ -88,7 +105,8 @@ catalog_sync_schedule = ScheduleDefinition(
 )
 
 
-@sensor(job_name=CATALOG_SYNC_JOB, minimum_interval_seconds=60, default_status=_sensor_status())
+@sensor(job_name=CATALOG_SYNC_JOB, minimum_interval_seconds=interval_seconds(CHANGE_POLL_ENV, 5),
+        default_status=_sensor_status())
 def magento_change_sensor(context: SensorEvaluationContext, magento_db: MagentoDatabase) -> SensorResult:
     """Asks for an import when Magento's products or stock changed since the last look."""
     try:
@@ -128,7 +146,7 @@ def _import_waiting(context: SensorEvaluationContext) -> bool:
     asset_key=AssetKey("catalog_products"),
     job_name=STORE_SYNC_JOB,
     name="push_stores_after_catalog_change",
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=interval_seconds(PUSH_SENSOR_ENV, 5),
     default_status=_sensor_status(),
 )
 def push_stores_after_catalog_change(

@@ -379,3 +379,28 @@ def test_nightly_reconciliation_reads_every_store_back_once_a_night() -> None:
     stores = store_partitions.get_partition_keys()
     assert sorted(r.partition_key for r in data.run_requests) == sorted(stores)
     assert {r.run_key for r in data.run_requests} == {f"reconcile-2025-03-04-{key}" for key in stores}
+
+
+# --- polling intervals ---------------------------------------------------------------------------
+
+
+def test_sensor_intervals_default_to_seconds_and_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert automation.magento_change_sensor.minimum_interval_seconds == 5
+    assert automation.push_stores_after_catalog_change.minimum_interval_seconds == 5
+    monkeypatch.setenv("SYNC_CHANGE_POLL_SECONDS", "2")
+    monkeypatch.setenv("SYNC_PUSH_SENSOR_SECONDS", "3")
+    try:
+        reloaded = importlib.reload(automation)
+        assert reloaded.magento_change_sensor.minimum_interval_seconds == 2
+        assert reloaded.push_stores_after_catalog_change.minimum_interval_seconds == 3
+    finally:
+        monkeypatch.delenv("SYNC_CHANGE_POLL_SECONDS")
+        monkeypatch.delenv("SYNC_PUSH_SENSOR_SECONDS")
+        importlib.reload(automation)
+
+
+@pytest.mark.parametrize("raw", ["0", "five", "-3"])
+def test_a_bad_interval_is_refused_naming_the_variable(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
+    monkeypatch.setenv("SYNC_CHANGE_POLL_SECONDS", raw)
+    with pytest.raises(ValueError, match="SYNC_CHANGE_POLL_SECONDS"):
+        automation.interval_seconds("SYNC_CHANGE_POLL_SECONDS", 5)

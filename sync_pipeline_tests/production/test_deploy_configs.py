@@ -7,17 +7,20 @@ checked structurally. deploy/README.md lists exactly which is which.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from dagster import DagsterInstance, execute_job, job, op, reconstructable
 from dagster._config import validate_config
 from dagster._core.instance.config import dagster_instance_config
 from dagster._core.launcher import DefaultRunLauncher
 from dagster._core.run_coordinator import QueuedRunCoordinator
 from dagster_postgres import PostgresRunStorage
 
+from sync_pipeline.defs.executors import in_process_by_default
 from sync_pipeline_tests.production.harness import ROOT
 
 DEPLOY = ROOT / "deploy"
@@ -88,12 +91,76 @@ def test_executor_run_configs_name_only_known_keys() -> None:
     assert set(k8s) <= K8S_EXECUTOR_KEYS and k8s["max_concurrent"] >= 1
 
 
-def test_multiprocess_run_config_is_valid_for_the_real_store_sync_job() -> None:
+def test_jobs_run_their_steps_in_the_run_process_by_default() -> None:
     from dagster._core.execution.api import create_execution_plan
 
     from sync_pipeline.definitions import defs
 
+    for name in ("catalog_sync", "store_sync", "magento_import", "manual_sync"):
+        assert defs.resolve_job_def(name).executor_def is in_process_by_default, name
     job = defs.resolve_job_def("store_sync")
+    tags = {"dagster/partition": job.partitions_def.get_partition_keys()[0]} if job.partitions_def else {}
+    # Unset, the executor's config resolves to in_process; the CLI's --in-process config and a
+    # per-run multiprocess config stay valid.
+    assert job.executor_def.config_field.default_value == {"in_process": {}}  # type: ignore[union-attr]
+    for execution in ({"in_process": {}}, {"multiprocess": {"max_concurrent": 2}}):
+        create_execution_plan(job, run_config={"execution": {"config": execution}}, tags=tags)
+
+
+@op
+def _first_pid() -> int:
+    return os.getpid()
+
+
+@op
+def _second_pid(first: int) -> list[int]:
+    return [first, os.getpid()]
+
+
+@job(executor_def=in_process_by_default)
+def _pids() -> None:
+    _second_pid(_first_pid())
+
+
+@pytest.mark.parametrize("execution", [None, {"multiprocess": {"max_concurrent": 1}}], ids=["default", "multiprocess"])
+def test_the_default_executor_runs_every_step_in_the_run_process(execution: dict[str, Any] | None) -> None:
+    """Executed for real on a persistent instance: by default both steps share the run's process;
+    asked for multiprocess, each step gets a process of its own."""
+    run_config = {"execution": {"config": execution}} if execution else {}
+    with DagsterInstance.local_temp() as instance, \
+            execute_job(reconstructable(_pids), instance=instance, run_config=run_config) as result:
+        assert result.success
+        first, second = result.output_for_node("_second_pid")
+    if execution is None:
+        assert first == second == os.getpid()
+    else:
+        assert len({first, second, os.getpid()}) == 3
+
+
+def test_an_unknown_executor_name_fails_at_load_naming_the_choices(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sync_pipeline.defs.executors import executor_from_env
+
+    monkeypatch.setenv("SYNC_EXECUTOR", "threads")
+    with pytest.raises(ValueError, match="in_process, multiprocess, celery"):
+        executor_from_env()
+
+
+def test_multiprocess_run_config_is_valid_for_the_real_store_sync_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from dagster import multi_or_in_process_executor
+    from dagster._core.execution.api import create_execution_plan
+
+    import sync_pipeline.definitions
+
+    monkeypatch.setenv("SYNC_EXECUTOR", "multiprocess")
+    try:
+        defs = importlib.reload(sync_pipeline.definitions).defs
+        job = defs.resolve_job_def("store_sync")
+    finally:
+        monkeypatch.delenv("SYNC_EXECUTOR")
+        importlib.reload(sync_pipeline.definitions)
+    assert job.executor_def is multi_or_in_process_executor
     run_config = _load(DEPLOY / "local" / "run_config.multiprocess.yaml")
     partition = job.partitions_def.get_partition_keys()[0] if job.partitions_def else None
     tags = {"dagster/partition": partition} if partition else {}
@@ -111,6 +178,7 @@ def test_helm_values_match_the_instance() -> None:
     helm_queue = queue["config"]["queuedRunCoordinator"]
     main_queue = MAIN["run_coordinator"]["config"]
     assert helm_queue["maxConcurrentRuns"] == main_queue["max_concurrent_runs"]
+    assert helm_queue["dequeueIntervalSeconds"] == main_queue["dequeue_interval_seconds"]
     assert helm_queue["tagConcurrencyLimits"] == main_queue["tag_concurrency_limits"]
     retries = values["dagsterDaemon"]["runRetries"]
     assert (retries["enabled"], retries["maxRetries"]) == (MAIN["run_retries"]["enabled"],
