@@ -185,6 +185,21 @@ platform_tokens = Table(
     Column("updated_at", DateTime, nullable=False),
 )
 
+# --- the fast path's marks (push/changes.py) -----------------------------------------------------
+
+# Per store: the rules its listings were last fully built with, the newest catalog change they
+# include, and the newest listing change a push has taken to the store. What lies beyond the marks
+# is what a change-driven run rebuilds, audits and pushes.
+store_sync_marks = Table(
+    "store_sync_marks",
+    metadata,
+    Column("store_key", String(64), primary_key=True),
+    Column("rules_digest", String(64), nullable=False),
+    Column("catalog_seen_at", DateTime),  # newest catalog_products.updated_at the listings include
+    Column("listings_pushed_at", DateTime),  # newest platform_listings.updated_at pushed to the store
+    Column("updated_at", DateTime, nullable=False),
+)
+
 # --- push runs, guard, dead letters, sync log, rollback snapshots (asset store_push) -------------
 
 # One row per (run, store): what a push decided and did, for reports, rollback and the dead-letter age.

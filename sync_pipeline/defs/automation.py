@@ -6,7 +6,8 @@
   ``SYNC_CHANGE_POLL_SECONDS`` (5; the daemon evaluates sensors at most every 5 s) and asks for a
   ``catalog_sync`` run only when the catalog or its stock moved; the cursor is the watermark.
 * ``push_stores_after_catalog_change``: when ``catalog_products`` is materialized with products
-  inserted or updated, one ``store_sync`` run per store partition (listings, then push). An asset
+  inserted or updated by a run other than ``catalog_sync`` (which takes its changes to every store
+  itself, in the same run), one ``store_sync`` run per store partition (listings, then push). An asset
   sensor rather than declarative automation because the push must run as the ``store_sync`` job,
   whose runs carry the store partition tag the run queue limits to one per store.
 * ``retry_dead_letters_sensor``: asks for a ``retry_dead_letters`` run when dead letters of a
@@ -158,12 +159,22 @@ def push_stores_after_catalog_change(
     if not written:
         yield SkipReason("catalog_products was materialized without a product inserted or updated")
         return
+    if _run_job_name(context, asset_event.run_id) == CATALOG_SYNC_JOB:
+        yield SkipReason("catalog_sync took its changes to the stores itself (catalog_changes_pushed)")
+        return
     for store_key in store_partitions.get_partition_keys():
         yield RunRequest(
             run_key=f"catalog-{asset_event.run_id or 'reported'}-{asset_event.timestamp:.3f}-{store_key}",
             partition_key=store_key,
             tags={"sync_pipeline/trigger": "catalog_change"},
         )
+
+
+def _run_job_name(context: SensorEvaluationContext, run_id: str | None) -> str | None:
+    if not run_id:
+        return None
+    run = context.instance.get_run_by_id(run_id)
+    return run.job_name if run is not None else None
 
 
 def _materialization_values(entry: EventLogEntry) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Jobs over the asset graph that schedules, sensors, the demo and remote callers launch.
 
-``catalog_sync`` reads everything due from Magento into the catalog; ``store_sync`` builds one
+``catalog_sync`` reads everything due from Magento into the catalog and takes what changed to
+every store in the same run (``catalog_changes_pushed``); ``store_sync`` builds all of one
 store's listings and pushes them (partitioned by store). The manual import job with its
 ``limit`` config lives beside its assets in ``catalog.py``.
 """
@@ -15,8 +16,9 @@ IMPORT_ROLE_TAG = {"sync_pipeline/role": "import"}
 
 catalog_sync = define_asset_job(
     "catalog_sync",
-    selection=AssetSelection.assets("magento_products", "catalog_products"),
-    description="Import everything due from Magento (new, changed, stock and status drift) into the catalog.",
+    selection=AssetSelection.assets("magento_products", "catalog_products", "catalog_changes_pushed"),
+    description="Import everything due from Magento (new, changed, stock and status drift) into the catalog, "
+                "then rebuild, audit and push what changed to every store.",
     tags=IMPORT_ROLE_TAG,
 )
 

@@ -31,7 +31,8 @@ from sync_pipeline.listings.audit import (
     audit_prices,
     audit_titles,
 )
-from sync_pipeline.listings.store import StoreListingsSummary, materialize_store_listings
+from sync_pipeline.listings.store import StoreListingsSummary
+from sync_pipeline.push.changes import rebuild_store_listings
 from sync_pipeline.stores import StoreConfig
 
 CATALOG = AssetKey("catalog_products")
@@ -55,7 +56,7 @@ def platform_listings(
     def report(summary: StoreListingsSummary) -> None:
         context.log.info(f"{store.key}: {summary.listings} listings so far ({summary.changed} changed)")
 
-    summary = materialize_store_listings(app_db.engine, store, progress=report)
+    summary = rebuild_store_listings(app_db.engine, store, progress=report)  # and the fast path's mark
     return MaterializeResult(metadata=summary_metadata(summary))
 
 

@@ -42,6 +42,7 @@ from sync_pipeline.platforms.base import CallObserver, StoreClient
 from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.tokens import DbTokenStore
 from sync_pipeline.push import verify
+from sync_pipeline.push.changes import listings_high_water, record_full_push
 from sync_pipeline.push.engine import (
     DEFAULT_ERROR_THRESHOLD,
     PushOptions,
@@ -94,10 +95,13 @@ def store_push(context: AssetExecutionContext, config: StorePushConfig, app_db: 
     store = _store(stores_config, context.partition_key)
     options = PushOptions(max_products=config.max_products, skus=tuple(config.skus) if config.skus else None,
                           dry_run=config.dry_run, error_threshold=config.error_threshold)
+    pushed_up_to = listings_high_water(app_db.engine, store.key)
     report = _push(context, app_db, store, options)
     metadata = report_metadata(report)
     if report.failed:
         raise Failure(description=report.failure_message(), metadata=metadata)
+    if options.skus is None and options.max_products is None and not options.dry_run:
+        record_full_push(app_db.engine, store.key, pushed_up_to)  # the fast path starts from here
     return MaterializeResult(metadata=metadata)
 
 

@@ -45,31 +45,50 @@ class AuditResult:
             self.examples.append(f"{sku}: {problem}")
 
 
-def stored_listings(engine: Engine, store_key: str, chunk_size: int = 1000) -> Iterator[list[Listing]]:
-    """The store's valid listings as stored, in chunks."""
+def stored_listings(
+    engine: Engine, store_key: str, chunk_size: int = 1000, skus: Sequence[str] | None = None
+) -> Iterator[list[Listing]]:
+    """The store's valid listings as stored, in chunks; only those of ``skus`` when given (the
+    fast path audits what it rebuilt, not the whole store)."""
+    if skus is not None:
+        wanted = sorted(set(skus))
+        for start in range(0, len(wanted), chunk_size):
+            yield from _stored_chunks(engine, store_key, chunk_size, wanted[start:start + chunk_size])
+        return
+    yield from _stored_chunks(engine, store_key, chunk_size, None)
+
+
+def _stored_chunks(
+    engine: Engine, store_key: str, chunk_size: int, skus: Sequence[str] | None
+) -> Iterator[list[Listing]]:
     last_id = 0
     while True:
+        query = (
+            select(platform_listings.c.id, platform_listings.c.payload, platform_listings.c.price)
+            .where(
+                platform_listings.c.store_key == store_key,
+                platform_listings.c.valid.is_(True),
+                platform_listings.c.id > last_id,
+            )
+            .order_by(platform_listings.c.id)
+            .limit(chunk_size)
+        )
+        if skus is not None:
+            query = query.where(platform_listings.c.sku.in_(list(skus)))
         with engine.connect() as conn:
-            rows = conn.execute(
-                select(platform_listings.c.id, platform_listings.c.payload, platform_listings.c.price)
-                .where(
-                    platform_listings.c.store_key == store_key,
-                    platform_listings.c.valid.is_(True),
-                    platform_listings.c.id > last_id,
-                )
-                .order_by(platform_listings.c.id)
-                .limit(chunk_size)
-            ).all()
+            rows = conn.execute(query).all()
         if not rows:
             return
         last_id = rows[-1].id
         yield [_with_column_price(Listing.from_json(row.payload), row.price) for row in rows]
 
 
-def audit_prices(engine: Engine, store: StoreConfig) -> AuditResult:
+def audit_prices(
+    engine: Engine, store: StoreConfig, skus: Sequence[str] | None = None
+) -> AuditResult:
     """Every stored price equals the rule applied to today's catalog price: zero mismatches."""
     result = AuditResult()
-    for chunk in stored_listings(engine, store.key):
+    for chunk in stored_listings(engine, store.key, skus=skus):
         catalog = catalog_rows_by_sku(engine, [listing.sku for listing in chunk])
         for listing in chunk:
             if listing.action != "list":
@@ -84,14 +103,16 @@ def audit_prices(engine: Engine, store: StoreConfig) -> AuditResult:
     return result
 
 
-def audit_titles(engine: Engine, store: StoreConfig) -> AuditResult:
+def audit_titles(
+    engine: Engine, store: StoreConfig, skus: Sequence[str] | None = None
+) -> AuditResult:
     """Titles in the similarity band (or saying they are not) and unlike other platforms' titles."""
     result = AuditResult()
     limits = store_title_limits(store)
-    for chunk in stored_listings(engine, store.key):
-        skus = [listing.sku for listing in chunk]
-        masters = _master_titles(engine, skus)
-        others = _other_platform_titles(engine, skus, store.platform)
+    for chunk in stored_listings(engine, store.key, skus=skus):
+        chunk_skus = [listing.sku for listing in chunk]
+        masters = _master_titles(engine, chunk_skus)
+        others = _other_platform_titles(engine, chunk_skus, store.platform)
         for listing in chunk:
             if listing.action != "list":
                 continue
@@ -109,12 +130,14 @@ def audit_titles(engine: Engine, store: StoreConfig) -> AuditResult:
     return result
 
 
-def audit_limits(engine: Engine, store: StoreConfig) -> AuditResult:
+def audit_limits(
+    engine: Engine, store: StoreConfig, skus: Sequence[str] | None = None
+) -> AuditResult:
     """Lengths, counts and characters within what the platform accepts."""
     result = AuditResult()
     limits = platform_limits(store)
     title_limits = store_title_limits(store)
-    for chunk in stored_listings(engine, store.key):
+    for chunk in stored_listings(engine, store.key, skus=skus):
         for listing in chunk:
             if listing.action != "list":
                 continue
@@ -139,10 +162,12 @@ def audit_limits(engine: Engine, store: StoreConfig) -> AuditResult:
     return result
 
 
-def audit_images(engine: Engine, store: StoreConfig, minimum: int = MIN_IMAGES) -> AuditResult:
+def audit_images(
+    engine: Engine, store: StoreConfig, minimum: int = MIN_IMAGES, skus: Sequence[str] | None = None
+) -> AuditResult:
     """Listings with fewer than ``minimum`` images sell worse: a warning, not a blocker."""
     result = AuditResult()
-    for chunk in stored_listings(engine, store.key):
+    for chunk in stored_listings(engine, store.key, skus=skus):
         for listing in chunk:
             if listing.action != "list":
                 continue
@@ -152,11 +177,13 @@ def audit_images(engine: Engine, store: StoreConfig, minimum: int = MIN_IMAGES) 
     return result
 
 
-def audit_categories(engine: Engine, store: StoreConfig) -> AuditResult:
+def audit_categories(
+    engine: Engine, store: StoreConfig, skus: Sequence[str] | None = None
+) -> AuditResult:
     """Every valid listing carries one of the store's mapped categories (or its default)."""
     result = AuditResult()
     known = set(store.category_map.values()) | ({store.default_category} if store.default_category else set())
-    for chunk in stored_listings(engine, store.key):
+    for chunk in stored_listings(engine, store.key, skus=skus):
         for listing in chunk:
             if listing.action != "list":
                 continue

@@ -98,6 +98,17 @@ def catalog_chunks(
         yield [(p, variants[p["sku"]]) for p in products]
 
 
+def catalog_chunks_of(
+    engine: Engine, skus: Sequence[str], chunk_size: int = DEFAULT_CHUNK_SIZE
+) -> Iterator[list[tuple[dict[str, Any], list[dict[str, Any]]]]]:
+    """The catalog rows of ``skus`` (those it has), in chunks, in SKU order."""
+    wanted = sorted(set(skus))
+    for start in range(0, len(wanted), chunk_size):
+        rows = catalog_rows_by_sku(engine, wanted[start:start + chunk_size])
+        if rows:
+            yield [rows[sku] for sku in sorted(rows)]
+
+
 def catalog_rows_by_sku(engine: Engine, skus: Sequence[str]) -> dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]:
     """Product row and variant rows of each of ``skus`` that the catalog has."""
     with engine.connect() as conn:
@@ -128,12 +139,17 @@ def materialize_store_listings(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     now: datetime | None = None,
     progress: Callable[[StoreListingsSummary], None] | None = None,
+    skus: Sequence[str] | None = None,
 ) -> StoreListingsSummary:
-    """Compute every listing of ``store`` and upsert the ones that changed (see the module doc)."""
+    """Compute every listing of ``store`` and upsert the ones that changed (see the module doc).
+
+    With ``skus``, only those products' listings (the fast path after an import); orphaned
+    listings are then not counted, which needs a look at the whole store."""
     summary = StoreListingsSummary(store_key=store.key)
     stamp = (now or datetime.now(UTC)).replace(tzinfo=None)
     handles = catalog_handles(engine, store.handles)
-    for chunk in catalog_chunks(engine, chunk_size):
+    chunks = catalog_chunks(engine, chunk_size) if skus is None else catalog_chunks_of(engine, skus, chunk_size)
+    for chunk in chunks:
         listings = [
             (product, listing_or_reason(product, variants, store, handles.get(str(product.get("sku")))))
             for product, variants in chunk
@@ -144,7 +160,8 @@ def materialize_store_listings(
             _count(summary, product, listing)
         if progress is not None:
             progress(summary)
-    summary.orphaned = count_orphaned(engine, store.key)
+    if skus is None:
+        summary.orphaned = count_orphaned(engine, store.key)
     return summary
 
 

@@ -18,9 +18,12 @@ from dagster import (
     DagsterInstance,
     DagsterRunStatus,
     Definitions,
+    MaterializeResult,
+    asset,
     build_run_status_sensor_context,
     build_schedule_context,
     build_sensor_context,
+    define_asset_job,
     job,
     op,
 )
@@ -404,3 +407,25 @@ def test_a_bad_interval_is_refused_naming_the_variable(monkeypatch: pytest.Monke
     monkeypatch.setenv("SYNC_CHANGE_POLL_SECONDS", raw)
     with pytest.raises(ValueError, match="SYNC_CHANGE_POLL_SECONDS"):
         automation.interval_seconds("SYNC_CHANGE_POLL_SECONDS", 5)
+
+
+def _import_run(instance: DagsterInstance, job_name: str) -> None:
+    """A run named like the pipeline's import jobs whose step materializes catalog_products."""
+    @asset(name="catalog_products")
+    def stand_in() -> MaterializeResult:  # type: ignore[type-arg]
+        return MaterializeResult(metadata={"inserted": 0, "updated": 2})
+
+    job_def = Definitions(assets=[stand_in], jobs=[define_asset_job(job_name)]).resolve_job_def(job_name)
+    assert job_def.execute_in_process(instance=instance).success
+
+
+def test_an_import_by_catalog_sync_is_not_pushed_again_by_the_sensor() -> None:
+    """catalog_sync pushes its own changes (catalog_changes_pushed); a store_sync per store after
+    it would rebuild every listing for nothing. Other imports (magento_import) still fan out."""
+    with DagsterInstance.ephemeral() as instance:
+        _import_run(instance, "catalog_sync")
+        data = _push_tick(instance, cursor=None)
+        assert not data.run_requests and "catalog_changes_pushed" in (data.skip_message or "")
+        _import_run(instance, "magento_import")
+        later = _push_tick(instance, cursor=data.cursor)
+        assert sorted(r.partition_key for r in later.run_requests) == sorted(store_partitions.get_partition_keys())

@@ -1,7 +1,7 @@
 """The web UI as a person sees it: headless Chromium on the asset pages after a real run.
 
 A webserver and daemon serve the demo catalog; the graph is materialized through the GraphQL API
-(catalog_sync, then store_sync for two stores); Chromium renders the pages with networking features
+(magento_import, then store_sync for two stores); Chromium renders the pages with networking features
 off, and the test reads the rendered DOM and saves screenshots under test-artifacts/.
 """
 
@@ -57,7 +57,8 @@ def _figure(text: str, label: str) -> int:
 
 def _materialize(deploy: Deployment) -> dict[str, dict[str, int]]:
     pipeline = RemotePipeline.connect("127.0.0.1", deploy.port, in_process=True)
-    assert pipeline.wait(pipeline.start_catalog_sync(), timeout=400).state == "completed"
+    # The import alone (catalog_sync would push every store itself): the push pages then show store_sync's creates.
+    assert pipeline.wait(pipeline.start_import(limit=1000), timeout=400).state == "completed"
     runs = pipeline.start_push_all(STORES)
     finals = pipeline.wait_all(list(runs.values()), timeout=600)
     assert [f.state for f in finals] == ["completed"] * len(STORES)
