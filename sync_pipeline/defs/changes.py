@@ -26,7 +26,7 @@ from dagster import (
 from sync_pipeline.defs.listings import summary_metadata
 from sync_pipeline.defs.push import PUSH_GROUP, client_factory, report_metadata
 from sync_pipeline.defs.resources import AppDatabase, StoresConfig
-from sync_pipeline.push.changes import BLOCKING_AUDITS, StoreChanges, sync_changes
+from sync_pipeline.push.changes import BLOCKING_AUDITS, STORE_WIDE_AUDITS, StoreChanges, sync_changes
 from sync_pipeline.push.engine import PushProgress
 
 CHANGES_PUSHED = "catalog_changes_pushed"
@@ -90,7 +90,7 @@ def _partitions_in_step(outcome: StoreChanges) -> Iterator[AssetMaterialization]
 
 
 def _audits_result(outcomes: list[StoreChanges]) -> AssetCheckResult:
-    failing = {o.store_key: [n for n in BLOCKING_AUDITS if n in o.audits and not o.audits[n].passed]
+    failing = {o.store_key: [n for n in [*BLOCKING_AUDITS, *STORE_WIDE_AUDITS] if n in o.audits and not o.audits[n].passed]
                for o in outcomes}
     failing = {k: v for k, v in failing.items() if v}
     return AssetCheckResult(

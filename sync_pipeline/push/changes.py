@@ -15,8 +15,10 @@ two marks in ``store_sync_marks``:
 A store's listings are rebuilt in full when its rules (its entry in the stores file) changed since
 the marks were written, or when it has no marks yet. The push itself is the ordinary ``push_store``
 limited to the changed SKUs: the store's lock, limiter, pending marks, dead letters and sync log
-are the same as a full push's. The blocking listing audits judge the changed listings; a store whose
-changed listings fail one is not pushed (its push mark stays, so it is judged again next time).
+are the same as a full push's. The blocking listing audits judge the changed listings (the
+uniqueness of handles and seller SKUs is judged over the whole store, since a changed listing can
+collide with any other); a store that fails one is not pushed (its push mark stays, so it is
+judged again next time).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from sync_pipeline.catalog.tables import catalog_products, platform_listings, st
 from sync_pipeline.listings.audit import (
     AuditResult,
     audit_categories,
+    audit_identity,
     audit_images,
     audit_limits,
     audit_prices,
@@ -57,6 +60,8 @@ BLOCKING_AUDITS: dict[str, Audit] = {
     "listing_within_platform_limits": audit_limits,
     "listing_category_mapped": audit_categories,
 }
+# Uniqueness is a property of the whole store: a changed listing is compared with every other one.
+STORE_WIDE_AUDITS: dict[str, Audit] = {"listing_identity_unique": audit_identity}
 WARNING_AUDITS: dict[str, Audit] = {"listing_has_three_images": audit_images}
 
 
@@ -202,7 +207,9 @@ def sync_store_changes(engine: Engine, store: StoreConfig, client_factory: Clien
     audited = None if since is None else outcome.pushed_skus
     for name, audit in {**BLOCKING_AUDITS, **WARNING_AUDITS}.items():
         outcome.audits[name] = audit(engine, store, skus=audited)
-    blocked = [name for name in BLOCKING_AUDITS if not outcome.audits[name].passed]
+    for name, audit in STORE_WIDE_AUDITS.items():
+        outcome.audits[name] = audit(engine, store)
+    blocked = [name for name in [*BLOCKING_AUDITS, *STORE_WIDE_AUDITS] if not outcome.audits[name].passed]
     if blocked:
         examples = "; ".join(e for name in blocked for e in outcome.audits[name].examples[:3])
         outcome.refused = f"not pushed: {', '.join(blocked)} failed ({examples})"

@@ -60,3 +60,14 @@ def test_changes_reach_every_store_in_one_step_and_a_locked_store_fails_the_run(
 
     again = materialize([catalog_changes_pushed], resources=_resources(db, tmp_path))
     assert again.success and _partitions(again, "store_push") == {locked}
+
+
+def test_the_fast_path_runs_the_rule_of_every_blocking_listing_check() -> None:
+    """A blocking check added to platform_listings must gate the fast path's push as well."""
+    from sync_pipeline.defs.listings import LISTING_CHECKS
+    from sync_pipeline.push.changes import BLOCKING_AUDITS, STORE_WIDE_AUDITS, WARNING_AUDITS
+
+    blocking = {spec.name for check in LISTING_CHECKS for spec in check.check_specs if spec.blocking}
+    assert blocking == set(BLOCKING_AUDITS) | set(STORE_WIDE_AUDITS)
+    warnings = {spec.name for check in LISTING_CHECKS for spec in check.check_specs if not spec.blocking}
+    assert warnings == set(WARNING_AUDITS)
