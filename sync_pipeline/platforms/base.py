@@ -83,6 +83,7 @@ class RemoteProduct:
     raw: dict[str, Any] = field(default_factory=dict)  # the platform's own response, secrets-free
     created_by_pipeline: bool = False  # it carries the pipeline's own marker (e.g. a Shopify tag)
     handle: str | None = None  # where the platform has one
+    visible: bool | None = None  # shoppers can see it (active and on the store's channels); None: unknown
 
 
 @dataclass(frozen=True)

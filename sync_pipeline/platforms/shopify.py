@@ -8,8 +8,22 @@
 * Delisting sets the status to DRAFT (hidden from every sales channel, kept with its history and
   relisted by one status change; ARCHIVED is meant for products that are gone for good) and the
   stock to 0.
-* The parent SKU is kept as a product tag ``sku:<SKU>`` so ``find_by_sku`` finds configurable
-  products, whose variants carry only the child SKUs. ``productSet`` replaces the tag list.
+* The parent SKU is kept as a product tag ``sku:<SKU>``: it lets ``find_by_sku`` find configurable
+  products (whose variants carry only the child SKUs) and marks the product as the pipeline's.
+  ``productSet`` replaces the whole tag list, so tags are sent only when a product is created;
+  afterwards the marker is added with ``tagsAdd`` when missing (an adopted product) and removed with
+  ``tagsRemove`` when an adoption is rolled back: the merchant's own tags are never overwritten.
+* Publications (real-stores 3.1): ``productSet`` leaves a new product unpublished, invisible to
+  shoppers. Every ``productSet`` answer says where the product is published, and the client
+  publishes it (``publishablePublish``) on the store's ``settings.publications`` (names, default
+  "Online Store"; ids looked up once per client with the ``publications`` query) where it is
+  missing. A delist sets the status to DRAFT and keeps the publications: a DRAFT product is hidden
+  from every channel, and relisting is one status change. A token without ``write_publications``
+  (or ``read_publications``) gets ``ACCESS_DENIED``, which stops the store naming the scope.
+* Category (real-stores 3.1): the store's ``category_map`` value is a Shopify taxonomy path (or a
+  ``gid://shopify/TaxonomyCategory/...`` id) resolved once per client with ``taxonomy {
+  categories(search:) }`` and sent as ``category``; ``productType`` stays free text (the last
+  segment of the path), as Shopify never derives the category from it.
 * Media (contract 1.5): ``files`` is a list field that replaces, so an update sends the existing
   file ``id`` for every image whose source URL is unchanged and ``originalSource`` only for new
   ones; images no longer in the listing are left out and so removed. Shopify does not give our
@@ -56,6 +70,8 @@ DEFAULT_BUCKET_SIZE = 2000.0  # contract 1.7: observed maximumAvailable on curre
 DEFAULT_RESTORE_RATE = 100.0  # points per second, Standard plan
 MAX_THROTTLE_WAITS = 20
 SKU_TAG_PREFIX = "sku:"
+DEFAULT_PUBLICATION = "Online Store"
+TAXONOMY_ID_PREFIX = "gid://shopify/TaxonomyCategory/"
 MAX_PRODUCT_MEDIA = 250  # contract 1.5: files per productSet call (and a product's media cap)
 MEDIA_SOURCE_MARK = re.compile(r"\[src:([0-9a-f]{16})\]$")
 SIMPLE_OPTION = ("Title", "Default Title")  # Shopify's option for a product without variants
@@ -67,17 +83,52 @@ _KEY_NAMESPACE = uuid.UUID("5b0d5a1e-7c61-4b8e-9a53-2f5c3b7e9d10")
 _VARIANT_FIELDS = (
     "id sku price compareAtPrice inventoryQuantity selectedOptions { name value } inventoryItem { id }"
 )
+MAX_PUBLICATIONS_READ = 10  # a store's channels: Online Store, Point of Sale, Shop, a few apps
+_PUBLICATIONS_FIELD = (
+    f"resourcePublicationsV2(first: {MAX_PUBLICATIONS_READ}) {{ nodes {{ isPublished publication {{ id }} }} }}"
+)
 _PRODUCT_FIELDS = (
     "id handle title status descriptionHtml vendor productType tags mediaCount { count } "
+    f"{_PUBLICATIONS_FIELD} "
     f"variants(first: $variantCount) {{ nodes {{ {_VARIANT_FIELDS} }} }}"
 )
 
-PRODUCT_SET = """
-mutation SyncProductSet($input: ProductSetInput!, $identifier: ProductSetIdentifiers, $variantCount: Int!) {
-  productSet(input: $input, identifier: $identifier, synchronous: true) {
-    product { id variants(first: $variantCount) { nodes { id sku inventoryItem { id } } } }
-    userErrors { field message code }
-  }
+PRODUCT_SET = f"""
+mutation SyncProductSet($input: ProductSetInput!, $identifier: ProductSetIdentifiers, $variantCount: Int!) {{
+  productSet(input: $input, identifier: $identifier, synchronous: true) {{
+    product {{ id tags {_PUBLICATIONS_FIELD} variants(first: $variantCount) {{ nodes {{ id sku inventoryItem {{ id }} }} }} }}
+    userErrors {{ field message code }}
+  }}
+}}"""
+
+PUBLICATIONS_READ = """
+query SyncPublications($after: String) {
+  publications(first: 50, after: $after) { nodes { id name } pageInfo { hasNextPage endCursor } }
+}"""
+
+PUBLISH = """
+mutation SyncPublish($id: ID!, $input: [PublicationInput!]!) {
+  publishablePublish(id: $id, input: $input) { userErrors { field message } }
+}"""
+
+UNPUBLISH = """
+mutation SyncUnpublish($id: ID!, $input: [PublicationInput!]!) {
+  publishableUnpublish(id: $id, input: $input) { userErrors { field message } }
+}"""
+
+TAGS_ADD = """
+mutation SyncTagsAdd($id: ID!, $tags: [String!]!) {
+  tagsAdd(id: $id, tags: $tags) { userErrors { field message } }
+}"""
+
+TAGS_REMOVE = """
+mutation SyncTagsRemove($id: ID!, $tags: [String!]!) {
+  tagsRemove(id: $id, tags: $tags) { userErrors { field message } }
+}"""
+
+TAXONOMY_SEARCH = """
+query SyncTaxonomySearch($search: String!) {
+  taxonomy { categories(search: $search, first: 50) { nodes { id fullName } } }
 }"""
 
 PRODUCT_READ = f"""
@@ -147,6 +198,12 @@ mutation SyncProductDelete($input: ProductDeleteInput!) {
 
 DOCUMENTS = (
     PRODUCT_SET,
+    PUBLICATIONS_READ,
+    PUBLISH,
+    UNPUBLISH,
+    TAGS_ADD,
+    TAGS_REMOVE,
+    TAXONOMY_SEARCH,
     PRODUCT_READ,
     PRODUCT_BY_HANDLE,
     PRODUCT_MEDIA_READ,
@@ -161,12 +218,15 @@ DOCUMENTS = (
 
 
 # Requested cost of each document under Shopify's rules (contract 1.7), to reserve before sending.
+_COST_OF_PUBLICATIONS_FIELD = 2 + MAX_PUBLICATIONS_READ * 2
+
+
 def _cost_of_product_set(variants: int) -> int:
-    return 10 + 1 + 2 + variants * 2
+    return 10 + 1 + 2 + variants * 2 + _COST_OF_PUBLICATIONS_FIELD
 
 
 def _cost_of_product_read(variants: int) -> int:
-    return 1 + 1 + 2 + variants * 3
+    return 1 + 1 + 2 + variants * 3 + _COST_OF_PUBLICATIONS_FIELD
 
 
 def _cost_of_media_read(media: int) -> int:
@@ -195,6 +255,9 @@ class ShopifyClient(StoreClient):
         )
         self._inventory_items: dict[str, str] = {}  # variant id -> inventory item id
         self._lock = threading.Lock()
+        self.publication_names = tuple(store.settings.get("publications") or (DEFAULT_PUBLICATION,))
+        self._publication_ids: tuple[str, ...] | None = None
+        self._categories: dict[str, str] = {}  # taxonomy path -> category id
 
     # ---- StoreClient ---------------------------------------------------------------------
 
@@ -320,7 +383,6 @@ class ShopifyClient(StoreClient):
             "descriptionHtml": raw.get("descriptionHtml") or "",
             "vendor": raw.get("vendor") or "",
             "productType": raw.get("productType") or "",
-            "tags": list(raw.get("tags") or []),
             "status": raw["status"],
             "productOptions": [
                 {"name": name, "position": i + 1, "values": [{"name": v} for v in values[name]]}
@@ -339,6 +401,15 @@ class ShopifyClient(StoreClient):
             _cost_of_product_set(len(variants)),
         )
         self._check_user_errors("productSet", data["productSet"])
+        # Tags and publications the merchant changed since are theirs: only ours are taken back.
+        ours = [t for t in (self.read_product(ref) or state).raw.get("tags", []) if t.startswith(SKU_TAG_PREFIX)]
+        ours = [t for t in ours if t not in (raw.get("tags") or [])]
+        if ours:
+            self._change_tags(TAGS_REMOVE, "tagsRemove", ref.product_id, ours)
+        before = _published_ids(raw)
+        added = [p for p in self._target_publications() if p not in before]
+        if added:
+            self._publications_call(UNPUBLISH, "publishableUnpublish", ref.product_id, added)
 
     def close(self) -> None:
         self.transport.close()
@@ -366,6 +437,10 @@ class ShopifyClient(StoreClient):
             )
         self._check_user_errors("productSet", payload)
         product = payload["product"]
+        marker = f"{SKU_TAG_PREFIX}{listing.sku}"
+        if marker not in (product.get("tags") or []):
+            self._change_tags(TAGS_ADD, "tagsAdd", product["id"], [marker])
+        self._publish_where_missing(product)
         variants = product["variants"]["nodes"]
         with self._lock:
             self._inventory_items.update({v["id"]: v["inventoryItem"]["id"] for v in variants})
@@ -382,7 +457,6 @@ class ShopifyClient(StoreClient):
             "title": listing.title,
             "handle": listing.handle,
             "status": "ACTIVE" if listing.action == "list" else "DRAFT",
-            "tags": [f"{SKU_TAG_PREFIX}{listing.sku}"],
             "productOptions": [
                 {
                     "name": name,
@@ -396,10 +470,14 @@ class ShopifyClient(StoreClient):
             ],
             "files": _files_input(listing, media_ids),
         }
+        if ref is None:  # a new product: our marker; later the tag list is the merchant's too
+            product["tags"] = [f"{SKU_TAG_PREFIX}{listing.sku}"]
         if listing.description is not None:  # None: the store owns the description; leave it alone
             product["descriptionHtml"] = listing.description
         if listing.category_id:
-            product["productType"] = listing.category_id.split(" > ")[-1]
+            product["category"] = self._category_id(listing.category_id)
+            if not listing.category_id.startswith(TAXONOMY_ID_PREFIX):
+                product["productType"] = listing.category_id.split(" > ")[-1]
         return product
 
     def _variant_input(
@@ -458,6 +536,73 @@ class ShopifyClient(StoreClient):
             if mark:
                 by_key.setdefault(mark.group(1), media["id"])
         return {url: by_key[_source_key(url)] for url in listing.images if _source_key(url) in by_key}
+
+    # ---- publications, tags, taxonomy ------------------------------------------------------
+
+    def _target_publications(self) -> tuple[str, ...]:
+        """Ids of the store's publications by name, read once per client (a push run)."""
+        with self._lock:
+            if self._publication_ids is not None:
+                return self._publication_ids
+        by_name: dict[str, str] = {}
+        after = None
+        while True:
+            page = self._call("publications", PUBLICATIONS_READ, {"after": after}, 2 + 50 * 1)["publications"]
+            by_name.update({node["name"]: node["id"] for node in page["nodes"]})
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+            after = page["pageInfo"]["endCursor"]
+        missing = [name for name in self.publication_names if name not in by_name]
+        if missing:
+            # A stores-file mistake that every product would hit: stop the store, saying what exists.
+            raise PlatformError(
+                ErrorClass.UNAUTHORIZED,
+                f"store '{self.store.key}': no publication named {', '.join(map(repr, missing))} "
+                f"(the store has: {', '.join(sorted(by_name)) or 'none'}); fix settings.publications",
+                platform_code="PUBLICATION_NOT_FOUND",
+            )
+        ids = tuple(by_name[name] for name in self.publication_names)
+        with self._lock:
+            self._publication_ids = ids
+        return ids
+
+    def _publish_where_missing(self, product: dict[str, Any]) -> None:
+        missing = [p for p in self._target_publications() if p not in _published_ids(product)]
+        if missing:
+            self._publications_call(PUBLISH, "publishablePublish", product["id"], missing)
+
+    def _publications_call(self, document: str, operation: str, product_id: str, publication_ids: list[str]) -> None:
+        data = self._call(
+            operation, document, {"id": product_id, "input": [{"publicationId": p} for p in publication_ids]}, 10
+        )
+        self._check_user_errors(operation, data[operation])
+
+    def _change_tags(self, document: str, operation: str, product_id: str, tags: list[str]) -> None:
+        data = self._call(operation, document, {"id": product_id, "tags": tags}, 10)
+        self._check_user_errors(operation, data[operation])
+
+    def _category_id(self, path: str) -> str:
+        """The taxonomy category id of a stores-file category (a path, or already an id)."""
+        if path.startswith(TAXONOMY_ID_PREFIX):
+            return path
+        with self._lock:
+            known = self._categories.get(path)
+        if known is not None:
+            return known
+        name = path.split(" > ")[-1]
+        data = self._call("taxonomy", TAXONOMY_SEARCH, {"search": name}, 1 + 2 + 50)
+        nodes = ((data.get("taxonomy") or {}).get("categories") or {}).get("nodes") or []
+        found: str | None = next((str(n["id"]) for n in nodes if n["fullName"].casefold() == path.casefold()), None)
+        if found is None:
+            raise PlatformError(
+                ErrorClass.INVALID_PRODUCT,
+                f"category {path!r} is not in Shopify's product taxonomy (searching {name!r} found: "
+                f"{'; '.join(n['fullName'] for n in nodes[:5]) or 'nothing'}); map it to a taxonomy path or id",
+                platform_code="CATEGORY_NOT_FOUND",
+            )
+        with self._lock:
+            self._categories[path] = found
+        return found
 
     def _media_sources(self, product_id: str) -> list[dict[str, Any]]:
         data = self._call(
@@ -571,6 +716,8 @@ class ShopifyClient(StoreClient):
             raw=product,
             created_by_pipeline=bool(tags),
             handle=product.get("handle"),
+            visible=product["status"] == "ACTIVE"
+            and set(self._target_publications()) <= _published_ids(product),
         )
 
     # ---- one GraphQL call: rate limit, retries, error classes ----------------------------
@@ -635,7 +782,7 @@ class ShopifyClient(StoreClient):
                 or "no data in response"
             )
             error = PlatformError(
-                ErrorClass.INVALID_PRODUCT,
+                _error_class(codes),
                 f"{operation}: {message}",
                 platform_code=next((c for c in codes if c), None),
                 http_status=result.status,
@@ -648,7 +795,7 @@ class ShopifyClient(StoreClient):
     def _raise_for_status(self, operation: str, result: HttpResult) -> None:
         if result.status < 400:
             return
-        if result.status in (401, 403):
+        if result.status in (401, 402, 403, 423):  # bad token; unpaid, forbidden or locked shop (3.3)
             raise PlatformError(
                 ErrorClass.UNAUTHORIZED,
                 f"{operation}: {_shopify_error_text(result)}",
@@ -699,6 +846,23 @@ class ShopifyClient(StoreClient):
 
 
 # ---- small helpers -------------------------------------------------------------------------
+
+
+def _error_class(codes: list[Any]) -> ErrorClass:
+    """Top-level GraphQL errors (real-stores 3.3). A missing scope is not fixed by a retry or a
+    token refresh: it stops the store (the message names ``requiredAccess``). Shopify's own
+    failure is retried (every call here is idempotent: upserts by identifier, keyed inventory).
+    Cost-limit and ``BAD_REQUEST`` answers are this client's defects: reported, never retried."""
+    if "ACCESS_DENIED" in codes:
+        return ErrorClass.UNAUTHORIZED
+    if "INTERNAL_SERVER_ERROR" in codes:
+        return ErrorClass.NETWORK_ERROR
+    return ErrorClass.INVALID_PRODUCT
+
+
+def _published_ids(product: Mapping[str, Any]) -> set[str]:
+    nodes = (product.get("resourcePublicationsV2") or {}).get("nodes") or []
+    return {n["publication"]["id"] for n in nodes if n.get("isPublished")}
 
 
 def _source_key(url: str) -> str:

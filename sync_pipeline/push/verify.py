@@ -67,6 +67,9 @@ def compare(listing: Listing, remote: RemoteProduct | None, owned: frozenset[str
     if remote is None:
         return ["product: missing on the store"]
     problems = []
+    if remote.visible is False and listing.action == "list":  # None: the platform cannot tell
+        problems.append("visibility: listed, but shoppers cannot see it (not active, or not published on the "
+                        "store's channels)")
     if "title" not in owned and remote.title != listing.title:
         problems.append(f"title: expected {listing.title!r}, store has {remote.title!r}")
     if "images" not in owned and remote.image_count != len(listing.images):

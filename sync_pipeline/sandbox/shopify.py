@@ -12,7 +12,12 @@
    ``{data, errors?, extensions: {cost}}``.
 
 Provision config: ``access_token`` (required), ``bucket_size`` (2000), ``restore_rate`` (100),
-``locations`` (``["gid://shopify/Location/1"]``), ``api_versions`` (``["2026-07"]``).
+``locations`` (``["gid://shopify/Location/1"]``), ``api_versions`` (``["2026-07"]``),
+``publications`` (``[[id, name], ...]``: Online Store, Point of Sale, Shop), ``scopes`` (every scope
+the sync needs; see ``shopify_channels``).
+
+``GET /shopify/<shop>/products.json`` is the Online Store's public product list: only ACTIVE
+products published there, which is how a test sees what a shopper sees.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from graphql import (
 )
 
 from sync_pipeline.sandbox import shopify_catalog as cat
+from sync_pipeline.sandbox import shopify_channels as channels
 from sync_pipeline.sandbox.core import PlatformEmulator, Request, Response, Routed
 from sync_pipeline.sandbox.faults import Fault
 from sync_pipeline.sandbox.shopify_cost import (
@@ -60,6 +66,8 @@ INVALID_TOKEN_BODY = {
 }
 RATE_LIMITS_DOC = "https://shopify.dev/api/usage/rate-limits"
 _PATH = re.compile(r"^/(?P<shop>[a-z0-9][a-z0-9-]*)/admin/api/(?P<version>[^/]+)/graphql\.json$")
+_STOREFRONT = re.compile(r"^/(?P<shop>[a-z0-9][a-z0-9-]*)/products\.json$")
+STOREFRONT_PAGE_LIMIT = 250
 _IDEMPOTENT_MUTATIONS = frozenset({"inventorySetQuantities"})  # contract 1.4: required from 2026-04
 
 
@@ -88,6 +96,8 @@ class ShopifyEmulator(PlatformEmulator):
             "restore_rate": float(config.get("restore_rate") or 100),
             "locations": list(config.get("locations") or DEFAULT_LOCATIONS),
             "api_versions": list(config.get("api_versions") or DEFAULT_VERSIONS),
+            "publications": [list(p) for p in config.get("publications") or channels.DEFAULT_PUBLICATIONS],
+            "scopes": list(config.get("scopes") or channels.ALL_SCOPES),
         }
         self.state.put_store(self.platform, store, stored)
         with self._lock:
@@ -124,6 +134,9 @@ class ShopifyEmulator(PlatformEmulator):
     # -- routing and faults --------------------------------------------------------------------
 
     def route(self, request: Request) -> Routed:
+        storefront = _STOREFRONT.match(request.path)
+        if storefront is not None and self.state.get_store(self.platform, storefront["shop"]) is not None:
+            return Routed(storefront["shop"], "storefront", False)
         match = _PATH.match(request.path)
         if match is None or self.state.get_store(self.platform, match["shop"]) is None:
             return Routed(None, "unknown", False)
@@ -140,6 +153,8 @@ class ShopifyEmulator(PlatformEmulator):
     # -- one request ---------------------------------------------------------------------------
 
     def handle(self, request: Request, routed: Routed) -> Response:
+        if routed.operation == "storefront" and routed.store is not None:
+            return self._storefront(routed.store, request)
         match = _PATH.match(request.path)
         if routed.store is None or match is None:
             return Response(404, {"errors": "Not Found"})
@@ -158,6 +173,21 @@ class ShopifyEmulator(PlatformEmulator):
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
             return Response(400, {"errors": {"query": "Required parameter missing or invalid"}})
         return self._graphql(routed.store, config, body)
+
+    def _storefront(self, shop: str, request: Request) -> Response:
+        config = self.state.get_store(self.platform, shop)
+        assert config is not None
+        limit = min(int(request.arg("limit") or 30), STOREFRONT_PAGE_LIMIT)
+        page = max(int(request.arg("page") or 1), 1)
+        visible = [
+            p for p in cat.Catalog(self.state, shop, config["locations"]).products() if channels.visible_on(config, p)
+        ]
+        chosen = visible[(page - 1) * limit : page * limit]
+        return Response(200, {"products": [
+            {"id": int(cat.gid_number(p["id"], "Product") or 0), "handle": p["handle"], "title": p["title"],
+             "tags": ", ".join(p.get("tags", [])), "variants": [{"sku": v.get("sku"), "price": v["price"]}
+                                                                for v in p["variants"]]}
+            for p in chosen]})  # fmt: skip
 
     def _graphql(self, shop: str, config: dict[str, Any], body: dict[str, Any]) -> Response:
         bucket = self.bucket(shop, config)
@@ -181,6 +211,14 @@ class ShopifyEmulator(PlatformEmulator):
             return _errors_only([_max_cost_error(requested)], bucket)
         if not bucket.try_take(requested):
             return Response(200, _throttled_body(requested, bucket.status()))
+        denied = channels.missing_scopes(config, _root_fields(operation))
+        if denied:
+            bucket.give_back(requested)
+            return Response(200, {
+                "data": None if operation.operation == OperationType.MUTATION else {f: None for f, _ in denied},
+                "errors": [channels.access_denied(f, scope) for f, scope in denied],
+                "extensions": {"cost": _cost(requested, 0, bucket.status())},
+            })  # fmt: skip
         missing_key = _missing_idempotency_key(operation)
         if missing_key is not None:
             bucket.give_back(requested)
@@ -223,6 +261,10 @@ def _operation_of(request: Request) -> tuple[str, bool]:
         return "graphql", False
     first = next((s for s in operation.selection_set.selections if isinstance(s, FieldNode)), None)
     return (first.name.value if first else "graphql"), operation.operation == OperationType.MUTATION
+
+
+def _root_fields(operation: OperationDefinitionNode) -> list[str]:
+    return [s.name.value for s in operation.selection_set.selections if isinstance(s, FieldNode)]
 
 
 def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
@@ -323,13 +365,85 @@ class _Root:
 
     def __init__(self, emulator: ShopifyEmulator, shop: str, config: dict[str, Any]) -> None:
         self.state = emulator.state
+        self.config = config
         self.catalog = cat.Catalog(emulator.state, shop, config["locations"])
+
+    def _view(self, product: dict[str, Any]) -> dict[str, Any]:
+        view = cat.product_view(product)
+        view["__typename"] = "Product"
+        view["category"] = channels.category_view(product.get("category"))
+        view["publishedOnPublication"] = lambda _info, publicationId: publicationId in product.get(  # noqa: N803
+            "publications", []
+        )
+        view["resourcePublicationsV2"] = lambda _info, first=None, after=None, **_: cat.connection(
+            channels.resource_publications(self.config, product), first, after, lambda r: r
+        )
+        return view
+
+    # sales channels and taxonomy
+
+    def publications(
+        self, _info: GraphQLResolveInfo, first: int | None = None, after: str | None = None, **_: Any
+    ) -> dict[str, Any]:
+        return cat.connection(channels.publications(self.config), first, after, lambda p: p)
+
+    def taxonomy(self, _info: GraphQLResolveInfo) -> dict[str, Any]:
+        return {
+            "categories": lambda _info, search=None, first=None, after=None: cat.connection(
+                channels.search_categories(search), first, after, lambda c: c
+            )
+        }
+
+    def publishablePublish(  # noqa: N802
+        self, _info: GraphQLResolveInfo, id: str, input: list[dict[str, Any]]  # noqa: A002
+    ) -> dict[str, Any]:
+        return self._publish(id, input, publish=True)
+
+    def publishableUnpublish(  # noqa: N802
+        self, _info: GraphQLResolveInfo, id: str, input: list[dict[str, Any]]  # noqa: A002
+    ) -> dict[str, Any]:
+        return self._publish(id, input, publish=False)
+
+    def _publish(self, product_id: str, targets: list[dict[str, Any]], publish: bool) -> dict[str, Any]:
+        known = {pid for pid, _ in self.config["publications"]}
+        with self.state.transaction() as conn:
+            found = self.catalog.locked_product(conn, product_id)
+            if found is None:
+                return {"userErrors": [{"field": ["id"], "message": "Resource does not exist"}]}
+            wanted = [t.get("publicationId") for t in targets]
+            unknown = [i for i, pid in enumerate(wanted) if pid not in known]
+            if unknown:
+                return {"userErrors": [{"field": ["input", str(i), "publicationId"],
+                                        "message": "Publication does not exist"} for i in unknown]}  # fmt: skip
+            current = list(found.get("publications", []))
+            after = (current + [p for p in wanted if p not in current]) if publish else [
+                p for p in current if p not in wanted
+            ]
+            self.catalog.save(conn, dict(found, publications=after, updatedAt=cat.now_iso()), found)
+        return {"userErrors": []}
+
+    def tagsAdd(self, _info: GraphQLResolveInfo, id: str, tags: list[str]) -> dict[str, Any]:  # noqa: N802, A002
+        return self._tags(id, tags, add=True)
+
+    def tagsRemove(self, _info: GraphQLResolveInfo, id: str, tags: list[str]) -> dict[str, Any]:  # noqa: N802, A002
+        return self._tags(id, tags, add=False)
+
+    def _tags(self, product_id: str, tags: list[str], add: bool) -> dict[str, Any]:
+        with self.state.transaction() as conn:
+            found = self.catalog.locked_product(conn, product_id)
+            if found is None:
+                return {"node": None, "userErrors": [{"field": ["id"], "message": "Resource not found"}]}
+            current = list(found.get("tags", []))
+            changed = (current + [t for t in tags if t not in current]) if add else [t for t in current if t not in tags]
+            updated = dict(found, tags=changed, updatedAt=cat.now_iso())
+            self.catalog.save(conn, updated, found)
+        return {"node": self._view(updated), "userErrors": []}
 
     # queries
 
     def product(self, _info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:  # noqa: A002 - GraphQL name
         found = self.catalog.product(id)
-        return None if found is None else cat.product_view(found)
+        return None if found is None else self._view(found)
 
     def productByIdentifier(
         self, _info: GraphQLResolveInfo, identifier: dict[str, Any]
@@ -343,7 +457,7 @@ class _Root:
                 "Metafield definition of type 'id' is required when using custom ids.",
                 extensions={"code": "NOT_FOUND"},
             )
-        return None if found is None else cat.product_view(found)
+        return None if found is None else self._view(found)
 
     def products(
         self,
@@ -352,7 +466,7 @@ class _Root:
         after: str | None = None,
         query: str | None = None,
     ) -> dict[str, Any]:
-        return cat.connection(self._search(query), first, after, cat.product_view)
+        return cat.connection(self._search(query), first, after, self._view)
 
     def productVariants(  # noqa: N802
         self,
@@ -395,7 +509,7 @@ class _Root:
                 self.catalog.save(conn, product, before)
         except _Rejected:
             product = None
-        view = cat.product_view(product) if product is not None else None
+        view = self._view(product) if product is not None else None
         if not synchronous:
             operation = {
                 "id": cat.gid("ProductSetOperation", self.state.next_id("shopify:ProductSetOperation")),
@@ -486,6 +600,11 @@ class _Root:
         for key in ("title", "descriptionHtml", "vendor", "productType", "tags", "status"):
             if product_input.get(key) is not None:
                 product[key] = product_input[key]
+        if product_input.get("category") is not None:
+            if not channels.known_category(product_input["category"]):
+                errors.add(["input", "category"], "The category does not exist.", "INVALID_INPUT")
+                return None
+            product["category"] = product_input["category"]
         wanted_handle = product_input.get("handle") or (identifier or {}).get("handle")
         if creating:
             from_identifier = bool((identifier or {}).get("handle"))
@@ -579,7 +698,7 @@ class _Root:
                 updated["handle"] = changes["handle"]
             updated["updatedAt"] = cat.now_iso()
             self.catalog.save(conn, updated, found)
-        return {"product": cat.product_view(updated), "userErrors": []}
+        return {"product": self._view(updated), "userErrors": []}
 
     def productDelete(
         self, _info: GraphQLResolveInfo, input: dict[str, Any], synchronous: bool = True
@@ -617,7 +736,7 @@ class _Root:
             )
             self.catalog.save(conn, updated, found)
         changed = [cat.variant_view(by_id[c["id"]], updated) for c in variants if c.get("id") in by_id]
-        return {"product": cat.product_view(updated), "productVariants": changed, "userErrors": errors.errors}
+        return {"product": self._view(updated), "productVariants": changed, "userErrors": errors.errors}
 
     @staticmethod
     def _bulk_variant(
