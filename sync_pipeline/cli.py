@@ -10,8 +10,12 @@
     sync-pipeline status --search "yoga"
 
 The webserver is ``--host``/``--port`` (or ``SYNC_DAGSTER_HOST`` / ``SYNC_DAGSTER_PORT``; default
-127.0.0.1:3000, where ``make ui`` serves). Exit status: 0 completed, 1 failed, 2 bad input or
-unreachable, 3 still running when ``--timeout`` passed.
+127.0.0.1:3000, where ``make ui`` serves), or ``--url`` (``SYNC_DAGSTER_URL``) for the authenticating
+proxy in front of it in production, e.g. ``https://dagster.example.com``. Credentials come from the
+environment only: ``SYNC_DAGSTER_USER`` + ``SYNC_DAGSTER_PASSWORD``, or ``SYNC_DAGSTER_TOKEN``; the CA
+that signed the proxy's certificate from ``--ca-bundle`` (``SYNC_DAGSTER_CA_BUNDLE``). Exit status:
+0 completed, 1 failed, 2 bad input, unreachable or refused (401/403, read-only webserver), 3 still
+running when ``--timeout`` passed.
 """
 
 from __future__ import annotations
@@ -24,7 +28,16 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sync_pipeline.remote import RemoteError, RemotePipeline, RunStatus, manual_sync_run_config
+from sync_pipeline.remote import (
+    ENV_CA_BUNDLE,
+    ENV_URL,
+    Credentials,
+    RemoteAuthError,
+    RemoteError,
+    RemotePipeline,
+    RunStatus,
+    manual_sync_run_config,
+)
 
 RUN_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 EXIT_COMPLETED, EXIT_FAILED, EXIT_USAGE, EXIT_TIMEOUT = 0, 1, 2, 3
@@ -35,6 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.handler(args)
         return code
+    except RemoteAuthError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except (RemoteError, ValueError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -47,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sync-pipeline", description=__doc__.split("\n\n")[0].replace("``", ""))
     parser.add_argument("--host", default=os.environ.get("SYNC_DAGSTER_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("SYNC_DAGSTER_PORT", "3000")))
+    parser.add_argument("--url", default=os.environ.get(ENV_URL) or None,
+                        help=f"the webserver or its proxy, e.g. https://dagster.example.com (${ENV_URL}); "
+                             "overrides --host/--port")
+    parser.add_argument("--ca-bundle", default=os.environ.get(ENV_CA_BUNDLE) or None,
+                        help=f"CA file that signed the proxy's TLS certificate (${ENV_CA_BUNDLE})")
     parser.add_argument("--location", default=None, help="code location name (found automatically)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument("--in-process", action="store_true",
@@ -93,7 +114,11 @@ def _add_wait_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _pipeline(args: argparse.Namespace) -> RemotePipeline:
-    return RemotePipeline.connect(args.host, args.port, location=args.location, in_process=args.in_process)
+    options: dict[str, Any] = {"location": args.location, "in_process": args.in_process,
+                               "credentials": Credentials.from_env(), "ca_bundle": args.ca_bundle}
+    if args.url:
+        return RemotePipeline.from_url(args.url, **options)
+    return RemotePipeline.connect(args.host, args.port, **options)
 
 
 # --- commands ------------------------------------------------------------------------------------

@@ -12,18 +12,30 @@ API and this module is the one-line way to use it (``sync-pipeline`` wraps it on
 Runs go through the instance's run queue like any other: an import waits while another runs, and
 a store's push waits while that store is being pushed. Built on dagster-graphql's
 ``DagsterGraphQLClient``; the only query of our own reads a run's materialization metadata.
+
+In production the webserver sits behind an authenticating proxy (``deploy/proxy/``): connect with
+``RemotePipeline.from_url("https://dagster.example.com", credentials=Credentials.from_env())``. A 401
+or 403 from the proxy, or a read-only webserver refusing a launch, is a ``RemoteAuthError``.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import os
+import ssl
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import requests
 from dagster import DagsterRunStatus
 from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
+from gql.transport.exceptions import TransportServerError
+from gql.transport.requests import RequestsHTTPTransport
 
 IMPORT_JOB = "magento_import"
 CATALOG_SYNC_JOB = "catalog_sync"
@@ -82,8 +94,105 @@ query SyncPipelineRun($runId: ID!) {
 """
 
 
+# Where the webserver is and how to log in to the proxy in front of it. The secrets are read from the
+# environment only: a command-line flag would show in `ps` and in shell history.
+ENV_URL = "SYNC_DAGSTER_URL"
+ENV_USER = "SYNC_DAGSTER_USER"
+ENV_PASSWORD = "SYNC_DAGSTER_PASSWORD"
+ENV_TOKEN = "SYNC_DAGSTER_TOKEN"
+ENV_CA_BUNDLE = "SYNC_DAGSTER_CA_BUNDLE"
+
+
 class RemoteError(RuntimeError):
     """The webserver refused or could not be reached; the message says why (never a secret)."""
+
+
+class RemoteAuthError(RemoteError):
+    """The proxy in front of the webserver refused (401/403), or a read-only webserver refused a launch."""
+
+
+class _BearerAuth(requests.auth.AuthBase):
+    # An AuthBase rather than a fixed header: requests drops it when a redirect leads to another host.
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        return request
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Who we are to the proxy in front of the webserver: a user and password (basic auth) or a bearer
+    token. Neither secret appears in ``repr`` or in any message."""
+
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.token and (self.user or self.password):
+            raise ValueError(f"set either {ENV_TOKEN} or {ENV_USER}/{ENV_PASSWORD}, not both")
+        if bool(self.user) != bool(self.password):
+            raise ValueError(f"{ENV_USER} and {ENV_PASSWORD} must be set together")
+        if not (self.token or self.user):
+            raise ValueError("credentials need a user and password, or a token")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Credentials | None:
+        """The credentials the environment names, or None when none are set."""
+        env = os.environ if env is None else env
+        user, password, token = (env.get(name) or None for name in (ENV_USER, ENV_PASSWORD, ENV_TOKEN))
+        if not (user or password or token):
+            return None
+        return cls(user=user, password=password, token=token)
+
+    @property
+    def source(self) -> str:
+        """Where these credentials came from, for messages (names, never values)."""
+        return ENV_TOKEN if self.token else f"{ENV_USER}/{ENV_PASSWORD}"
+
+    def auth(self) -> requests.auth.AuthBase:
+        if self.token:
+            return _BearerAuth(self.token)
+        assert self.user is not None and self.password is not None  # __post_init__ guarantees both
+        return requests.auth.HTTPBasicAuth(self.user, self.password)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """The webserver's address: scheme, host, port and the path prefix a proxy may serve it under."""
+
+    host: str = "127.0.0.1"
+    port: int | None = 3000
+    use_https: bool = False
+    path_prefix: str = ""
+
+    @classmethod
+    def parse(cls, url: str) -> Endpoint:
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError(f"the webserver URL must be http(s)://host[:port][/prefix], not {url!r}")
+        if parts.username or parts.password:
+            # Never echo the URL back: it holds a secret.
+            raise ValueError(f"put credentials in {ENV_USER}/{ENV_PASSWORD} or {ENV_TOKEN}, not in the URL")
+        return cls(host=parts.hostname, port=parts.port, use_https=parts.scheme == "https",
+                   path_prefix=parts.path.rstrip("/"))
+
+    @property
+    def url(self) -> str:
+        netloc = f"[{self.host}]" if ":" in self.host else self.host
+        netloc += f":{self.port}" if self.port else ""
+        return f"{'https' if self.use_https else 'http'}://{netloc}{self.path_prefix}"
+
+    @property
+    def is_loopback(self) -> bool:
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
 
 
 @dataclass(frozen=True)
@@ -112,18 +221,41 @@ class RunStatus:
 class RemotePipeline:
     """The pipeline's jobs as seen through one Dagster webserver."""
 
-    def __init__(self, client: DagsterGraphQLClient, location: str | None = None, in_process: bool = False) -> None:
+    def __init__(self, client: DagsterGraphQLClient, location: str | None = None, in_process: bool = False,
+                 *, url: str = "the Dagster webserver", credentials: Credentials | None = None) -> None:
         self.client = client
         self.location = location  # None: let the webserver find the job's code location
         # Run every step of a run in the run's own process instead of one process per step: far
         # less start-up cost for small runs; the run itself is still launched and queued as usual.
         self.in_process = in_process
+        self.url = url  # for messages only
+        self._credentials = credentials
 
     @classmethod
     def connect(cls, host: str = "127.0.0.1", port: int | None = 3000, *, location: str | None = None,
-                use_https: bool = False, timeout: int = 60, in_process: bool = False) -> RemotePipeline:
-        client = DagsterGraphQLClient(host, port_number=port, use_https=use_https, timeout=timeout)
-        return cls(client, location, in_process)
+                use_https: bool = False, timeout: int = 60, in_process: bool = False,
+                credentials: Credentials | None = None, ca_bundle: str | None = None,
+                path_prefix: str = "") -> RemotePipeline:
+        """The webserver at ``host:port``; with ``credentials`` every request carries them (basic auth
+        or a bearer token) and ``ca_bundle`` is the CA file that signed the proxy's certificate."""
+        endpoint = Endpoint(host, port, use_https, path_prefix.rstrip("/"))
+        if credentials is not None and not (endpoint.use_https or endpoint.is_loopback):
+            raise ValueError(f"credentials are sent over https:// only, not to {endpoint.url}")
+        if ca_bundle is not None and not Path(ca_bundle).is_file():
+            raise ValueError(f"the CA bundle {ca_bundle} is not a file ({ENV_CA_BUNDLE})")
+        transport = RequestsHTTPTransport(
+            url=f"{endpoint.url}/graphql", use_json=True, timeout=timeout,
+            auth=credentials.auth() if credentials else None, verify=ca_bundle or True,
+        )
+        client = DagsterGraphQLClient(host, port_number=port, transport=transport)
+        return cls(client, location, in_process, url=endpoint.url, credentials=credentials)
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> RemotePipeline:
+        """The webserver (or the proxy in front of it) at ``url``, e.g. ``https://dagster.example.com``."""
+        endpoint = Endpoint.parse(url)
+        return cls.connect(endpoint.host, endpoint.port, use_https=endpoint.use_https,
+                           path_prefix=endpoint.path_prefix, **options)
 
     # --- starting runs ---------------------------------------------------------------------------
 
@@ -168,9 +300,9 @@ class RemotePipeline:
                 job, repository_location_name=self.location, run_config=run_config, tags=tags
             )
         except DagsterGraphQLClientError as exc:
-            raise RemoteError(f"could not start {job}: {_describe(exc)}") from None
+            raise self._error(f"could not start {job}", exc) from None
         except Exception as exc:  # noqa: BLE001 - transport errors (refused, timeout) come in many types
-            raise RemoteError(f"could not reach the Dagster webserver to start {job}: {type(exc).__name__}") from None
+            raise RemoteError(f"could not reach {self.url} to start {job}: {type(exc).__name__}") from None
 
     # --- watching runs ---------------------------------------------------------------------------
 
@@ -179,9 +311,9 @@ class RemotePipeline:
         try:
             data = self.client._execute(_RUN_QUERY, {"runId": run_id})
         except DagsterGraphQLClientError as exc:
-            raise RemoteError(f"could not read run {run_id}: {_describe(exc)}") from None
+            raise self._error(f"could not read run {run_id}", exc) from None
         except Exception as exc:  # noqa: BLE001
-            raise RemoteError(f"could not reach the Dagster webserver: {type(exc).__name__}") from None
+            raise RemoteError(f"could not reach {self.url}: {type(exc).__name__}") from None
         run = data["runOrError"]
         if run["__typename"] != "Run":
             raise RemoteError(f"run {run_id}: {run.get('message') or run['__typename']}")
@@ -207,6 +339,26 @@ class RemotePipeline:
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"run {run_id} still {current.state} after {timeout:.0f}s")
             time.sleep(poll)
+
+    def _error(self, action: str, exc: DagsterGraphQLClientError) -> RemoteError:
+        """One line saying why, without the query, its variables or any secret."""
+        cause = exc.__cause__
+        if isinstance(cause, TransportServerError) and cause.code in (401, 403):
+            if self._credentials is None:
+                hint = f"it needs credentials: set {ENV_USER} and {ENV_PASSWORD}, or {ENV_TOKEN}"
+            elif cause.code == 401:
+                hint = f"the credentials from {self._credentials.source} were refused"
+            else:
+                hint = f"the credentials from {self._credentials.source} may not do this"
+            return RemoteAuthError(f"{action}: {self.url} answered HTTP {cause.code}; {hint}")
+        if exc.args and exc.args[0] == "UnauthorizedError":
+            # What a read-only webserver answers to a launch, whoever asks.
+            return RemoteAuthError(f"{action}: {self.url} launches nothing for anyone, it is a read-only "
+                                   f"webserver ({_message(exc)}); use the owners' address")
+        if any(isinstance(link, requests.exceptions.SSLError | ssl.SSLError) for link in _chain(exc)):
+            return RemoteError(f"{action}: the TLS certificate of {self.url} is not trusted "
+                               f"(set {ENV_CA_BUNDLE} to the CA file that signed it)")
+        return RemoteError(f"{action}: {_describe(exc)}")
 
     def wait_all(self, run_ids: Sequence[str], timeout: float = 600.0, poll: float = 1.0) -> list[RunStatus]:
         deadline = time.monotonic() + timeout
@@ -252,10 +404,28 @@ def _entry_value(entry: Mapping[str, Any]) -> Any:
     return None  # a metadata kind this query does not read (tables, asset refs, ...)
 
 
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and every cause behind it (gql and requests each wrap the transport's error)."""
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        yield link
+        link = link.__cause__ or link.__context__
+
+
+def _message(exc: DagsterGraphQLClientError) -> str:
+    return str(exc.args[1] if len(exc.args) > 1 else getattr(exc, "body", None) or exc.args[0])
+
+
 def _describe(exc: DagsterGraphQLClientError) -> str:
     body = getattr(exc, "body", None)
     message = str(exc.args[0]) if exc.args else type(exc).__name__
-    if message.startswith("Exception occured during execution of query"):
+    if message.startswith("Server error with code"):
+        # The client's message holds the whole query and its variables: keep the status alone.
+        cause = exc.__cause__
+        return f"the Dagster webserver answered HTTP {getattr(cause, 'code', None) or '?'}"
+    if message.startswith(("Exception occured during execution of query", "Error when connecting to url")):
         # The client's message is the whole query; what matters is that nothing answered.
         cause = exc.__cause__ or exc.__context__
         return f"the Dagster webserver did not answer ({type(cause).__name__ if cause else 'no answer'})"
@@ -269,4 +439,4 @@ def status_name(status: DagsterRunStatus) -> str:
     return STATES.get(status, "running")
 
 
-__all__ = ["RemoteError", "RemotePipeline", "RunStatus", "STATES", "manual_sync_run_config", "status_name"]
+__all__ = ["Credentials", "Endpoint", "RemoteAuthError", "RemoteError", "RemotePipeline", "RunStatus", "STATES", "manual_sync_run_config", "status_name"]

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import ipaddress
 import json
 import logging
+import socket
 import struct
 import threading
 import time
@@ -285,10 +287,31 @@ class _SandboxHTTPServer(ThreadingHTTPServer):
         self.sandbox = sandbox
 
 
-class SandboxServer:
-    """Start and stop the sandbox in a background thread (tests) or in the foreground (CLI)."""
+def is_loopback(host: str) -> bool:
+    """True when every address ``host`` resolves to is a loopback address ("" and 0.0.0.0 are not)."""
+    if not host:
+        return False
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except socket.gaierror:
+        return False
+    return all(ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_loopback for info in infos)
 
-    def __init__(self, sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0) -> None:
+
+class SandboxServer:
+    """Start and stop the sandbox in a background thread (tests) or in the foreground (CLI).
+
+    It listens on loopback only unless ``allow_non_loopback``: anyone who reaches the sandbox can
+    create stores, read their tokens and inject faults through ``/_sandbox``, with no login at all.
+    """
+
+    def __init__(self, sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0,
+                 *, allow_non_loopback: bool = False) -> None:
+        if not allow_non_loopback and not is_loopback(host):
+            raise ValueError(
+                f"the sandbox listens on loopback only, not on {host or 'every interface'!r}: its "
+                "/_sandbox admin API has no authentication (allow it explicitly to override)"
+            )
         self.sandbox = sandbox
         self._httpd = _SandboxHTTPServer((host, port), sandbox)
         self._thread: threading.Thread | None = None

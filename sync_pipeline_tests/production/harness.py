@@ -62,10 +62,14 @@ class Deployment:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start_webserver(self) -> None:
-        self._spawn("webserver", [str(BIN / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(self.port),
-                                  "-w", str(self.root / "workspace.yaml")])
-        wait_until(self._location_loaded, 120, "the webserver's code location to load", every=1.0)
+    def start_webserver(self, port: int | None = None, *, read_only: bool = False) -> int:
+        """A webserver on ``port`` (the deployment's own unless given); returns its port."""
+        port = port or self.port
+        flags = ["--read-only"] if read_only else []
+        self._spawn(f"webserver-{port}", [str(BIN / "dagster-webserver"), *flags, "-h", "127.0.0.1",
+                                          "-p", str(port), "-w", str(self.root / "workspace.yaml")])
+        wait_until(lambda: self._location_loaded(port), 120, "the webserver's code location to load", every=1.0)
+        return port
 
     def start_daemon(self) -> None:
         self._spawn("daemon", [str(BIN / "dagster-daemon"), "run", "-w", str(self.root / "workspace.yaml")])
@@ -76,14 +80,14 @@ class Deployment:
                                    start_new_session=True)
         self.processes.append(process)
 
-    def _location_loaded(self) -> bool:
+    def _location_loaded(self, port: int) -> bool:
         for process in self.processes:
             if process.poll() is not None:
                 raise RuntimeError(f"a Dagster process exited early:\n{self.logs()}")
         query = ("{ workspaceOrError { __typename ... on Workspace { locationEntries { name loadStatus "
                  "locationOrLoadError { __typename ... on PythonError { message } } } } } }")
         try:
-            response = requests.post(f"{self.url}/graphql", json={"query": query}, timeout=5)
+            response = requests.post(f"http://127.0.0.1:{port}/graphql", json={"query": query}, timeout=5)
         except requests.RequestException:
             return False
         if response.status_code != 200:
