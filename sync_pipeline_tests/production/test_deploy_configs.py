@@ -218,3 +218,112 @@ def test_no_deploy_file_holds_a_secret_value(path: Path) -> None:
             assert node == "" or node.endswith("-secret"), f"{path}: {key} has a value"
 
     walk(_load(path))
+
+
+# --- authentication in front of the webserver (deploy/proxy, the image, the Kubernetes doors) ---------
+
+PROXY = DEPLOY / "proxy"
+
+
+def _servers(conf: str) -> list[str]:
+    """The text of each top-level ``server { ... }`` block of an nginx file (comments dropped)."""
+    text = "\n".join(line.split("#", 1)[0] for line in conf.splitlines())
+    blocks, depth, start = [], 0, None
+    for i, char in enumerate(text):
+        if char == "{":
+            if depth == 0 and text[max(0, i - 10):i].strip().endswith("server"):
+                start = i
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0 and start is not None:
+                blocks.append(text[start:i])
+                start = None
+    return blocks
+
+
+def _exec_start(unit: str) -> list[str]:
+    (line,) = [ln for ln in (PROXY / "systemd" / unit).read_text().splitlines() if ln.startswith("ExecStart=")]
+    return line.removeprefix("ExecStart=").split()
+
+
+def test_the_proxy_asks_for_a_login_over_tls_on_every_door_to_a_webserver() -> None:
+    servers = _servers((PROXY / "nginx-dagster.conf").read_text())
+    assert len(servers) == 3
+    plain = [s for s in servers if "ssl" not in s]
+    doors = [s for s in servers if "ssl" in s]
+    # Plain HTTP carries nothing but a redirect to HTTPS.
+    (redirect,) = plain
+    assert "return 301 https://" in redirect and "proxy_pass" not in redirect
+    upstreams = set()
+    for door in doors:
+        assert "auth_basic " in door and "auth_basic_user_file" in door and "auth_basic off" not in door
+        assert "ssl_certificate " in door and "ssl_protocols       TLSv1.2 TLSv1.3;" in door
+        (target,) = [ln.split()[1].rstrip(";") for ln in door.splitlines() if ln.strip().startswith("proxy_pass")]
+        assert target.startswith("http://127.0.0.1:"), "a webserver must be reached on loopback only"
+        upstreams.add(target.rsplit(":", 1)[1])
+    # The owners' door leads to the full webserver, the watchers' door to the read-only one (systemd units).
+    full, read_only = _exec_start("dagster-webserver.service"), _exec_start("dagster-webserver-read-only.service")
+    assert "--read-only" not in full and "--read-only" in read_only
+    for argv in (full, read_only):
+        assert argv[argv.index("-h") + 1] == "127.0.0.1"
+    assert upstreams == {full[full.index("-p") + 1], read_only[read_only.index("-p") + 1]}
+    owners = next(d for d in doors if f"127.0.0.1:{full[full.index('-p') + 1]}" in d)
+    watchers = next(d for d in doors if d is not owners)
+    assert "owners.htpasswd" in owners and "watchers.htpasswd" in watchers
+    # The password or token stays at the proxy.
+    assert 'proxy_set_header Authorization "";' in (PROXY / "proxy-headers.conf").read_text()
+
+
+def test_kubernetes_reaches_both_webservers_only_through_ingresses_with_a_login() -> None:
+    values = _load(DEPLOY / "k8s" / "values.yaml")
+    assert values["dagsterWebserver"]["service"]["type"] == "ClusterIP"
+    assert values["dagsterWebserver"]["enableReadOnly"] is True
+    assert values["ingress"]["enabled"] is False
+    secrets = set()
+    for name, service in (("owners", "dagster-dagster-webserver"), ("watchers", "dagster-dagster-webserver-read-only")):
+        ingress = _load(DEPLOY / "k8s" / f"ingress-{name}.yaml")
+        notes = ingress["metadata"]["annotations"]
+        assert notes["nginx.ingress.kubernetes.io/auth-type"] == "basic"
+        assert notes["nginx.ingress.kubernetes.io/force-ssl-redirect"] == "true" and ingress["spec"]["tls"]
+        secrets.add(notes["nginx.ingress.kubernetes.io/auth-secret"])
+        (rule,) = ingress["spec"]["rules"]
+        assert rule["http"]["paths"][0]["backend"]["service"]["name"] == service
+    assert len(secrets) == 2, "watchers must not share the owners' password file"
+
+
+def test_the_production_image_leaves_the_sandbox_out() -> None:
+    dockerfile = (DEPLOY / "docker" / "Dockerfile").read_text()
+    ignored = (DEPLOY / "docker" / "Dockerfile.dockerignore").read_text().split()
+    assert "sync_pipeline/sandbox" in ignored and "sync_pipeline_tests" in ignored
+    assert "test ! -e sync_pipeline/sandbox" in dockerfile
+    assert "find_spec('sync_pipeline.sandbox') is not None" in dockerfile
+    # Nothing under deploy/ starts the sandbox or points at it.
+    for path in DEPLOY.rglob("*"):
+        if path.is_file() and path.name != "Dockerfile.dockerignore":
+            text = path.read_text()
+            assert "-m sync_pipeline.sandbox" not in text and "make sandbox" not in text, path
+            assert "stores_demo" not in text and ":8765" not in text, path
+
+
+def test_the_code_location_loads_without_the_sandbox(tmp_path: Path) -> None:
+    # What the image's build step checks, here without Docker: import the definitions with the
+    # sandbox package made unimportable.
+    import subprocess
+    import sys
+
+    blocker = (
+        "import importlib.abc, sys\n"
+        "class NoSandbox(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'sync_pipeline.sandbox' or name.startswith('sync_pipeline.sandbox.'):\n"
+        "            raise ImportError('the sandbox is not in the production image')\n"
+        "sys.meta_path.insert(0, NoSandbox())\n"
+        "import sync_pipeline.definitions as d\n"
+        "assert d.defs is not None\n"
+        "assert not any(m.startswith('sync_pipeline.sandbox') for m in sys.modules)\n"
+        "print('loaded')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", blocker], capture_output=True, text=True, cwd=ROOT, timeout=300,
+                            env={"PATH": "/usr/bin:/bin", "DAGSTER_HOME": str(tmp_path), "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0 and "loaded" in result.stdout, result.stderr[-3000:]
