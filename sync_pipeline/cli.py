@@ -28,6 +28,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sync_pipeline.catalog.request import ImportRequest
 from sync_pipeline.remote import (
     ENV_CA_BUNDLE,
     ENV_URL,
@@ -127,6 +128,10 @@ def _pipeline(args: argparse.Namespace) -> RemotePipeline:
 def _import(args: argparse.Namespace) -> int:
     if not args.resume_from_last and args.start_after_id is None:
         raise ValueError("--no-resume needs --start-after-id")
+    if args.resume_from_last and args.start_after_id is not None:
+        raise ValueError("--start-after-id needs --no-resume (otherwise the saved cursor is used)")
+    # The job's own rules, checked before launching: a run that can only fail is never started.
+    ImportRequest.from_settings(args.limit, args.resume_from_last, args.start_after_id, manual=True)
     pipeline = _pipeline(args)
     run_id = pipeline.start_import(args.limit, args.resume_from_last, args.start_after_id)
     return _started(args, pipeline, {"import": run_id})

@@ -42,6 +42,10 @@ REQUIRED_CREDENTIALS: dict[Platform, tuple[str, ...]] = {
 
 Rounding = Literal["none", "cents", "99", "95", "whole"]
 
+# What an environment-variable name looks like by convention. Tokens and keys are lowercase, mixed
+# case or start with a digit, so a secret pasted here by mistake fails this and is refused unseen.
+ENV_VAR_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -140,6 +144,16 @@ class StoreConfig(_Strict):
     def multiplier(self) -> Decimal:
         return self.price_rule.multiplier or DEFAULT_MULTIPLIER[self.platform]
 
+    @field_validator("credentials")
+    @classmethod
+    def _credentials_are_names(cls, v: dict[str, str]) -> dict[str, str]:
+        # The message names the credential, never the value: it may be a secret pasted by mistake.
+        bad = sorted(name for name, var in v.items() if not isinstance(var, str) or not ENV_VAR_NAME.match(var))
+        if bad:
+            raise ValueError(f"{', '.join(bad)}: must name an environment variable (A-Z, 0-9, _), "
+                             "not hold the secret itself; the value is not repeated here")
+        return v
+
     @model_validator(mode="after")
     def _credentials_named(self) -> StoreConfig:
         missing = [c for c in REQUIRED_CREDENTIALS[self.platform] if c not in self.credentials]
@@ -202,10 +216,10 @@ def load_stores(path: Path | str | None = None) -> StoresFile:
     except OSError as exc:
         raise StoresFileError(f"{file}: cannot read stores file: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
-        raise StoresFileError(f"{file}: not valid YAML: {exc}") from exc
+        raise StoresFileError(f"{file}: not valid YAML: {_yaml_problem(exc)}") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("stores"), list):
         raise StoresFileError(f"{file}: expected a top-level 'stores:' list")
-    problems = _duplicate_keys(raw["stores"])
+    problems = _repeated_fields(file.read_text(encoding="utf-8")) + _duplicate_keys(raw["stores"])
     try:
         stores = StoresFile.model_validate(raw)
     except ValidationError as exc:
@@ -213,6 +227,54 @@ def load_stores(path: Path | str | None = None) -> StoresFile:
     if problems:
         raise StoresFileError(f"{file}: " + "; ".join(problems))
     return stores
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """Where the YAML is broken, without the offending text (it may be a secret on that line)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or type(exc).__name__
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else str(problem)
+
+
+def _repeated_fields(text: str) -> list[str]:
+    """Fields said twice inside one store. YAML loaders keep the last value silently, so a store
+    could run with a price rule nobody meant; the file must say each field once."""
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    problems: list[str] = []
+    for key_node, value_node in root.value:
+        if key_node.value == "stores" and isinstance(value_node, yaml.SequenceNode):
+            for number, store_node in enumerate(value_node.value, start=1):
+                problems += _repeats_in(store_node, _store_name(store_node, number), "")
+    return problems
+
+
+def _store_name(node: yaml.Node, number: int) -> str:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if key_node.value == "key" and isinstance(value_node, yaml.ScalarNode):
+                return f"store '{value_node.value}'"
+    return f"store #{number}"
+
+
+def _repeats_in(node: yaml.Node, where: str, prefix: str) -> list[str]:
+    if isinstance(node, yaml.SequenceNode):
+        return [p for item in node.value for p in _repeats_in(item, where, prefix)]
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for key_node, value_node in node.value:
+        name = f"{prefix}{key_node.value}"
+        line = key_node.start_mark.line + 1
+        if name in seen:
+            problems.append(f"{where}, field '{name}': given twice (lines {seen[name]} and {line}); "
+                            "say each field once")
+        else:
+            seen[name] = line
+        problems += _repeats_in(value_node, where, f"{name}.")
+    return problems
 
 
 def _duplicate_keys(stores: list[Any]) -> list[str]:
@@ -243,7 +305,7 @@ def _describe(stores: list[Any], exc: ValidationError) -> list[str]:
             continue  # already reported, with the entries' positions, by _duplicate_keys
         field = ".".join(str(p) for p in loc) or "(store)"
         message = err["msg"].removeprefix("Value error, ")
-        if err["type"] != "missing" and isinstance(err.get("input"), str | int | float):
+        if err["type"] != "missing" and isinstance(err.get("input"), str | int | float) and loc[:1] != ["credentials"]:
             message = f"{message} (got {err['input']!r})"
         lines.append(f"{where}, field '{field}': {message}")
     return lines

@@ -41,18 +41,20 @@ from sync_pipeline.defs.resources import AppDatabase, StoresConfig
 from sync_pipeline.platforms.base import CallObserver, StoreClient
 from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.tokens import DbTokenStore
-from sync_pipeline.push import verify
+from sync_pipeline.push import ledger, verify
 from sync_pipeline.push.changes import listings_high_water, record_full_push
 from sync_pipeline.push.engine import (
     DEFAULT_ERROR_THRESHOLD,
     PushOptions,
     PushProgress,
     PushReport,
+    check_error_classes,
     push_store,
     repush_dead_letters,
 )
 from sync_pipeline.push.guard import StorePushLocked
 from sync_pipeline.push.plan import UnknownOwnedFieldError, check_owned_fields
+from sync_pipeline.push.rollback import NothingToRollBack
 from sync_pipeline.push.rollback import rollback_push as rollback_store_push
 from sync_pipeline.stores import MissingCredentialError, StoreConfig
 from sync_pipeline.stores import Platform as StorePlatform
@@ -311,6 +313,12 @@ def manual_sync_push(context: OpExecutionContext, config: ManualSyncConfig, app_
     if not config.skus:
         raise Failure(description="manual_sync needs at least one SKU")
     stores = choose_stores(stores_config, config.stores, config.platforms, default_all=False)
+    unknown = {store.key: ledger.skus_without_listing(app_db.engine, store.key, config.skus) for store in stores}
+    unknown = {key: skus for key, skus in unknown.items() if skus}
+    if unknown:  # refused before any store is called: a typo must not look like a successful sync
+        raise Failure(description="manual_sync: SKU(s) not in the catalog's listings, nothing was sent: " + "; ".join(
+            f"store '{key}': {', '.join(skus)}" for key, skus in sorted(unknown.items()))
+            + " (check the SKUs; a new product needs an import and store_sync first)")
     _push_stores(context, app_db, stores, PushOptions(skus=tuple(config.skus), dry_run=config.dry_run))
 
 
@@ -325,6 +333,10 @@ def push_dry_run_plan(context: OpExecutionContext, config: DryRunConfig, app_db:
 @op(name="retry_dead_letters_push")
 def retry_dead_letters_push(context: OpExecutionContext, config: RetryDeadLettersConfig, app_db: AppDatabase,
                             stores_config: StoresConfig) -> None:
+    try:
+        check_error_classes(config.error_classes or ())
+    except ValueError as exc:
+        raise Failure(description=f"retry_dead_letters: {exc}") from None
     stores = choose_stores(stores_config, config.stores, config.platforms, default_all=True)
     _push_stores(context, app_db, stores, PushOptions(), dead_letters={
         "skus": config.skus, "error_classes": config.error_classes})
@@ -337,7 +349,7 @@ def rollback_push_run(context: OpExecutionContext, config: RollbackConfig, app_d
     try:
         report = rollback_store_push(app_db.engine, store, config.run_id, client_factory(app_db, store),
                                      rollback_run_id=context.run_id)
-    except (MissingCredentialError, StorePushLocked) as exc:
+    except (MissingCredentialError, StorePushLocked, NothingToRollBack) as exc:
         raise Failure(description=str(exc)) from None
     context.log.info(report.describe())
     metadata = {"restored": MetadataValue.int(len(report.restored)), "deleted": MetadataValue.int(len(report.deleted)),

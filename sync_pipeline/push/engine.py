@@ -221,9 +221,20 @@ def repush_dead_letters(engine: Engine, store: StoreConfig, client_factory: Clie
                         on_progress: ProgressCallback | None = None) -> PushReport:
     """Push again the store's dead letters (all, or by SKU / error class) from their current
     listings; each that succeeds is cleared."""
+    check_error_classes(error_classes or ())
     chosen = ledger.dead_letter_skus(engine, store.key, skus=skus, error_classes=error_classes)
     retry = PushOptions(**{**options.__dict__, "skus": tuple(chosen), "kind": "retry"})
     return push_store(engine, store, client_factory, retry, run_id=run_id, on_progress=on_progress)
+
+
+DEAD_LETTER_CLASSES = tuple(c.value for c in ErrorClass) + ("UNEXPECTED",)
+
+
+def check_error_classes(error_classes: Sequence[str]) -> None:
+    """A misspelt class would match no dead letter and retry nothing, silently: refuse it."""
+    unknown = sorted(set(error_classes) - set(DEAD_LETTER_CLASSES))
+    if unknown:
+        raise ValueError(f"unknown error class(es) {', '.join(unknown)}; choose from {', '.join(DEAD_LETTER_CLASSES)}")
 
 
 def _dry_run_report(engine: Engine, run_id: str, store: StoreConfig, plan: PushPlan,

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from sync_pipeline.catalog.tables import push_store_locks
+from sync_pipeline.catalog.tables import push_runs, push_store_locks
 from sync_pipeline.push.timeutil import utcnow
 
 DEFAULT_STALE_AFTER = timedelta(minutes=10)
@@ -44,6 +44,8 @@ class StorePushGuard:
         holder = f"{socket.gethostname()}:{os.getpid()}"
         self._ensure_row()
         table = push_store_locks
+        with self.engine.connect() as conn:
+            before = conn.execute(sa.select(table.c.run_id).where(table.c.store_key == self.store_key)).scalar()
         with self.engine.begin() as conn:
             taken = conn.execute(
                 sa.update(table)
@@ -52,23 +54,40 @@ class StorePushGuard:
                               table.c.heartbeat_at < now - self.stale_after))
                 .values(run_id=self.run_id, holder=holder, acquired_at=now, heartbeat_at=now)
             ).rowcount
-        if taken != 1 and not self._take_over_dead_local_holder(holder, now):
+        if taken == 1:
+            if before is not None and before != self.run_id:
+                self._mark_abandoned(before, "stopped heart-beating")
+            return
+        previous = self._take_over_dead_local_holder(holder, now)
+        if previous is None:
             raise StorePushLocked(self._refusal())
+        self._mark_abandoned(previous, "its process no longer exists")
 
-    def _take_over_dead_local_holder(self, holder: str, now: datetime) -> bool:
+    def _mark_abandoned(self, previous_run_id: str, why: str) -> None:
+        """The run we took the store from will never finish its ``push_runs`` rows: say so, so the
+        records do not show a dead run as running forever."""
+        table = push_runs
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(table).where(table.c.run_id == previous_run_id)
+                         .where(table.c.store_key == self.store_key).where(table.c.status == "running")
+                         .values(status="failed", finished_at=utcnow(),
+                                 error_message=f"abandoned: {why}; store taken over by run {self.run_id}"))
+
+    def _take_over_dead_local_holder(self, holder: str, now: datetime) -> str | None:
+        """The dead holder's run id when this run took its place, else None."""
         table = push_store_locks
         with self.engine.connect() as conn:
             current = conn.execute(sa.select(table.c.run_id, table.c.holder)
                                    .where(table.c.store_key == self.store_key)).first()
         if current is None or current.run_id is None or not _is_dead_local_process(current.holder):
-            return False
+            return None
         with self.engine.begin() as conn:
             taken = conn.execute(
                 sa.update(table).where(table.c.store_key == self.store_key)
                 .where(table.c.run_id == current.run_id).where(table.c.holder == current.holder)
                 .values(run_id=self.run_id, holder=holder, acquired_at=now, heartbeat_at=now)
             ).rowcount
-        return bool(taken == 1)
+        return str(current.run_id) if taken == 1 else None
 
     def heartbeat(self) -> None:
         table = push_store_locks

@@ -47,6 +47,17 @@ def load_listings(engine: Engine, store_key: str, skus: Sequence[str] | None = N
     return listings
 
 
+def skus_without_listing(engine: Engine, store_key: str, skus: Sequence[str]) -> list[str]:
+    """The SKUs among ``skus`` that have no listing for the store (unknown, or never shaped for it)."""
+    table = platform_listings
+    found: set[str] = set()
+    with engine.connect() as conn:
+        for chunk in _chunks(sorted(set(skus)), 500):
+            found.update(conn.execute(sa.select(table.c.sku).where(table.c.store_key == store_key)
+                                      .where(table.c.sku.in_(chunk))).scalars())
+    return sorted(set(skus) - found)
+
+
 def load_mappings(engine: Engine, store_key: str) -> dict[str, StoreMapping]:
     table = store_mappings
     with engine.connect() as conn:

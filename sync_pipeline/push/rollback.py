@@ -45,13 +45,18 @@ class RollbackReport:
                 f"{len(self.restored)} restored, {len(self.failed)} failed")
 
 
+class NothingToRollBack(ValueError):
+    """The run id names no push of this store (a typo, another store's run, or already undone)."""
+
+
 def rollback_push(engine: Engine, store: StoreConfig, run_id: str,
                   client_factory: Callable[[CallObserver], StoreClient], *,
                   rollback_run_id: str | None = None) -> RollbackReport:
+    """Raises ``NothingToRollBack`` before any call when the run left nothing to undo on the store."""
     report = RollbackReport(store.key, run_id)
     snapshots = _snapshots(engine, store.key, run_id)
     if not snapshots:
-        return report
+        raise NothingToRollBack(_nothing_to_roll_back(engine, store.key, run_id))
     own_run = rollback_run_id or f"rollback-{run_id}"
     sync_log = SyncLog(engine, own_run, store.key)
     with StorePushGuard(engine, store.key, own_run):
@@ -68,6 +73,19 @@ def rollback_push(engine: Engine, store: StoreConfig, run_id: str,
                           {"restored": len(report.restored), "deleted": len(report.deleted),
                            "failed": len(report.failed)})
     return report
+
+
+def _nothing_to_roll_back(engine: Engine, store_key: str, run_id: str) -> str:
+    table = push_rollback_snapshots
+    with engine.connect() as conn:
+        undone = conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.store_key == store_key)
+                              .where(table.c.run_id == run_id)).scalar_one()
+        pushed_elsewhere = sorted(conn.execute(sa.select(table.c.store_key).distinct()
+                                               .where(table.c.run_id == run_id)).scalars())
+    if undone:
+        return f"run '{run_id}' on store '{store_key}' was already rolled back ({undone} products)"
+    where = f" (it pushed to: {', '.join(pushed_elsewhere)})" if pushed_elsewhere else " (no such push run)"
+    return f"run '{run_id}' changed nothing on store '{store_key}'{where}; nothing to roll back"
 
 
 def _snapshots(engine: Engine, store_key: str, run_id: str) -> list[dict[str, Any]]:

@@ -197,3 +197,42 @@ def test_each_check_passes_on_good_data_and_fails_on_bad(world: World) -> None:
             finished_at=utcnow() + timedelta(seconds=6)))
     bad = world.check(store_push_error_share, key)
     assert not bad.passed and "3/10 writes failed" in bad.metadata["failures"].value
+
+
+def _failure_text(result: ExecuteInProcessResult) -> str:
+    return " ".join(str(e.event_specific_data) for e in result.all_events if e.is_failure)
+
+
+def test_manual_sync_refuses_unknown_skus_before_any_call(world: World) -> None:
+    result = world.run_job(manual_sync, "manual_sync_push",
+                           {"skus": ["JOB-A", "NOPE-1", "JOB-Z"], "stores": list(TARGETS)}, ok=False)
+    text = _failure_text(result)
+    assert "store 'shopify-us': JOB-Z, NOPE-1" in text and "store 'shopee-sg': JOB-Z, NOPE-1" in text
+    assert world.total_calls() == 0
+    with world.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(push_runs)).scalar_one() == 0
+
+
+def test_retry_dead_letters_refuses_an_unknown_error_class(world: World) -> None:
+    result = world.run_job(retry_dead_letters, "retry_dead_letters_push",
+                           {"stores": ["shopify-us"], "error_classes": ["NETWORK_EROR"]}, ok=False)
+    assert "unknown error class(es) NETWORK_EROR" in _failure_text(result)
+    with world.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(push_runs)).scalar_one() == 0
+
+
+def test_rollback_refuses_a_run_that_pushed_nothing_to_the_store(world: World) -> None:
+    pushed = world.run_job(manual_sync, "manual_sync_push", {"skus": ["JOB-A"], "stores": ["shopify-us"]})
+    before = world.total_calls()
+    other = world.run_job(rollback_push, "rollback_push_run", {"store": "shopee-sg", "run_id": pushed.run_id},
+                          ok=False)
+    text = _failure_text(other)
+    assert f"run '{pushed.run_id}' changed nothing on store 'shopee-sg' (it pushed to: shopify-us)" in text
+    missing = world.run_job(rollback_push, "rollback_push_run", {"store": "shopify-us", "run_id": "no-such-run"},
+                            ok=False)
+    assert "run 'no-such-run' changed nothing on store 'shopify-us' (no such push run)" in _failure_text(missing)
+    assert world.total_calls() == before
+    world.run_job(rollback_push, "rollback_push_run", {"store": "shopify-us", "run_id": pushed.run_id})
+    again = world.run_job(rollback_push, "rollback_push_run", {"store": "shopify-us", "run_id": pushed.run_id},
+                          ok=False)
+    assert "was already rolled back" in _failure_text(again)

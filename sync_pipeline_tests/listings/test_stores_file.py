@@ -96,3 +96,38 @@ def test_a_missing_credential_fails_only_when_that_store_asks_for_it(tmp_path: P
     with pytest.raises(MissingCredentialError, match="SHOP_A_TOKEN") as raised:
         stores.by_key("shop-a").credential("access_token")
     assert "secret" not in str(raised.value)
+
+
+def test_a_field_given_twice_inside_a_store_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "stores.yaml"
+    path.write_text(
+        "stores:\n"
+        "  - key: shop-a\n"
+        "    platform: shopify\n"
+        "    name: Shop A\n"
+        "    endpoint: http://127.0.0.1:1/shopify\n"
+        "    credentials: {access_token: SHOP_A_TOKEN}\n"
+        "    price_rule:\n"
+        "      multiplier: '1.10'\n"
+        "      multiplier: '0.10'\n"
+        "    name: Shop A again\n",
+        encoding="utf-8",
+    )
+    message = load_error(path)
+    assert "store 'shop-a', field 'price_rule.multiplier': given twice (lines 8 and 9)" in message
+    assert "store 'shop-a', field 'name': given twice (lines 4 and 10)" in message
+
+
+@pytest.mark.parametrize("pasted", ["shpat_0123456789abcdef0123456789abcdef", "2001887", "Bearer AbC.dEf-123"])
+def test_a_secret_pasted_as_a_credential_is_refused_without_repeating_it(tmp_path: Path, pasted: str) -> None:
+    message = load_error(write(tmp_path, [shop(credentials={"access_token": pasted})]))
+    assert "store 'shop-a', field 'credentials'" in message and "access_token" in message
+    assert pasted not in message
+
+
+def test_a_secret_on_a_broken_yaml_line_is_not_repeated(tmp_path: Path) -> None:
+    path = tmp_path / "stores.yaml"
+    path.write_text("stores:\n  - key: shop-a\n    credentials: {access_token: shpat_9f8e7d6c5b4a: oops}\n",
+                    encoding="utf-8")
+    message = load_error(path)
+    assert "line 3" in message and "shpat_9f8e7d6c5b4a" not in message

@@ -45,3 +45,17 @@ def test_an_unreachable_webserver_is_a_short_clear_error(capsys: pytest.CaptureF
 def test_no_resume_without_a_start_id_is_refused_before_any_call(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["--port", str(_closed_port()), "import", "--no-resume"]) == 2
     assert "--start-after-id" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "reason"), [
+    (["import", "--limit", "1001"], "less than or equal to 1000"),
+    (["import", "--limit", "0"], "greater than or equal to 1"),
+    (["import", "--start-after-id", "5"], "--start-after-id needs --no-resume"),
+    (["import", "--no-resume", "--start-after-id", "-1"], "start_after_id"),
+])
+def test_import_settings_the_job_would_refuse_exit_2_before_any_call(
+        argv: list[str], reason: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # A closed port: reaching the webserver would print "did not answer" instead of the reason.
+    assert cli.main(["--port", str(_closed_port()), *argv]) == 2
+    err = capsys.readouterr().err
+    assert reason in err and "did not answer" not in err

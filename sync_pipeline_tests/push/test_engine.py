@@ -227,6 +227,42 @@ def test_stale_guard_is_taken_over(db: Engine) -> None:
     StorePushGuard(db, STORE.key, "run-new", stale_after=timedelta(minutes=10)).acquire()
 
 
+def _run_row(db: Engine, run_id: str) -> tuple[str, str | None]:
+    with db.connect() as conn:
+        row = conn.execute(sa.select(push_runs.c.status, push_runs.c.error_message)
+                           .where(push_runs.c.run_id == run_id)).one()
+    return row.status, row.error_message
+
+
+def test_a_taken_over_runs_push_record_becomes_failed_abandoned(db: Engine) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from sync_pipeline.catalog.tables import push_store_locks
+    from sync_pipeline.push.timeutil import utcnow
+
+    # A holder on this machine whose process has exited (as after SIGKILL).
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    StorePushGuard(db, STORE.key, "run-killed").acquire()
+    ledger.start_run(db, "run-killed", STORE.key, "push", {})
+    with db.begin() as conn:
+        conn.execute(sa.update(push_store_locks).values(holder=f"{socket.gethostname()}:{gone.pid}"))
+    StorePushGuard(db, STORE.key, "run-next").acquire()
+    status, message = _run_row(db, "run-killed")
+    assert status == "failed" and message is not None
+    assert message.startswith("abandoned: its process no longer exists") and "run-next" in message
+
+    # A holder elsewhere that stopped heart-beating.
+    ledger.start_run(db, "run-next", STORE.key, "push", {})
+    with db.begin() as conn:
+        conn.execute(sa.update(push_store_locks).values(heartbeat_at=utcnow() - timedelta(hours=1)))
+    StorePushGuard(db, STORE.key, "run-third").acquire()
+    assert _run_row(db, "run-next")[0] == "failed"
+    assert "abandoned: stopped heart-beating" in (_run_row(db, "run-next")[1] or "")
+
+
 def test_racing_guards_exactly_one_wins(db: Engine) -> None:
     winners: list[str] = []
     barrier = threading.Barrier(4)
