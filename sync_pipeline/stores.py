@@ -34,11 +34,13 @@ DEFAULT_MULTIPLIER: dict[Platform, Decimal] = {
 }
 
 # Credentials each platform's client needs, by the name the client asks for.
-REQUIRED_CREDENTIALS: dict[Platform, tuple[str, ...]] = {
-    Platform.SHOPIFY: ("access_token",),
-    Platform.SHOPEE: ("partner_id", "partner_key", "access_token", "refresh_token"),
-    Platform.TIKTOK: ("app_key", "app_secret", "access_token", "refresh_token"),
-}
+REQUIRED_CREDENTIALS: dict[Platform, tuple[tuple[str, ...], ...]] = {
+    # Shopify: a token (static, or expiring with refresh_token + client_id + client_secret), or an
+    # app of the shop's own organisation that asks for tokens itself (client credentials grant).
+    Platform.SHOPIFY: (("access_token",), ("client_id", "client_secret")),
+    Platform.SHOPEE: (("partner_id", "partner_key", "access_token", "refresh_token"),),
+    Platform.TIKTOK: (("app_key", "app_secret", "access_token", "refresh_token"),),
+}  # each platform's choices: the credentials of one of them must all be named
 
 Rounding = Literal["none", "cents", "99", "95", "whole"]
 
@@ -156,9 +158,11 @@ class StoreConfig(_Strict):
 
     @model_validator(mode="after")
     def _credentials_named(self) -> StoreConfig:
-        missing = [c for c in REQUIRED_CREDENTIALS[self.platform] if c not in self.credentials]
-        if missing:
-            raise ValueError(f"credentials must name an environment variable for: {', '.join(missing)}")
+        choices = REQUIRED_CREDENTIALS[self.platform]
+        gaps = [[c for c in choice if c not in self.credentials] for choice in choices]
+        if all(gaps):
+            wanted = " or ".join(", ".join(gap) for gap in gaps)
+            raise ValueError(f"credentials must name an environment variable for: {wanted}")
         return self
 
     def credential(self, name: str) -> str:

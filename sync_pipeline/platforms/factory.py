@@ -13,13 +13,15 @@ from sync_pipeline.platforms.base import CallObserver, StoreClient, TokenStore
 from sync_pipeline.platforms.retry import RetryPolicy
 from sync_pipeline.stores import Platform, StoreConfig
 
-# platform -> (module, class); Shopee and TikTok rotate tokens and so also take the TokenStore.
+# platform -> (module, class); every platform's tokens may rotate, so every client takes the TokenStore
+# (Shopify's only when its stores-file credentials say the token expires or is asked for).
 CLIENTS: dict[Platform, tuple[str, str]] = {
     Platform.SHOPIFY: ("sync_pipeline.platforms.shopify", "ShopifyClient"),
     Platform.SHOPEE: ("sync_pipeline.platforms.shopee", "ShopeeClient"),
     Platform.TIKTOK: ("sync_pipeline.platforms.tiktok", "TikTokClient"),
 }
 _ROTATING_TOKENS = frozenset({Platform.SHOPEE, Platform.TIKTOK})
+_OPTIONAL_TOKEN_STORE = frozenset({Platform.SHOPIFY})  # its client refuses expiring tokens without one
 
 
 _DEFAULT_RETRY = RetryPolicy()
@@ -39,6 +41,8 @@ def build_client(
     if store.platform in _ROTATING_TOKENS:
         if token_store is None:
             raise ValueError(f"store '{store.key}': a {store.platform} client needs a token store")
+        kwargs["token_store"] = token_store
+    elif store.platform in _OPTIONAL_TOKEN_STORE and token_store is not None:
         kwargs["token_store"] = token_store
     client: StoreClient = client_class(store, **kwargs)
     return client

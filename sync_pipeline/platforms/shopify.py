@@ -32,6 +32,8 @@
   reads the product's media (id, alt) to map source URLs to media ids. The mapping lives on the
   store itself, so it survives any client and needs nothing from the push's ledger; media a
   merchant added or whose alt lost the marker are not ours to keep and are replaced.
+* Tokens: static, expiring offline tokens with rotating refresh tokens, or the client credentials
+  grant, by the credentials the stores file names (``shopify_auth``); a 401 renews once.
 * Rate limit: one ``CostBucketLimiter`` per client. Each call reserves its requested cost, refunds
   the unspent part and adopts the server's ``throttleStatus``. A ``THROTTLED`` answer waits for the
   missing points and sends again without using one of the retry policy's attempts (being throttled
@@ -59,10 +61,12 @@ from sync_pipeline.platforms.base import (
     RemoteRef,
     RemoteVariant,
     StoreClient,
+    TokenStore,
 )
 from sync_pipeline.platforms.http import HttpResult, HttpTransport
 from sync_pipeline.platforms.ratelimit import CostBucketLimiter
 from sync_pipeline.platforms.retry import RetryPolicy, call_with_retries
+from sync_pipeline.platforms.shopify_auth import ShopifyTokens
 from sync_pipeline.stores import StoreConfig
 
 DEFAULT_API_VERSION = "2026-07"
@@ -240,15 +244,20 @@ class ShopifyClient(StoreClient):
     platform = "shopify"
 
     def __init__(
-        self, store: StoreConfig, observer: CallObserver | None = None, retry: RetryPolicy = _DEFAULT_RETRY
+        self,
+        store: StoreConfig,
+        observer: CallObserver | None = None,
+        retry: RetryPolicy = _DEFAULT_RETRY,
+        token_store: TokenStore | None = None,
     ) -> None:
         self.store = store
         self.retry = retry
         version = str(store.settings.get("api_version") or DEFAULT_API_VERSION)
         self.url = f"{store.endpoint.rstrip('/')}/admin/api/{version}/graphql.json"
         self.location_id = str(store.settings.get("location_id") or "")
-        self._token = store.credential("access_token")
-        self.transport = HttpTransport(observer=observer, secrets=[self._token])
+        self.transport = HttpTransport(observer=observer)
+        self.tokens = ShopifyTokens(store, self.transport, token_store)
+        self.tokens.token()  # a missing credential fails here, before any product is tried
         self.limiter = CostBucketLimiter(
             maximum=float(store.rate_limit.bucket_size or DEFAULT_BUCKET_SIZE),
             restore_rate=float(store.rate_limit.restore_rate or DEFAULT_RESTORE_RATE),
@@ -743,14 +752,12 @@ class ShopifyClient(StoreClient):
     def _send(self, operation: str, body: str, cost: int, attempt: int) -> dict[str, Any] | None:
         """The call's ``data``; None when throttled (the limiter now knows how long to wait)."""
         try:
-            result = self.transport.request(
-                "POST",
-                self.url,
-                operation=operation,
-                attempt=attempt,
-                headers={"X-Shopify-Access-Token": self._token, "Content-Type": "application/json"},
-                data=body,
-            )
+            token = self.tokens.token()
+            result = self._post(operation, attempt, token, body)
+            if result.status == 401 and self.tokens.renewable:
+                # Expired or revoked: renew once (real-stores 3.3), then the answer stands.
+                self.tokens.renew_after_rejection(token)
+                result = self._post(operation, attempt, self.tokens.token(), body)
         except PlatformError:
             self.limiter.refund(
                 cost
@@ -791,6 +798,16 @@ class ShopifyClient(StoreClient):
             raise error
         data: dict[str, Any] = payload["data"]
         return data
+
+    def _post(self, operation: str, attempt: int, token: str, body: str) -> HttpResult:
+        return self.transport.request(
+            "POST",
+            self.url,
+            operation=operation,
+            attempt=attempt,
+            headers={"X-Shopify-Access-Token": token, "Content-Type": "application/json"},
+            data=body,
+        )
 
     def _raise_for_status(self, operation: str, result: HttpResult) -> None:
         if result.status < 400:

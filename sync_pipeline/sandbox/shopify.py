@@ -49,6 +49,7 @@ from sync_pipeline.sandbox import shopify_catalog as cat
 from sync_pipeline.sandbox import shopify_channels as channels
 from sync_pipeline.sandbox.core import PlatformEmulator, Request, Response, Routed
 from sync_pipeline.sandbox.faults import Fault
+from sync_pipeline.sandbox.shopify_auth import ShopifyTokens
 from sync_pipeline.sandbox.shopify_cost import (
     SINGLE_QUERY_MAX_COST,
     CostContext,
@@ -66,6 +67,7 @@ INVALID_TOKEN_BODY = {
 }
 RATE_LIMITS_DOC = "https://shopify.dev/api/usage/rate-limits"
 _PATH = re.compile(r"^/(?P<shop>[a-z0-9][a-z0-9-]*)/admin/api/(?P<version>[^/]+)/graphql\.json$")
+_OAUTH = re.compile(r"^/(?P<shop>[a-z0-9][a-z0-9-]*)/admin/oauth/access_token$")
 _STOREFRONT = re.compile(r"^/(?P<shop>[a-z0-9][a-z0-9-]*)/products\.json$")
 STOREFRONT_PAGE_LIMIT = 250
 _IDEMPOTENT_MUTATIONS = frozenset({"inventorySetQuantities"})  # contract 1.4: required from 2026-04
@@ -82,27 +84,34 @@ class ShopifyEmulator(PlatformEmulator):
 
     def __init__(self, state: SandboxState) -> None:
         super().__init__(state)
+        self.tokens = ShopifyTokens(state)
         self._buckets: dict[str, LeakyBucket] = {}
         self._lock = threading.Lock()
 
     # -- stores ------------------------------------------------------------------------------
 
     def provision(self, store: str, config: dict[str, Any]) -> dict[str, Any]:
-        if not config.get("access_token"):
-            raise ValueError("a Shopify sandbox store needs an access_token")
+        if not config.get("access_token") and not (config.get("client_id") and config.get("client_secret")):
+            raise ValueError("a Shopify sandbox store needs an access_token, or a client_id and client_secret")
         stored: dict[str, Any] = {
-            "access_token": str(config["access_token"]),
+            "access_token": str(config.get("access_token") or f"shpat_unused_{store}"),
             "bucket_size": float(config.get("bucket_size") or 2000),
             "restore_rate": float(config.get("restore_rate") or 100),
             "locations": list(config.get("locations") or DEFAULT_LOCATIONS),
             "api_versions": list(config.get("api_versions") or DEFAULT_VERSIONS),
             "publications": [list(p) for p in config.get("publications") or channels.DEFAULT_PUBLICATIONS],
             "scopes": list(config.get("scopes") or channels.ALL_SCOPES),
-        }
+            **{key: config[key] for key in ("token_lifetime", "refresh_token", "client_id", "client_secret",
+                                           "client_credentials_lifetime") if config.get(key)},
+        }  # fmt: skip
         self.state.put_store(self.platform, store, stored)
+        self.tokens.provision(store, stored)
         with self._lock:
             self._buckets[store] = LeakyBucket(stored["bucket_size"], stored["restore_rate"])
-        return {k: v for k, v in stored.items() if k != "access_token"}
+        return {k: v for k, v in stored.items() if k not in ("access_token", "refresh_token", "client_secret")}
+
+    def expire_tokens(self, store: str) -> None:
+        self.tokens.expire(store)
 
     def sandbox_store(
         self,
@@ -112,7 +121,10 @@ class ShopifyEmulator(PlatformEmulator):
         rate_limit: dict[str, Any],
     ) -> tuple[str, dict[str, Any]]:
         shop, _ = super().sandbox_store(endpoint_path, settings, credentials, rate_limit)
-        config: dict[str, Any] = {"access_token": credentials.get("access_token")}
+        config: dict[str, Any] = {
+            key: credentials.get(key) for key in ("access_token", "refresh_token", "client_id", "client_secret")
+        }
+        config["token_lifetime"] = settings.get("sandbox_token_lifetime")
         if settings.get("location_id"):
             config["locations"] = [settings["location_id"]]
         if settings.get("api_version"):
@@ -134,6 +146,9 @@ class ShopifyEmulator(PlatformEmulator):
     # -- routing and faults --------------------------------------------------------------------
 
     def route(self, request: Request) -> Routed:
+        oauth = _OAUTH.match(request.path)
+        if oauth is not None and self.state.get_store(self.platform, oauth["shop"]) is not None:
+            return Routed(oauth["shop"], "oauth_access_token", False)
         storefront = _STOREFRONT.match(request.path)
         if storefront is not None and self.state.get_store(self.platform, storefront["shop"]) is not None:
             return Routed(storefront["shop"], "storefront", False)
@@ -155,12 +170,18 @@ class ShopifyEmulator(PlatformEmulator):
     def handle(self, request: Request, routed: Routed) -> Response:
         if routed.operation == "storefront" and routed.store is not None:
             return self._storefront(routed.store, request)
+        if routed.operation == "oauth_access_token" and routed.store is not None:
+            if request.method != "POST":
+                return Response(405, {"errors": "Method Not Allowed"})
+            stored = self.state.get_store(self.platform, routed.store)
+            assert stored is not None
+            return self.tokens.grant(routed.store, stored, request)
         match = _PATH.match(request.path)
         if routed.store is None or match is None:
             return Response(404, {"errors": "Not Found"})
         config = self.state.get_store(self.platform, routed.store)
         assert config is not None
-        if request.headers.get("x-shopify-access-token") != config["access_token"]:
+        if not self._authorized(routed.store, config, request.headers.get("x-shopify-access-token")):
             return Response(401, INVALID_TOKEN_BODY)
         if match["version"] not in config["api_versions"]:
             return Response(404, {"errors": "Not Found"})
@@ -173,6 +194,11 @@ class ShopifyEmulator(PlatformEmulator):
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
             return Response(400, {"errors": {"query": "Required parameter missing or invalid"}})
         return self._graphql(routed.store, config, body)
+
+    def _authorized(self, shop: str, config: dict[str, Any], token: str | None) -> bool:
+        if not config.get("token_lifetime") and token == config["access_token"]:
+            return True  # a static token (a custom app's): valid until revoked
+        return self.tokens.valid(shop, token)
 
     def _storefront(self, shop: str, request: Request) -> Response:
         config = self.state.get_store(self.platform, shop)
