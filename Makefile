@@ -27,7 +27,7 @@ help:
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,deploy]'
 	touch $@
 
 lint: .venv
@@ -68,6 +68,7 @@ bench: .venv
 	@echo "  $(PY) -m benchmarks.listings_bench --products 5000 48000"
 	@echo "  $(PY) -m benchmarks.shopify_throughput | shopee_throughput | tiktok_throughput"
 	@echo "  $(PY) -m benchmarks.push_bench"
+	@echo "  $(PY) -m benchmarks.latency_bench --products 48000 --changes 10   # a Magento change to every store"
 	@echo "  $(PY) -m benchmarks.titles_bench                       # title band share on real-world names"
 
 clean:

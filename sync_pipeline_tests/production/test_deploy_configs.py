@@ -1,7 +1,8 @@
 """The deployment configs under deploy/ load, and keep the run queue of the repository's dagster.yaml.
 
-Dagster validates what it can without dagster-k8s / dagster-celery installed (instance schema, run
-coordinator, PostgreSQL storage, the local executor config against the real job); the rest is
+Dagster validates the instance schema, run coordinator, PostgreSQL storage and the local executor
+config against the real job; dagster-k8s (the ``deploy`` extra) validates the K8sRunLauncher and
+k8s_job_executor configs with its own schemas. The Celery executor keys and the Helm values are
 checked structurally. deploy/README.md lists exactly which is which.
 """
 
@@ -18,6 +19,7 @@ from dagster._config import validate_config
 from dagster._core.instance.config import dagster_instance_config
 from dagster._core.launcher import DefaultRunLauncher
 from dagster._core.run_coordinator import QueuedRunCoordinator
+from dagster_k8s import K8sRunLauncher, k8s_job_executor
 from dagster_postgres import PostgresRunStorage
 
 from sync_pipeline.defs.executors import in_process_by_default
@@ -27,15 +29,6 @@ DEPLOY = ROOT / "deploy"
 MAIN = yaml.safe_load((ROOT / "dagster.yaml").read_text())
 INSTANCES = [DEPLOY / "k8s" / "dagster.yaml", DEPLOY / "celery" / "dagster.yaml", ROOT / "dagster.yaml"]
 
-# Keys of dagster-k8s 0.29's K8sRunLauncher / k8s_job_executor config (not installed here).
-K8S_RUN_LAUNCHER_KEYS = {
-    "instance_config_map", "dagster_home", "postgres_password_secret", "load_incluster_config", "kubeconfig_file",
-    "job_namespace", "image_pull_policy", "image_pull_secrets", "service_account_name", "env_config_maps",
-    "env_secrets", "env_vars", "volume_mounts", "volumes", "labels", "resources", "scheduler_name",
-    "security_context", "run_k8s_config", "job_image", "fail_pod_on_run_failure",
-}
-K8S_EXECUTOR_KEYS = K8S_RUN_LAUNCHER_KEYS | {"max_concurrent", "step_k8s_config", "per_step_k8s_config", "retries",
-                                            "tag_concurrency_limits"}
 CELERY_EXECUTOR_KEYS = {"broker", "backend", "include", "config_source", "retries"}
 
 
@@ -70,11 +63,14 @@ def test_the_embedded_instance_has_the_same_run_queue() -> None:
     assert embedded["run_retries"] == MAIN["run_retries"]
 
 
-def test_k8s_instance_launches_runs_as_kubernetes_jobs() -> None:
+def test_k8s_instance_passes_dagster_k8s_own_run_launcher_schema() -> None:
     launcher = _load(DEPLOY / "k8s" / "dagster.yaml")["run_launcher"]
     assert (launcher["module"], launcher["class"]) == ("dagster_k8s", "K8sRunLauncher")
-    assert set(launcher["config"]) <= K8S_RUN_LAUNCHER_KEYS
-    assert launcher["config"]["instance_config_map"]  # required by K8sRunLauncher
+    checked = validate_config(K8sRunLauncher.config_type(), launcher["config"])
+    assert checked.success, [e.message for e in checked.errors or []]
+    # The schema really judges: a misspelt key and a wrong type are refused.
+    for bad in ({**launcher["config"], "job_namespaces": "dagster"}, {**launcher["config"], "env_secrets": "x"}):
+        assert not validate_config(K8sRunLauncher.config_type(), bad).success
 
 
 def test_celery_instance_uses_the_default_launcher_with_valid_config() -> None:
@@ -87,8 +83,15 @@ def test_executor_run_configs_name_only_known_keys() -> None:
     celery = _load(DEPLOY / "celery" / "run_config.yaml")["execution"]["config"]
     assert set(celery) <= CELERY_EXECUTOR_KEYS and celery["broker"] == {"env": "SYNC_CELERY_BROKER_URL"}
     assert "sync_pipeline.definitions" in celery["include"]
+
+
+def test_k8s_executor_run_config_passes_dagster_k8s_own_executor_schema() -> None:
     k8s = _load(DEPLOY / "k8s" / "run_config.k8s_job_executor.yaml")["execution"]["config"]
-    assert set(k8s) <= K8S_EXECUTOR_KEYS and k8s["max_concurrent"] >= 1
+    schema = k8s_job_executor.config_field.config_type  # type: ignore[union-attr]
+    checked = validate_config(schema, k8s)
+    assert checked.success, [e.message for e in checked.errors or []]
+    assert k8s["max_concurrent"] >= 1
+    assert not validate_config(schema, {**k8s, "max_concurrent": "four"}).success
 
 
 def test_jobs_run_their_steps_in_the_run_process_by_default() -> None:
