@@ -99,10 +99,20 @@ class CallRecord:
     platform_code: str | None = None
     request_body: str | None = None
     response_body: str | None = None
+    # True: not a new call but the verdict on the thread's last call, found in its body (a
+    # THROTTLED or an error envelope in an HTTP 200); the log keeps one row per call.
+    amends: bool = False
 
 
 class CallObserver(Protocol):
     def __call__(self, record: CallRecord) -> None: ...
+
+
+class CallsStopped(PlatformError):
+    """Not sent: the run stopped calling the store (it rejected the credentials). No HTTP call."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(ErrorClass.UNAUTHORIZED, f"not sent: {reason}")
 
 
 @dataclass(frozen=True)

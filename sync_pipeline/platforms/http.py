@@ -14,7 +14,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from sync_pipeline.platforms.base import CallObserver, CallRecord, ErrorClass, PlatformError
+from sync_pipeline.platforms.base import CallObserver, CallRecord, CallsStopped, ErrorClass, PlatformError
 
 # Names whose values are secrets wherever they appear: query strings, JSON bodies, headers.
 SECRET_KEYS = frozenset(
@@ -102,7 +102,14 @@ class HttpTransport:
         data: bytes | str | None = None,
         files: Any = None,
     ) -> HttpResult:
-        """Send one request; transport failures become NETWORK_ERROR, and every call is observed."""
+        """Send one request; transport failures become NETWORK_ERROR, and every call is observed.
+
+        An observer with ``stopped_reason()`` can stop every further call (after the store
+        rejected the credentials, one more call could lock the app out): ``CallsStopped``."""
+        stopped = getattr(self.observer, "stopped_reason", None)
+        reason = stopped() if stopped is not None else None
+        if reason:
+            raise CallsStopped(reason)
         started = time.perf_counter()
         try:
             response = self.session.request(
@@ -117,7 +124,8 @@ class HttpTransport:
         return result
 
     def observe_failure(self, operation: str, attempt: int, error: PlatformError) -> None:
-        """Report a failure found while interpreting a response (e.g. a userError in a 200)."""
+        """The verdict on this thread's last call, found in its body (a THROTTLED or an error
+        envelope in a 200, a userError): it amends that call's record rather than adding one."""
         if self.observer is not None:
             self.observer(
                 CallRecord(
@@ -128,6 +136,7 @@ class HttpTransport:
                     http_status=error.http_status,
                     error_class=str(error.error_class),
                     platform_code=error.platform_code,
+                    amends=True,
                 )
             )
 

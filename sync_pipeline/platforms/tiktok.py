@@ -485,8 +485,7 @@ class TikTokClient(StoreClient):
                          self._transport.redact(str(envelope.get("message") or f"HTTP {status}")))
         if error.error_class is ErrorClass.RATE_LIMITED:
             self._limiter.penalize(0.1)
-        if status < 400:  # an HTTP error is already observed as such; a code in a 200 is not
-            self._transport.observe_failure(operation, attempt, error)
+        self._transport.observe_failure(operation, attempt, error)  # the call's verdict, on its own row
         raise error
 
     def _send(

@@ -53,6 +53,7 @@ from sqlalchemy import Engine
 from sync_pipeline.listings.model import Listing
 from sync_pipeline.platforms.base import (
     CallObserver,
+    CallsStopped,
     ErrorClass,
     PlatformError,
     RemoteProduct,
@@ -259,6 +260,7 @@ class _Outcome:
     error: BaseException | None = None
     attempts: int = 0
     recreated: bool = False
+    not_sent: bool = False  # stopped before its first call (the store rejected the credentials)
     to_adopt: RemoteProduct | None = None  # a merchant product to snapshot before the create takes it
 
 
@@ -330,6 +332,7 @@ class _PushRun:
         self._last_flush = self._last_progress = time.monotonic()
         self._reported_done = -1
         self._requeued: dict[str, int] = {}
+        self._attempts: dict[str, int] = {}  # sends of each product so far, across requeue rounds
         self.aborted: str | None = None
 
     def execute(self, client_factory: ClientFactory) -> PushReport:
@@ -370,6 +373,10 @@ class _PushRun:
                 for future in finished:
                     del in_flight[future]
                     outcome = future.result()
+                    if outcome.not_sent:
+                        continue  # like the rest of the queue after a credentials refusal: untouched
+                    sku = outcome.product.sku
+                    self._attempts[sku] = self._attempts.get(sku, 0) + outcome.attempts
                     if outcome.to_adopt is not None:
                         adopting = dataclasses.replace(outcome.product, adopt=outcome.to_adopt)
                         self._keep_store_state(adopting)
@@ -421,7 +428,12 @@ class _PushRun:
                 self._send(client, product, outcome)
             except Exception as exc:  # noqa: BLE001 - one product's failure never stops the run
                 outcome.error = exc
-        outcome.attempts = max((r.attempt for r in records), default=1)
+                if isinstance(exc, PlatformError) and exc.error_class is ErrorClass.UNAUTHORIZED:
+                    # At once, from this thread: every other worker's next call is refused
+                    # before it is sent (real platforms lock out apps that keep trying).
+                    self.sync_log.stop_calls("the store rejected the credentials earlier in this run")
+        outcome.not_sent = isinstance(outcome.error, CallsStopped) and not records
+        outcome.attempts = max((r.attempt for r in records), default=0)
         return outcome
 
     def _send(self, client: StoreClient, product: PlannedProduct, outcome: _Outcome) -> None:
@@ -501,7 +513,7 @@ class _PushRun:
         assert outcome.error is not None
         product, error = outcome.product, outcome.error
         self.progress.errors += 1
-        failed = Failed.from_error(product, error, outcome.attempts)
+        failed = Failed.from_error(product, error, self._attempts.get(product.sku, outcome.attempts))
         self._failed.append(failed)
         if len(self.progress.first_errors) < MAX_FIRST_ERRORS:
             code = f" [{failed.platform_code}]" if failed.platform_code else ""

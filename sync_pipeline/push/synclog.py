@@ -1,8 +1,14 @@
-"""The sync log: every store call of a push, written in batches, pruned by age.
+"""The sync log: one row per HTTP call of a push, with the call's final outcome, written in batches,
+pruned by age.
 
 The client reports each HTTP call to a ``CallObserver``; it does not know which run or SKU the call
 serves, so the worker thread names its current SKU in a thread-local before calling the client
 (clients call the observer synchronously, from the calling thread).
+
+A call's verdict is sometimes in its body (Shopify's THROTTLED in an HTTP 200, an error envelope):
+the client then reports an amendment of the thread's last call. So each thread's latest row is
+held back until its next call, the end of its ``serving`` block, or a flush while it serves
+nothing; an amendment rewrites the held row instead of adding one.
 """
 
 from __future__ import annotations
@@ -37,6 +43,16 @@ class SyncLog:
         self.calls = 0
         self.write_calls = 0
         self._count_lock = threading.Lock()
+        self._held: dict[int, dict[str, Any]] = {}  # thread id -> its latest row, still amendable
+        self._serving: set[int] = set()
+        self._stopped: str | None = None
+
+    def stop_calls(self, reason: str) -> None:
+        """Every further call of this run is refused before it is sent (``stopped_reason``)."""
+        self._stopped = self._stopped or reason
+
+    def stopped_reason(self) -> str | None:
+        return self._stopped
 
     @contextmanager
     def serving(self, sku: str | None) -> Iterator[list[CallRecord]]:
@@ -44,28 +60,55 @@ class SyncLog:
         self._context.sku = sku
         records: list[CallRecord] = []
         self._context.records = records
+        me = threading.get_ident()
+        with self._count_lock:
+            self._serving.add(me)
         try:
             yield records
         finally:
             self._context.sku = None
             self._context.records = None
+            with self._count_lock:
+                self._serving.discard(me)
+                self._release(me)
 
     def __call__(self, record: CallRecord) -> None:
+        me = threading.get_ident()
+        if record.amends:
+            with self._count_lock:
+                held = self._held.get(me)
+                if held is not None:
+                    held.update(outcome=record.outcome, error_class=record.error_class,
+                                platform_code=record.platform_code,
+                                http_status=record.http_status or held["http_status"])
+                    return
+            # No call to amend (it was flushed already): keep the verdict rather than lose it.
         records = getattr(self._context, "records", None)
         if records is not None:
             records.append(record)
-        with self._count_lock:
-            self.calls += 1
-        self._pending.append({
+        row = {
             "at": utcnow(), "run_id": self.run_id, "store_key": self.store_key,
             "sku": getattr(self._context, "sku", None), "operation": record.operation[:64],
             "attempt": record.attempt, "outcome": record.outcome, "http_status": record.http_status,
             "error_class": record.error_class, "platform_code": record.platform_code,
             "latency_ms": round(record.latency_ms, 2),
             "request_body": _clip(record.request_body), "response_body": _clip(record.response_body),
-        })
+        }
+        with self._count_lock:
+            if not record.amends:
+                self.calls += 1
+            self._release(me)
+            self._held[me] = row
+
+    def _release(self, thread_id: int) -> None:
+        row = self._held.pop(thread_id, None)
+        if row is not None:
+            self._pending.append(row)
 
     def flush(self) -> int:
+        with self._count_lock:
+            for thread_id in [t for t in self._held if t not in self._serving]:
+                self._release(thread_id)
         rows = []
         while self._pending:
             rows.append(self._pending.popleft())

@@ -191,6 +191,8 @@ class _Handler(BaseHTTPRequestHandler):
             log.exception("sandbox route failed")
             self._send(Response(500, {"error": "sandbox route failed"}))
             return
+        if routed.store is not None:
+            sandbox.state.count_received(emulator.platform, routed.store)
         plan = sandbox.faults(emulator.platform, routed.store)
         if plan is not None and plan.latency_ms:
             time.sleep(plan.latency_ms / 1000)

@@ -122,14 +122,25 @@ class SandboxState:
                 (platform, store, operation, int(is_write)),
             )
 
+    def count_received(self, platform: str, store: str) -> None:
+        """Every request addressed to the store, answered or not (faults, refusals included)."""
+        with self.transaction() as c:
+            c.execute("INSERT INTO counters VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET value = value + 1",
+                      (f"received:{platform}:{store}",))
+
     def call_counts(self, platform: str, store: str) -> dict[str, Any]:
+        """``operations``/``writes``/``total``: calls the store handled (faulted and refused answers
+        left out); ``received``: every HTTP request addressed to the store."""
         with self.lock:
             rows = self._conn.execute(
                 "SELECT operation, is_write, n FROM calls WHERE platform=? AND store=?", (platform, store)
             ).fetchall()
+            received = self._conn.execute("SELECT value FROM counters WHERE name = ?",
+                                          (f"received:{platform}:{store}",)).fetchone()
         by_op = {op: n for op, _w, n in rows}
         writes = sum(n for _op, w, n in rows if w)
-        return {"operations": by_op, "writes": writes, "total": sum(by_op.values())}
+        return {"operations": by_op, "writes": writes, "total": sum(by_op.values()),
+                "received": int(received[0]) if received else 0}
 
     def reset(self) -> None:
         with self.transaction() as c:

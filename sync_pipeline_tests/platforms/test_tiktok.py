@@ -61,6 +61,8 @@ class Recorder:
         self._lock = threading.Lock()
 
     def __call__(self, record: CallRecord) -> None:
+        if record.amends:
+            return  # the verdict on the call just recorded, not another call
         with self._lock:
             self.records.append(record)
             self.events.append(("call", record.operation))

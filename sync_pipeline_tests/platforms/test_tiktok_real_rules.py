@@ -37,7 +37,8 @@ class Recorder:
         self.operations: list[str] = []
 
     def __call__(self, record: CallRecord) -> None:
-        self.operations.append(record.operation)
+        if not record.amends:  # an amendment is the verdict on the call just recorded
+            self.operations.append(record.operation)
 
 
 # -- rule 1: shop_cipher only where the endpoint declares it ------------------------------------------

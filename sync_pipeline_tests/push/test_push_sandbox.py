@@ -174,3 +174,85 @@ def test_rejected_product_lands_in_dead_letters_then_repushes(db: Engine, sandbo
         save_listings(db, [store_listing(store, "BAD-1", MEDIA.url)])  # fixed
         again = repush_dead_letters(db, store, factory(db, store))
         assert again.progress.created == 1 and ledger.dead_letters(db, store.key) == []
+
+
+# --- the records say what happened --------------------------------------------------------------------
+
+
+def _log_rows(db: Engine, run_id: str) -> list[Any]:
+    import sqlalchemy as sa
+
+    from sync_pipeline.catalog.tables import push_sync_log
+
+    with db.connect() as conn:
+        return list(conn.execute(sa.select(push_sync_log).where(push_sync_log.c.run_id == run_id)).mappings())
+
+
+def _fast_factory(db: Engine, store: StoreConfig):  # type: ignore[no-untyped-def]
+    from sync_pipeline.platforms.retry import RetryPolicy
+
+    def build(observer: CallObserver) -> StoreClient:
+        return build_client(store, DbTokenStore(db), observer=observer, retry=RetryPolicy(base_delay=0.01))
+    return build
+
+
+def test_sync_log_has_one_row_per_http_call_with_its_final_outcome(db: Engine, sandbox_server: Any,
+                                                                   stores: StoresFile) -> None:
+    """Under throttling and error envelopes (Shopify's THROTTLED in a 200, Shopee's and TikTok's
+    error envelopes), every platform: rows == HTTP calls the sandbox received == the run's calls."""
+    targets = ready(stores)
+    seed(db, sandbox_server, targets, SKUS[:4])
+    for store in targets:
+        assert push(db, store).progress.created == 4
+        save_listings(db, [with_price(store_listing(store, sku, MEDIA.url), "21.00") for sku in SKUS[:4]])
+        platform, sid = sandbox_id(store)
+        sandbox_server.faults(platform, sid, throttle_next=3, server_error_next=2, only_writes=True)
+        before = sandbox_server.calls(platform, sid)
+        run_id = f"faulted-{store.key}"
+        report = push_store(db, store, _fast_factory(db, store), PushOptions(requeue_delay_s=0.01), run_id=run_id)
+        after = sandbox_server.calls(platform, sid)
+        assert (report.progress.updated, report.progress.errors) == (4, 0), report.progress.first_errors
+        rows = _log_rows(db, run_id)
+        received = after["received"] - before["received"]
+        assert len(rows) == received == report.progress.calls, (store.key, len(rows), received)
+        failed = [r for r in rows if r["outcome"] == "error"]
+        assert len(failed) == 5, (store.key, [(r["operation"], r["http_status"], r["error_class"]) for r in rows])
+        assert sum(r["error_class"] == "RATE_LIMITED" for r in rows) == 3, store.key
+        # Every call answered "ok" is one the store handled (faulted answers never reach its handler).
+        assert len(rows) - len(failed) == after["total"] - before["total"], store.key
+
+
+def test_dead_letters_count_every_attempt_across_requeue_rounds(db: Engine, sandbox_server: Any,
+                                                               stores: StoresFile) -> None:
+    targets = ready(stores)
+    seed(db, sandbox_server, targets, SKUS[:1])
+    for store in targets:
+        assert push(db, store).progress.created == 1
+        save_listings(db, [with_price(store_listing(store, SKUS[0], MEDIA.url), "23.00")])
+        platform, sid = sandbox_id(store)
+        sandbox_server.faults(platform, sid, server_error_rate=1.0, only_writes=True)
+        before = sandbox_server.calls(platform, sid)["received"]
+        report = push_store(db, store, _fast_factory(db, store),
+                            PushOptions(requeue_delay_s=0.01, error_threshold=1.0), run_id=f"dead-{store.key}")
+        sent = sandbox_server.calls(platform, sid)["received"] - before
+        sandbox_server.faults(platform, sid)
+        assert report.progress.errors == 1
+        letters = ledger.dead_letters(db, store.key)
+        # 3 attempts of the client's retry policy in each of 4 rounds (the first and 3 requeues).
+        assert [d["attempts"] for d in letters] == [sent] == [12], store.key
+
+
+def test_no_call_is_sent_after_the_store_rejects_the_credentials(db: Engine, sandbox_server: Any,
+                                                                 stores: StoresFile,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    store = next(s for s in ready(stores) if s.platform.value == "shopify")
+    seed(db, sandbox_server, [store], SKUS)
+    monkeypatch.setenv(store.credentials["access_token"], "shpat_revoked_by_the_merchant")
+    platform, sid = sandbox_id(store)
+    workers = 3
+    report = push(db, store, workers=workers, run_id="revoked")
+    received = sandbox_server.calls(platform, sid)["received"]
+    assert report.aborted and "rejected the credentials" in report.aborted
+    # At most the calls already in flight when the first refusal came back: one per worker.
+    assert 1 <= received <= workers < len(SKUS)
+    assert len(_log_rows(db, "revoked")) == received
