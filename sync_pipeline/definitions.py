@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dagster import Definitions
 
-from sync_pipeline.defs import automation, catalog, changes, jobs, listings, push, status
+from sync_pipeline.defs import adopt, automation, catalog, changes, jobs, listings, push, status
 from sync_pipeline.defs.executors import executor_from_env
 from sync_pipeline.defs.resources import default_resources
 
@@ -17,6 +17,7 @@ defs = Definitions.merge(
     catalog.defs,
     listings.defs,
     push.defs,
+    adopt.defs,
     changes.defs,
     Definitions(jobs=[jobs.catalog_sync, jobs.store_sync]),
     status.defs,

@@ -8,6 +8,7 @@ never see the catalog or the app DB, except through ``TokenStore`` for refreshed
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -173,6 +174,15 @@ class StoreClient(abc.ABC):
         Only platforms whose create is an upsert on a merchant-visible key (Shopify's handle) can
         take over a product that way; elsewhere a create always makes a new product."""
         return None
+
+    def store_products(self) -> Iterator[RemoteProduct]:
+        """Every product on the store (any status but deleted), read only: what adopting existing
+        listings matches against the catalog."""
+        raise NotImplementedError(f"{self.platform}: listing the store's products is not supported")
+
+    def restorable(self, remote: RemoteProduct) -> RemoteProduct:
+        """``remote`` with whatever else ``restore`` needs that a plain read leaves out."""
+        return remote
 
     def restore(self, ref: RemoteRef, state: RemoteProduct) -> None:
         """Put back a product as it was read from the store (``state.raw``) before the pipeline

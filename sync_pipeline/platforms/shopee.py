@@ -34,7 +34,7 @@ import json
 import mimetypes
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -202,6 +202,19 @@ class ShopeeClient(StoreClient):
 
     def close(self) -> None:
         self.transport.close()
+
+    def store_products(self) -> Iterator[RemoteProduct]:
+        """Every live item (NORMAL and UNLIST), page by page, then its base info and models."""
+        offset: int | None = 0
+        while offset is not None:
+            answer = self._call(_Call("GET", "/api/v2/product/get_item_list", params={
+                "offset": offset, "page_size": PAGE_SIZE, "item_status": ["NORMAL", "UNLIST"]}))
+            ids = [int(i["item_id"]) for i in answer.get("item") or []]
+            for chunk in _chunks(ids, BATCH):
+                for item in self._base_info(chunk):
+                    if item.get("item_status") not in DELETED:
+                        yield self._remote_product(item)
+            offset = int(answer["next_offset"]) if answer.get("has_next_page") else None
 
     # == create / update =================================================================================
 

@@ -47,7 +47,7 @@ import json
 import re
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -163,6 +163,11 @@ mutation SyncProductRestore($input: ProductSetInput!, $identifier: ProductSetIde
   }
 }"""
 
+PRODUCTS_PAGE = f"""
+query SyncProductsPage($after: String, $variantCount: Int!) {{
+  products(first: {{page}}, after: $after) {{ nodes {{ {_PRODUCT_FIELDS} }} pageInfo {{ hasNextPage endCursor }} }}
+}}"""
+
 PRODUCT_SEARCH = f"""
 query SyncProductSearch($query: String!, $variantCount: Int!) {{
   products(first: 2, query: $query) {{ nodes {{ {_PRODUCT_FIELDS} }} }}
@@ -200,6 +205,11 @@ mutation SyncProductDelete($input: ProductDeleteInput!) {
   }
 }"""
 
+# Products per page when reading a whole store, sized so a page stays under the 1000-point query limit.
+STORE_PAGE_PRODUCTS = 4
+STORE_PAGE_VARIANTS = 60
+STORE_PAGE_DOCUMENT = PRODUCTS_PAGE.replace("{page}", str(STORE_PAGE_PRODUCTS))
+
 DOCUMENTS = (
     PRODUCT_SET,
     PUBLICATIONS_READ,
@@ -213,6 +223,7 @@ DOCUMENTS = (
     PRODUCT_MEDIA_READ,
     PRODUCT_MEDIA_SOURCES,
     PRODUCT_RESTORE,
+    STORE_PAGE_DOCUMENT,
     PRODUCT_SEARCH,
     VARIANT_PRICES_UPDATE,
     INVENTORY_SET,
@@ -356,9 +367,33 @@ class ShopifyClient(StoreClient):
         if product is None:
             return None
         found = self._remote_product(product)
-        if found.created_by_pipeline:
-            return found
-        return replace(found, raw={**found.raw, "media": self._media_sources(found.ref.product_id)})
+        return found if found.created_by_pipeline else self.restorable(found)
+
+    def restorable(self, remote: RemoteProduct) -> RemoteProduct:
+        """With its images' sources: the push replaces media it did not put there."""
+        if "media" in remote.raw:
+            return remote
+        return replace(remote, raw={**remote.raw, "media": self._media_sources(remote.ref.product_id)})
+
+    def store_products(self) -> Iterator[RemoteProduct]:
+        after = None
+        while True:
+            data = self._call(
+                "products",
+                STORE_PAGE_DOCUMENT,
+                {"after": after, "variantCount": STORE_PAGE_VARIANTS},
+                2 + STORE_PAGE_PRODUCTS * _cost_of_product_read(STORE_PAGE_VARIANTS),
+            )
+            page = data["products"]
+            for node in page["nodes"]:
+                if len(node["variants"]["nodes"]) >= STORE_PAGE_VARIANTS:  # maybe more: read it whole
+                    node = self._call(
+                        "product", PRODUCT_READ, {"id": node["id"], "variantCount": 250}, _cost_of_product_read(250)
+                    )["product"] or node
+                yield self._remote_product(node)
+            if not page["pageInfo"]["hasNextPage"]:
+                return
+            after = page["pageInfo"]["endCursor"]
 
     def restore(self, ref: RemoteRef, state: RemoteProduct) -> None:
         raw = state.raw

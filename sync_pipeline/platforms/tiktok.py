@@ -36,7 +36,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -313,6 +313,20 @@ class TikTokClient(StoreClient):
 
     def close(self) -> None:
         self._transport.close()
+
+    def store_products(self) -> Iterator[RemoteProduct]:
+        """Every product but deleted ones, from the search (100 a page), each read in full."""
+        token = ""
+        while True:
+            query = {"page_size": "100", **({"page_token": token} if token else {})}
+            data = self._call("POST", SEARCH, "product.search", query=query, body={})
+            for summary in data.get("products") or []:
+                product = self.read_product(RemoteRef(str(summary["id"])))
+                if product is not None:
+                    yield product
+            token = str(data.get("next_page_token") or "")
+            if not token:
+                return
 
     # -- encoding a listing (4.5) -------------------------------------------------------------------
 

@@ -181,10 +181,20 @@ def write_snapshots(conn: Connection, store_key: str, run_id: str, products: Seq
     already = set(conn.execute(sa.select(table.c.sku).where(table.c.run_id == run_id)
                                .where(table.c.store_key == store_key).where(table.c.sku.in_(skus))).scalars())
     now = utcnow()
-    rows = []
+    adopted_states = _adoption_states(conn, store_key, [
+        p.sku for p in products if p.mapping is not None and p.mapping.ref is not None and not p.mapping.last_payload])
+    rows: list[dict[str, Any]] = []
     for product in products:
         if product.sku in already:
             continue  # the first state this run saw is the one to restore
+        if product.sku in adopted_states:  # never pushed over yet: the merchant's state is the one to restore
+            ref = product.ref
+            rows.append({"run_id": run_id, "store_key": store_key, "sku": product.sku, "action": ADOPT_ACTION,
+                         "external_id": ref.product_id if ref else None,
+                         "external_variant_ids": dict(ref.variant_ids) if ref else {}, "previous_status": None,
+                         "previous_payload": {"store_state": adopted_states[product.sku]}, "previous_hashes": {},
+                         "taken_at": now})
+            continue
         mapping = product.mapping
         ref = (created_refs or {}).get(product.sku) or product.ref
         rows.append({
@@ -222,6 +232,26 @@ def write_adoption_snapshots(conn: Connection, store_key: str, run_id: str,
             for sku, remote in adopted.items() if sku not in already]
     if rows:
         conn.execute(sa.insert(table), rows)
+
+
+def _adoption_states(conn: Connection, store_key: str, skus: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The store state kept when each SKU was adopted (``adopt_store_listings``), newest first."""
+    if not skus:
+        return {}
+    table = push_rollback_snapshots
+    rows = conn.execute(sa.select(table.c.sku, table.c.previous_payload).where(table.c.store_key == store_key)
+                        .where(table.c.action == ADOPT_ACTION).where(table.c.sku.in_(list(skus)))
+                        .where(table.c.rolled_back_at.is_(None)).order_by(table.c.id.desc()))
+    states: dict[str, dict[str, Any]] = {}
+    for sku, payload in rows:
+        state = _as_dict(payload).get("store_state")
+        if state and sku not in states:
+            states[sku] = state
+    return states
+
+
+def adoption_kept(conn: Connection, store_key: str, sku: str) -> bool:
+    return sku in _adoption_states(conn, store_key, [sku])
 
 
 def remote_state(remote: RemoteProduct) -> dict[str, Any]:

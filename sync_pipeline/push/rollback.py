@@ -3,8 +3,10 @@
 Products the run created are deleted; products it updated or delisted get the listing as last
 pushed before the run sent again (a full update, which also makes a delisted product active).
 Merchant products the run adopted (a create that took over a product with the same handle and
-SKUs) get back the state read from the store before the run wrote over it, and are forgotten
-by the mapping table: they are the merchant's again.
+SKUs) or first pushed over after ``adopt_store_listings`` get back the state read from the store
+before the pipeline wrote over it. A product adopted by that job stays mapped, as never pushed
+(the next push updates it again, as after any rollback); one the push itself adopted is forgotten
+by the mapping table: it is the merchant's again.
 The mapping rows follow, so the next push sees the catalog's listing differ and re-sends it.
 """
 
@@ -106,8 +108,12 @@ def _undo(engine: Engine, client: StoreClient, store_key: str, snapshot: dict[st
             state = ledger.remote_from_state((snapshot["previous_payload"] or {})["store_state"])
             client.restore(state.ref, state)
             with engine.begin() as conn:
-                ledger.delete_mapping(conn, store_key, sku)
                 _mark_rolled_back(conn, snapshot["id"])
+                if ledger.adoption_kept(conn, store_key, sku):
+                    # Adopted by adopt_store_listings: still the merchant's product, mapped as never pushed.
+                    ledger.set_listing_hashes_stale(conn, store_key, sku, {}, MappingStatus.LISTED.value)
+                else:
+                    ledger.delete_mapping(conn, store_key, sku)
             report.restored.append(sku)
             return
         if snapshot["action"] == Action.CREATE.value:
