@@ -40,7 +40,7 @@ from sync_pipeline.defs.partitions import store_partitions
 from sync_pipeline.defs.resources import AppDatabase, StoresConfig
 from sync_pipeline.platforms.base import CallObserver, StoreClient
 from sync_pipeline.platforms.factory import build_client
-from sync_pipeline.platforms.tokens import DbTokenStore
+from sync_pipeline.platforms.tokens import DbTokenStore, TokenKeyError, unencrypted_tokens_warning
 from sync_pipeline.push import ledger, verify
 from sync_pipeline.push.changes import listings_high_water, record_full_push
 from sync_pipeline.push.engine import (
@@ -76,6 +76,14 @@ class StorePushConfig(Config):
                                    description="Share of failed writes above which the run fails.")
 
 
+def warn_if_tokens_unencrypted(context: AssetExecutionContext | OpExecutionContext,
+                               stores_config: StoresConfig) -> None:
+    """Once per run that may refresh tokens: say so when they would be stored in clear."""
+    warning = unencrypted_tokens_warning(stores_config.path)
+    if warning:
+        context.log.warning(warning)
+
+
 def client_factory(app_db: AppDatabase, store: StoreConfig) -> Callable[[CallObserver], StoreClient]:
     def build(observer: CallObserver) -> StoreClient:
         return build_client(store, DbTokenStore(app_db.engine), observer=observer)
@@ -95,6 +103,7 @@ def store_push(context: AssetExecutionContext, config: StorePushConfig, app_db: 
     stock through the platform's cheap calls), delisted ones delisted, nothing else touched. Progress
     per store (created, updated, delisted, unchanged, errors) streams while it runs."""
     store = _store(stores_config, context.partition_key)
+    warn_if_tokens_unencrypted(context, stores_config)
     options = PushOptions(max_products=config.max_products, skus=tuple(config.skus) if config.skus else None,
                           dry_run=config.dry_run, error_threshold=config.error_threshold)
     pushed_up_to = listings_high_water(app_db.engine, store.key)
@@ -116,7 +125,7 @@ def _push(context: AssetExecutionContext | OpExecutionContext, app_db: AppDataba
                                        run_id=context.run_id, on_progress=observe, **dead_letters)
         return push_store(app_db.engine, store, client_factory(app_db, store), options, run_id=context.run_id,
                           on_progress=observe)
-    except (MissingCredentialError, StorePushLocked, UnknownOwnedFieldError) as exc:
+    except (MissingCredentialError, StorePushLocked, UnknownOwnedFieldError, TokenKeyError) as exc:
         raise Failure(description=str(exc)) from None
 
 
@@ -319,6 +328,7 @@ def manual_sync_push(context: OpExecutionContext, config: ManualSyncConfig, app_
         raise Failure(description="manual_sync: SKU(s) not in the catalog's listings, nothing was sent: " + "; ".join(
             f"store '{key}': {', '.join(skus)}" for key, skus in sorted(unknown.items()))
             + " (check the SKUs; a new product needs an import and store_sync first)")
+    warn_if_tokens_unencrypted(context, stores_config)
     _push_stores(context, app_db, stores, PushOptions(skus=tuple(config.skus), dry_run=config.dry_run))
 
 
@@ -338,6 +348,7 @@ def retry_dead_letters_push(context: OpExecutionContext, config: RetryDeadLetter
     except ValueError as exc:
         raise Failure(description=f"retry_dead_letters: {exc}") from None
     stores = choose_stores(stores_config, config.stores, config.platforms, default_all=True)
+    warn_if_tokens_unencrypted(context, stores_config)
     _push_stores(context, app_db, stores, PushOptions(), dead_letters={
         "skus": config.skus, "error_classes": config.error_classes})
 
@@ -346,6 +357,7 @@ def retry_dead_letters_push(context: OpExecutionContext, config: RetryDeadLetter
 def rollback_push_run(context: OpExecutionContext, config: RollbackConfig, app_db: AppDatabase,
                       stores_config: StoresConfig) -> None:
     store = _store(stores_config, config.store)
+    warn_if_tokens_unencrypted(context, stores_config)
     try:
         report = rollback_store_push(app_db.engine, store, config.run_id, client_factory(app_db, store),
                                      rollback_run_id=context.run_id)

@@ -236,3 +236,64 @@ def test_rollback_refuses_a_run_that_pushed_nothing_to_the_store(world: World) -
     again = world.run_job(rollback_push, "rollback_push_run", {"store": "shopify-us", "run_id": pushed.run_id},
                           ok=False)
     assert "was already rolled back" in _failure_text(again)
+
+
+def test_no_credential_value_reaches_dagster_storage_the_app_db_or_the_output(
+        world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
+    """Two failing runs: a token pasted into the stores file, and a token the store rejects. Then
+    every file of DAGSTER_HOME, the app DB file and everything printed: no trace of either."""
+    import yaml
+    from dagster import instance_for_test
+
+    pasted = "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"
+    rejected = "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"
+    original = Path(world.resources["stores_config"].path)
+    entries = yaml.safe_load(original.read_text())
+    for entry in entries["stores"]:
+        if entry["key"] == "shopify-us":
+            entry["credentials"] = {"access_token": pasted}
+    pasted_file = tmp_path / "stores-with-a-pasted-token.yaml"
+    pasted_file.write_text(yaml.safe_dump(entries))
+    monkeypatch.setenv("PUSH_T_SHOPIFY_US", rejected)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    run_config = {"ops": {"manual_sync_push": {"config": {"skus": ["JOB-A"], "stores": ["shopify-us"]}}}}
+    with instance_for_test(temp_dir=str(home)) as instance:
+        for stores_path in (pasted_file, original):
+            result = manual_sync.execute_in_process(
+                run_config=run_config, instance=instance, raise_on_error=False,
+                resources={**world.resources, "stores_config": StoresConfig(path=str(stores_path))})
+            assert not result.success
+            assert "credential" in _failure_text(result)  # each failed for its credential
+    database = Path(str(world.engine.url.database))
+    assert database.is_file()
+    printed = capfd.readouterr()
+    places = {str(p): p.read_bytes() for p in home.rglob("*") if p.is_file()}
+    places[str(database)] = database.read_bytes()
+    places["output"] = (printed.out + printed.err).encode()
+    for secret in (pasted, rejected):
+        hits = [where for where, content in places.items() if secret.encode() in content]
+        assert hits == [], f"{secret[:8]}... found in {hits}"
+
+
+def test_one_warning_per_run_when_refreshed_tokens_would_be_stored_in_clear(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    import logging
+
+    from cryptography.fernet import Fernet
+    from dagster import instance_for_test
+
+    run_config = {"ops": {"manual_sync_push": {"config": {"skus": ["JOB-A"], "stores": list(TARGETS)}}}}
+
+    def warnings_of_one_run() -> int:
+        with instance_for_test() as instance:
+            result = manual_sync.execute_in_process(run_config=run_config, instance=instance,
+                                                    resources=world.resources)
+            assert result.success
+            return sum(1 for entry in instance.all_logs(result.run_id)
+                       if entry.level == logging.WARNING and "SYNC_SECRET_KEY" in entry.user_message)
+
+    monkeypatch.delenv("SYNC_SECRET_KEY", raising=False)
+    assert warnings_of_one_run() == 1  # two stores, one run: one warning
+    monkeypatch.setenv("SYNC_SECRET_KEY", Fernet.generate_key().decode())
+    assert warnings_of_one_run() == 0

@@ -256,3 +256,28 @@ def test_no_call_is_sent_after_the_store_rejects_the_credentials(db: Engine, san
     # At most the calls already in flight when the first refusal came back: one per worker.
     assert 1 <= received <= workers < len(SKUS)
     assert len(_log_rows(db, "revoked")) == received
+
+
+def test_tokens_obtained_by_refresh_are_encrypted_in_the_app_db(db: Engine, sandbox_server: Any, stores: StoresFile,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlalchemy as sa
+    from cryptography.fernet import Fernet
+
+    from sync_pipeline.catalog.tables import platform_tokens
+
+    monkeypatch.setenv("SYNC_SECRET_KEY", Fernet.generate_key().decode())
+    targets = [s for s in ready(stores) if s.platform.value in ("shopee", "tiktok")]
+    seed(db, sandbox_server, targets, SKUS[:1])
+    for store in targets:
+        assert push(db, store).progress.created == 1
+        platform, sid = sandbox_id(store)
+        sandbox_server.sandbox.emulator(platform).expire_tokens(sid)
+        save_listings(db, [with_price(store_listing(store, SKUS[0], MEDIA.url), "19.00")])
+        assert push(db, store).progress.updated == 1
+        pair = DbTokenStore(db).load(store.key)
+        assert pair is not None and pair.access_token != store.credential("access_token")  # refreshed
+        with db.connect() as conn:
+            raw = conn.execute(sa.select(platform_tokens.c.access_token, platform_tokens.c.refresh_token)
+                               .where(platform_tokens.c.store_key == store.key)).one()
+        assert all(value.startswith("fernet:") for value in raw)
+        assert pair.access_token not in "".join(raw) and pair.refresh_token not in "".join(raw)
