@@ -45,7 +45,7 @@ import yaml
 
 from sync_pipeline.catalog.tables import create_all, platform_listings
 from sync_pipeline.db import make_engine
-from sync_pipeline.listings.model import Listing, ListingVariant
+from sync_pipeline.listings.model import CatalogDetails, Listing, ListingVariant, Package
 from sync_pipeline.platforms.base import CallObserver, CallRecord, StoreClient
 from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.tokens import DbTokenStore
@@ -195,6 +195,9 @@ def bench_listing(store_key: str, platform: str, n: int, media: str) -> Listing:
         price=variants[0].price, compare_at_price=None, currency="SGD" if platform == "shopee" else "USD",
         stock_qty=sum(v.stock_qty for v in variants), images=images, category_id=category, handle=sku.lower(),
         options=options, variants=variants, weight_kg=Decimal("0.5"),
+        # US TikTok shops need package dimensions (real-stores 1.2)
+        details=CatalogDetails(package=Package(Decimal("0.5"), "KILOGRAM", Decimal(30), Decimal(20), Decimal(5)))
+        if platform == "tiktok" else None,
     )
 
 

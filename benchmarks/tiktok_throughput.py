@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from benchmarks.support import CallCounter, MemoryTokenStore
-from sync_pipeline.listings.model import Listing, ListingVariant
+from sync_pipeline.listings.model import CatalogDetails, Listing, ListingVariant, Package
 from sync_pipeline.platforms.tiktok import DEFAULT_QPS, TikTokClient
 from sync_pipeline.sandbox.app import build_sandbox
 from sync_pipeline.sandbox.core import SandboxServer
@@ -50,6 +50,8 @@ def _listing(n: int) -> Listing:
         compare_at_price=None, currency="USD", stock_qty=33,
         images=tuple(f"http://media.example.test/{sku}/{i}.png" for i in range(4)),
         category_id="601152", handle=sku.lower(), options=("Size",), variants=variants, weight_kg=Decimal("0.4"),
+        # US shops need package dimensions (real-stores 1.2)
+        details=CatalogDetails(package=Package(Decimal("0.4"), "KILOGRAM", Decimal(30), Decimal(20), Decimal(5))),
     )
 
 

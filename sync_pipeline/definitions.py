@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dagster import Definitions
 
-from sync_pipeline.defs import adopt, automation, catalog, changes, jobs, listings, push, status
+from sync_pipeline.defs import adopt, automation, catalog, changes, jobs, listings, push, rules, status
 from sync_pipeline.defs.executors import executor_from_env
 from sync_pipeline.defs.resources import default_resources
 
 defs = Definitions.merge(
     Definitions(resources=default_resources(), executor=executor_from_env()),
     catalog.defs,
+    rules.defs,
     listings.defs,
     push.defs,
     adopt.defs,

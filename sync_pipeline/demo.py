@@ -131,6 +131,12 @@ def run_pipeline() -> tuple[bool, list[StoreOutcome]]:
         md = {k: v.value for k, v in mat.metadata.items()}
         print(f"  catalog: found {md.get('total_found')}, inserted {md.get('inserted')}, "
               f"updated {md.get('updated')}, skipped {md.get('skipped')}")
+    rules_job = defs.resolve_job_def("store_rules_refresh")
+    for key in [store.key for store in load_stores().stores]:
+        # The store's own rules first (the daily schedule's job): listings are checked against them.
+        if not rules_job.execute_in_process(instance=instance, partition_key=key, run_config=QUIET,
+                                            raise_on_error=False).success:
+            print(f"  {key}: the store's rules could not be read; see the run in the UI")
     outcomes = []
     job = defs.resolve_job_def("store_sync")
     for key in [store.key for store in load_stores().stores]:

@@ -106,6 +106,93 @@ class RateLimit(_Strict):
     restore_rate: float | None = None  # Shopify: points per second
 
 
+WeightUnit = Literal["KILOGRAM", "POUND", "GRAM"]
+DimensionUnit = Literal["CENTIMETER", "INCH"]
+
+
+class AttributeSource(_Strict):
+    """Where one platform attribute's value comes from (``mapping.attributes``)."""
+
+    magento: str | None = None  # Magento attribute code, e.g. material
+    values: dict[str, str] = Field(default_factory=dict)  # Magento option label -> platform value id
+    default: str | None = None  # when the product has no value (every category)
+
+
+class BrandSource(_Strict):
+    magento: str | None = None  # e.g. manufacturer
+    values: dict[str, str] = Field(default_factory=dict)  # Magento label -> platform brand id
+    default: str | None = None  # a brand name or id; "No Brand" (id 0) where the category allows it
+
+
+class SizeChart(_Strict):
+    template_id: str | None = None
+    image: str | None = None  # URL of the chart image (uploaded by the client)
+
+    @model_validator(mode="after")
+    def _one(self) -> SizeChart:
+        if (self.template_id is None) == (self.image is None):
+            raise ValueError("size_chart needs exactly one of template_id or image")
+        return self
+
+
+class CertificationSource(_Strict):
+    id: str = Field(min_length=1)  # the platform's certification id (from the category's rules)
+    images: tuple[str, ...] = ()  # URLs of the certificate's images
+
+
+class Dimensions(_Strict):
+    length: Decimal = Field(gt=0)
+    width: Decimal = Field(gt=0)
+    height: Decimal = Field(gt=0)
+
+
+class ShippingChannelChoice(_Strict):
+    """A Shopee logistics channel the listings use (ids from get_channel_list)."""
+
+    channel_id: str = Field(min_length=1)
+    size_id: str | None = None  # SIZE_SELECTION channels
+    shipping_fee: Decimal | None = Field(default=None, ge=0)  # CUSTOM_PRICE channels
+
+
+class CategoryDefaults(_Strict):
+    """Per platform category: values for what the catalog lacks."""
+
+    attributes: dict[str, str] = Field(default_factory=dict)  # platform attribute -> value (", " separates several)
+    brand: str | None = None
+    size_chart: SizeChart | None = None
+    certifications: tuple[CertificationSource, ...] = ()
+    dimensions: Dimensions | None = None
+
+
+class PackageMapping(_Strict):
+    weight_unit: WeightUnit = "KILOGRAM"  # the unit of Magento's weight in this store's catalog
+    dimension_unit: DimensionUnit = "CENTIMETER"
+    dimensions: Dimensions | None = None  # default for every category (a category's own wins)
+    magento_dimensions: dict[Literal["length", "width", "height"], str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_system(self) -> PackageMapping:
+        # TikTok (real-stores 1.2): weight and dimensions in one unit system.
+        if (self.weight_unit == "POUND") != (self.dimension_unit == "INCH"):
+            raise ValueError("weight_unit and dimension_unit must be one system: POUND with INCH, "
+                             "KILOGRAM or GRAM with CENTIMETER")
+        return self
+
+
+class ListingMapping(_Strict):
+    """How this store's marketplace categories are fed from the catalog (README: Mapping a new store)."""
+
+    attributes: dict[str, AttributeSource] = Field(default_factory=dict)  # platform attribute name or id
+    brand: BrandSource | None = None
+    package: PackageMapping = PackageMapping()
+    shipping: tuple[ShippingChannelChoice, ...] = ()
+    categories: dict[str, CategoryDefaults] = Field(default_factory=dict)  # platform category id -> defaults
+
+    @property
+    def is_empty(self) -> bool:
+        return self == ListingMapping()
+
+
 class StoreConfig(_Strict):
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     platform: Platform
@@ -133,6 +220,16 @@ class StoreConfig(_Strict):
                 + ", ".join(sorted(bad))
             )
         return v
+
+    mapping: ListingMapping = ListingMapping()
+
+    @model_validator(mode="after")
+    def _mapped_categories_known(self) -> StoreConfig:
+        known = set(self.category_map.values()) | ({self.default_category} if self.default_category else set())
+        unknown = sorted(set(self.mapping.categories) - known)
+        if unknown:
+            raise ValueError(f"mapping.categories names categories no category_map entry uses: {', '.join(unknown)}")
+        return self
 
     @field_validator("limits")
     @classmethod

@@ -142,6 +142,19 @@ platform_listings = Table(
     UniqueConstraint("store_key", "sku", name="uq_platform_listings_store_sku"),
 )
 
+# --- the stores' own catalog rules (asset store_catalog_rules) ----------------------------------
+
+store_catalog_rules = Table(
+    "store_catalog_rules",
+    metadata,
+    Column("store_key", String(64), primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("rules", JSON),  # the last good read (listings/rules.py StoreRules.to_json); NULL: never read
+    Column("read_at", DateTime),  # when the last good read happened
+    Column("attempted_at", DateTime, nullable=False),
+    Column("last_error", Text),  # why the latest attempt failed; NULL when it succeeded
+)
+
 # --- push bookkeeping (asset store_push) ---------------------------------------------------------
 
 store_mappings = Table(

@@ -29,19 +29,23 @@ from sync_pipeline.listings.audit import (
     audit_images,
     audit_limits,
     audit_prices,
+    audit_store_rules,
     audit_titles,
+    invalid_by_store_rules,
 )
+from sync_pipeline.listings.rules_db import load_rules
 from sync_pipeline.listings.store import StoreListingsSummary
 from sync_pipeline.push.changes import rebuild_store_listings
 from sync_pipeline.stores import StoreConfig
 
 CATALOG = AssetKey("catalog_products")
+RULES = AssetKey("store_catalog_rules")
 
 
 @asset(
     name="platform_listings",
     partitions_def=store_partitions,
-    deps=[CATALOG],
+    deps=[CATALOG, RULES],
     group_name="listings",
     kinds={"python", "sql"},
 )
@@ -167,6 +171,31 @@ def listing_identity_unique(
     return _check_result(audit_identity(app_db.engine, _store(stores_config, context.partition_key)))
 
 
+@asset_check(asset="platform_listings", partitions_def=store_partitions, blocking=True)
+def listing_meets_store_rules(
+    context: AssetCheckExecutionContext, app_db: AppDatabase, stores_config: StoresConfig
+) -> AssetCheckResult:
+    """Every valid listing meets its category's rules as read from the store (``store_catalog_rules``):
+    required attributes with allowed values, brand, size chart, certifications, package and shipping
+    data. Listings that fail them are kept invalid with a reason naming the fix, never pushed."""
+    store = _store(stores_config, context.partition_key)
+    rules = load_rules(app_db.engine, store.key)
+    result = audit_store_rules(app_db.engine, store)
+    held_back = invalid_by_store_rules(app_db.engine, store.key)
+    check = _check_result(result)
+    return AssetCheckResult(
+        passed=check.passed,
+        severity=check.severity,
+        metadata={
+            **check.metadata,
+            "rules_read_at": MetadataValue.text(f"{rules.read_at:%Y-%m-%d %H:%M} UTC" if rules else "never read"),
+            "invalid_by_store_rules": MetadataValue.int(len({sku for sku, _ in held_back})),
+            "invalid_examples": MetadataValue.md("\n".join(f"- {sku}: {reason}" for sku, reason in held_back[:10])
+                                                 or "none"),
+        },
+    )
+
+
 LISTING_CHECKS = [
     listing_prices_match_rule,
     listing_titles_in_band_and_distinct,
@@ -174,6 +203,7 @@ LISTING_CHECKS = [
     listing_has_three_images,
     listing_category_mapped,
     listing_identity_unique,
+    listing_meets_store_rules,
 ]
 
 defs = Definitions(assets=[platform_listings], asset_checks=LISTING_CHECKS)

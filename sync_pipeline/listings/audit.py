@@ -18,7 +18,9 @@ from sqlalchemy import Engine, select
 
 from sync_pipeline.catalog.tables import catalog_products, platform_listings
 from sync_pipeline.listings.descriptions import TIKTOK_TAGS
+from sync_pipeline.listings.mapping import RULE_REASONS, rule_violations
 from sync_pipeline.listings.model import Listing
+from sync_pipeline.listings.rules_db import load_rules
 from sync_pipeline.listings.shapes import platform_limits, sold_out_skus, store_title_limits, variant_prices
 from sync_pipeline.listings.store import catalog_rows_by_sku
 from sync_pipeline.listings.titles import OUT_OF_BAND, forbidden_characters, normalize, similarity
@@ -214,6 +216,35 @@ def audit_identity(engine: Engine, store: StoreConfig) -> AuditResult:
                 if owner != listing.sku:
                     result.fail(listing.sku, f"seller SKU {variant.sku!r} is also in {owner}")
     return result
+
+
+def audit_store_rules(engine: Engine, store: StoreConfig, skus: Sequence[str] | None = None) -> AuditResult:
+    """Every valid listing meets its category's rules as last read from the store (``store_catalog_rules``);
+    a listing that fails them is invalid, with the reasons, and never pushed. No rules read: nothing to judge."""
+    result = AuditResult()
+    rules = load_rules(engine, store.key)
+    if rules is None:
+        return result
+    for chunk in stored_listings(engine, store.key, skus=skus):
+        for listing in chunk:
+            if listing.action != "list":
+                continue
+            result.checked += 1
+            for problem in rule_violations(listing, rules, store.name):
+                result.fail(listing.sku, problem)
+    return result
+
+
+def invalid_by_store_rules(engine: Engine, store_key: str) -> list[tuple[str, str]]:
+    """(sku, reason) of listings kept invalid because of the store's rules, for the check's report."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(platform_listings.c.sku, platform_listings.c.reasons)
+            .where(platform_listings.c.store_key == store_key, platform_listings.c.valid.is_(False))
+            .order_by(platform_listings.c.sku)
+        ).all()
+    return [(row.sku, reason) for row in rows for reason in row.reasons or []
+            if reason.split(":", 1)[0] in RULE_REASONS]
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -29,6 +29,89 @@ class ListingVariant:
 
 
 @dataclass(frozen=True)
+class AttributeValue:
+    name: str
+    value_id: str | None = None  # None: free text (the attribute accepts custom values)
+
+
+@dataclass(frozen=True)
+class ListingAttribute:
+    """A product attribute as the store names it (e.g. TikTok "Material", id 100157)."""
+
+    name: str
+    attribute_id: str | None  # None until the store's rules name it
+    values: tuple[AttributeValue, ...]
+
+
+@dataclass(frozen=True)
+class Package:
+    """Package weight and dimensions in one unit system (the store's, declared in its mapping)."""
+
+    weight: Decimal | None
+    weight_unit: str  # KILOGRAM | POUND | GRAM
+    length: Decimal | None = None
+    width: Decimal | None = None
+    height: Decimal | None = None
+    dimension_unit: str = "CENTIMETER"  # CENTIMETER | INCH
+
+    @property
+    def has_dimensions(self) -> bool:
+        return None not in (self.length, self.width, self.height)
+
+
+@dataclass(frozen=True)
+class Certification:
+    certification_id: str
+    images: tuple[str, ...] = ()  # URLs, uploaded by the client
+
+
+@dataclass(frozen=True)
+class ShippingChoice:
+    channel_id: str
+    size_id: str | None = None
+    shipping_fee: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class CatalogDetails:
+    """What a marketplace's category demands beyond the product itself, from the store's mapping:
+    attributes, brand, size chart, certifications, package and shipping (Shopee, TikTok)."""
+
+    attributes: tuple[ListingAttribute, ...] = ()
+    brand_id: str | None = None  # "0": No Brand
+    brand_name: str | None = None
+    size_chart_template: str | None = None
+    size_chart_image: str | None = None
+    certifications: tuple[Certification, ...] = ()
+    package: Package | None = None
+    shipping: tuple[ShippingChoice, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CatalogDetails:
+        package = data.get("package")
+        return cls(
+            attributes=tuple(
+                ListingAttribute(a["name"], a.get("attribute_id"),
+                                 tuple(AttributeValue(v["name"], v.get("value_id")) for v in a.get("values") or ()))
+                for a in data.get("attributes") or ()
+            ),
+            brand_id=data.get("brand_id"),
+            brand_name=data.get("brand_name"),
+            size_chart_template=data.get("size_chart_template"),
+            size_chart_image=data.get("size_chart_image"),
+            certifications=tuple(Certification(c["certification_id"], tuple(c.get("images") or ()))
+                                 for c in data.get("certifications") or ()),
+            package=None if package is None else Package(
+                weight=_dec(package.get("weight")), weight_unit=package["weight_unit"],
+                length=_dec(package.get("length")), width=_dec(package.get("width")),
+                height=_dec(package.get("height")), dimension_unit=package.get("dimension_unit", "CENTIMETER"),
+            ),
+            shipping=tuple(ShippingChoice(str(c["channel_id"]), c.get("size_id"), _dec(c.get("shipping_fee")))
+                           for c in data.get("shipping") or ()),
+        )
+
+
+@dataclass(frozen=True)
 class Listing:
     store_key: str
     platform: str  # shopify | shopee | tiktok
@@ -49,6 +132,7 @@ class Listing:
     weight_kg: Decimal | None = None
     valid: bool = True
     reasons: tuple[str, ...] = ()  # why invalid, or notes such as a title outside the band
+    details: CatalogDetails | None = None  # marketplace category data (None: the store maps none)
 
     # -- serialisation -----------------------------------------------------------------------
 
@@ -76,25 +160,27 @@ class Listing:
             )
             for v in d.get("variants", ())
         )
+        d["details"] = CatalogDetails.from_json(d["details"]) if d.get("details") else None
         return cls(**d)
 
     # -- hashes the push diffs on --------------------------------------------------------------
 
     def content_hash(self) -> str:
         """Everything but price and stock: a change here needs the platform's full update."""
-        return _hash(
-            {
-                "action": self.action,
-                "title": self.title,
-                "description": self.description,
-                "images": self.images,
-                "category_id": self.category_id,
-                "handle": self.handle,
-                "options": self.options,
-                "weight_kg": self.weight_kg,
-                "variants": [(v.sku, v.options, v.image, v.weight_kg) for v in self.variants],
-            }
-        )
+        content: dict[str, Any] = {
+            "action": self.action,
+            "title": self.title,
+            "description": self.description,
+            "images": self.images,
+            "category_id": self.category_id,
+            "handle": self.handle,
+            "options": self.options,
+            "weight_kg": self.weight_kg,
+            "variants": [(v.sku, v.options, v.image, v.weight_kg) for v in self.variants],
+        }
+        if self.details is not None:  # only then: listings of stores without a mapping keep their hashes
+            content["details"] = _jsonable(asdict(self.details))
+        return _hash(content)
 
     def price_hash(self) -> str:
         return _hash([(v.sku, v.price, v.compare_at_price) for v in self.variants] + [self.currency])

@@ -12,6 +12,7 @@ is left as it is and counted as ``orphaned`` for a person to look at.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -24,13 +25,17 @@ from sqlalchemy import Connection, Engine, and_, bindparam, exists, func, insert
 
 from sync_pipeline.catalog.tables import catalog_products, catalog_variants, platform_listings
 from sync_pipeline.listings.identity import catalog_handles
+from sync_pipeline.listings.mapping import apply_store_rules
 from sync_pipeline.listings.model import Listing, ListingVariant
+from sync_pipeline.listings.rules import StoreRules
+from sync_pipeline.listings.rules_db import load_rules
 from sync_pipeline.listings.shapes import BAD_CATALOG_ROW, NOTES, build_listing, handle_for, reason_code
 from sync_pipeline.stores import StoreConfig
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CHUNK_SIZE = 1000
+FROM_APP_DB = object()  # materialize_store_listings' default: the rules last read into the app DB
 PREVIEW_ROWS = 10
 
 PRODUCT_COLUMNS = (
@@ -140,18 +145,23 @@ def materialize_store_listings(
     now: datetime | None = None,
     progress: Callable[[StoreListingsSummary], None] | None = None,
     skus: Sequence[str] | None = None,
+    rules: StoreRules | None | object = FROM_APP_DB,
 ) -> StoreListingsSummary:
     """Compute every listing of ``store`` and upsert the ones that changed (see the module doc).
 
     With ``skus``, only those products' listings (the fast path after an import); orphaned
-    listings are then not counted, which needs a look at the whole store."""
+    listings are then not counted, which needs a look at the whole store. ``rules``: the store's
+    catalog rules (``store_catalog_rules``, by default as last read into the app DB); listings that
+    fail them are invalid."""
     summary = StoreListingsSummary(store_key=store.key)
     stamp = (now or datetime.now(UTC)).replace(tzinfo=None)
     handles = catalog_handles(engine, store.handles)
+    store_rules = load_rules(engine, store.key) if rules is FROM_APP_DB else rules
+    assert store_rules is None or isinstance(store_rules, StoreRules)
     chunks = catalog_chunks(engine, chunk_size) if skus is None else catalog_chunks_of(engine, skus, chunk_size)
     for chunk in chunks:
         listings = [
-            (product, listing_or_reason(product, variants, store, handles.get(str(product.get("sku")))))
+            (product, listing_or_reason(product, variants, store, handles.get(str(product.get("sku"))), store_rules))
             for product, variants in chunk
         ]
         with engine.begin() as conn:
@@ -166,14 +176,17 @@ def materialize_store_listings(
 
 
 def listing_or_reason(
-    product: Mapping[str, Any], variants: Sequence[Mapping[str, Any]], store: StoreConfig, handle: str | None = None
+    product: Mapping[str, Any], variants: Sequence[Mapping[str, Any]], store: StoreConfig, handle: str | None = None,
+    rules: StoreRules | None = None,
 ) -> Listing:
-    """``build_listing``, or - for a row it cannot read - an invalid listing that names the error.
+    """``build_listing`` with the store's mapping and rules applied, or - for a row it cannot read -
+    an invalid listing that names the error.
 
     One unreadable catalog row must never stop the other products of the partition.
     """
     try:
-        return build_listing(product, variants, store, handle)
+        listing = build_listing(product, variants, store, handle)
+        return apply_store_rules(listing, _attributes(product), store, rules)
     except (ArithmeticError, InvalidOperation, KeyError, TypeError, ValueError, AttributeError) as exc:
         log.warning("store %s: catalog row %s cannot be shaped: %r", store.key, product.get("sku"), exc)
         sku = str(product.get("sku") or "")
@@ -197,6 +210,13 @@ def listing_or_reason(
             valid=False,
             reasons=(f"{BAD_CATALOG_ROW}: {type(exc).__name__}: {exc}"[:500],),
         )
+
+
+def _attributes(product: Mapping[str, Any]) -> dict[str, str]:
+    raw = product.get("attributes")
+    if isinstance(raw, str | bytes):
+        raw = json.loads(raw)
+    return {str(k): str(v) for k, v in (raw or {}).items() if v is not None}
 
 
 def count_orphaned(engine: Engine, store_key: str) -> int:

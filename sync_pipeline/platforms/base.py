@@ -8,13 +8,14 @@ never see the catalog or the app DB, except through ``TokenStore`` for refreshed
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
 from sync_pipeline.listings.model import Listing
+from sync_pipeline.listings.rules import StoreRules
 
 
 class ErrorClass(StrEnum):
@@ -188,6 +189,11 @@ class StoreClient(abc.ABC):
         """Put back a product as it was read from the store (``state.raw``) before the pipeline
         first wrote over it: the rollback of an adopted product. Platforms that can adopt implement it."""
         raise NotImplementedError(f"{self.platform}: restoring a product's store state is not supported")
+
+    def read_catalog_rules(self, category_ids: Sequence[str]) -> StoreRules | None:
+        """What listings in these categories need, read from the store's look-up APIs; None when the
+        platform publishes no such rules."""
+        return None
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -36,12 +36,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import requests
 
-from sync_pipeline.listings.model import Listing, ListingVariant
+from sync_pipeline.listings.model import CatalogDetails, Listing, ListingVariant, Package
+from sync_pipeline.listings.rules import AttributeRule, CategoryRules, ShippingChannel, StoreRules
 from sync_pipeline.platforms.base import (
     CallObserver,
     ErrorClass,
@@ -295,16 +297,33 @@ class ShopeeClient(StoreClient):
                 ErrorClass.INVALID_PRODUCT,
                 f"listing {listing.sku}: add_item requires a weight (set settings.default_weight_kg)",
             )
-        return {
+        details = listing.details or CatalogDetails()
+        body: dict[str, Any] = {
             "item_name": listing.title,
             "description": listing.description,
             "item_sku": listing.sku,
             "category_id": int(listing.category_id),
-            "weight": float(weight),
+            "weight": float(_kilograms(weight, details.package.weight_unit if details.package else "KILOGRAM")),
             "image": {"image_id_list": [image_ids[url] for url in listing.images]},
-            "logistic_info": self._logistic_info(),
+            "logistic_info": self._logistic_info(details),
             "item_status": "NORMAL" if listing.action == "list" else "UNLIST",
         }
+        if details.package is not None and details.package.has_dimensions:
+            body["dimension"] = _dimension(details.package)
+        if details.brand_id is not None:
+            body["brand"] = {"brand_id": int(details.brand_id) if details.brand_id.isdigit() else 0,
+                             "original_brand_name": details.brand_name or "NoBrand"}
+        attributes = [a for a in details.attributes if a.attribute_id and a.attribute_id.isdigit()]
+        if attributes:
+            body["attribute_list"] = [
+                {"attribute_id": int(a.attribute_id or 0), "attribute_value_list": [
+                    {"value_id": int(v.value_id)} if v.value_id and v.value_id.isdigit()
+                    else {"value_id": 0, "original_value_name": v.name}  # free text (real-stores 2.1)
+                    for v in a.values
+                ]}
+                for a in attributes
+            ]
+        return body
 
     def _init_tiers(
         self, item_id: int, listing: Listing, tiers: list[_Tier], image_ids: dict[str, str], not_before: float
@@ -451,21 +470,88 @@ class ShopeeClient(StoreClient):
             raw=item,
         )
 
-    def _logistic_info(self) -> list[dict[str, Any]]:
-        """Channels from settings.logistic_ids, else every channel the shop has enabled (read once)."""
+    def _logistic_info(self, details: CatalogDetails) -> list[dict[str, Any]]:
+        """The mapping's channels (real-stores 2.1: per fee_type), else settings.logistic_ids, else every
+        channel usable without settings: enabled, not masked, a fixed default price (read once)."""
+        if details.shipping:
+            return [
+                _without_none({"logistic_id": int(c.channel_id), "enabled": True, "size_id": c.size_id,
+                               "shipping_fee": float(c.shipping_fee) if c.shipping_fee is not None else None})
+                for c in details.shipping
+            ]
         with self._logistics_lock:
             if self._logistics is None:
                 configured = self.store.settings.get("logistic_ids")
                 if configured:
                     ids = [int(i) for i in configured]
                 else:
-                    answer = self._call(_Call("GET", "/api/v2/logistics/get_channel_list"))
-                    ids = [int(c["logistics_channel_id"]) for c in answer.get("logistics_channel_list") or []
-                           if c.get("enabled")]
+                    ids = [int(c["logistics_channel_id"]) for c in self._channels() if _usable_as_is(c)]
                 if not ids:
-                    raise PlatformError(ErrorClass.INVALID_PRODUCT, "the shop has no enabled logistics channel")
+                    raise PlatformError(ErrorClass.INVALID_PRODUCT, "the shop has no logistics channel usable without "
+                                        "settings: choose channels in the store's mapping.shipping")
                 self._logistics = [{"logistic_id": i, "enabled": True} for i in ids]
             return [dict(entry) for entry in self._logistics]
+
+    def _channels(self) -> list[dict[str, Any]]:
+        answer = self._call(_Call("GET", "/api/v2/logistics/get_channel_list"))
+        return list(answer.get("logistics_channel_list") or [])
+
+    # == the shop's catalog rules (real-stores 2.3) ========================================================
+
+    def read_catalog_rules(self, category_ids: Sequence[str]) -> StoreRules:
+        wanted = [str(c) for c in dict.fromkeys(category_ids) if str(c).isdigit()]
+        tree = {str(c["category_id"]): c for c in
+                self._call(_Call("GET", "/api/v2/product/get_category", params={"language": "en"}))
+                .get("category_list") or []}
+        known = [c for c in wanted if c in tree]
+        attributes: dict[str, list[dict[str, Any]]] = {}
+        for chunk in _chunks(known, 20):  # get_attribute_tree: <= 20 categories per call
+            answer = self._call(_Call("GET", "/api/v2/product/get_attribute_tree",
+                                      params={"category_id_list": ",".join(chunk), "language": "en"}))
+            for entry in answer.get("list") or []:
+                attributes[str(entry["category_id"])] = list(entry.get("attribute_tree") or [])
+        categories = {}
+        for category_id in known:
+            node = tree[category_id]
+            leaf = not node.get("has_children")
+            brands, mandatory = self._brand_list(category_id) if leaf else ({}, False)
+            limits = self._call(_Call("GET", "/api/v2/product/get_item_limit",
+                                      params={"category_id": int(category_id)})) if leaf else {}
+            categories[category_id] = CategoryRules(
+                category_id=category_id,
+                name=str(node.get("original_category_name") or ""),
+                leaf=leaf,
+                attributes=tuple(_attribute_rule(a) for a in attributes.get(category_id, [])),
+                brand_required=mandatory,
+                brands=brands,
+                no_brand_allowed=not mandatory,
+                dimensions_required=bool((limits.get("dimension_limit") or {}).get("dimension_mandatory")),
+                image_limit=int((limits.get("item_image_count_limit") or {}).get("max_limit") or 0) or None,
+            )
+        channels = tuple(
+            ShippingChannel(
+                channel_id=str(c["logistics_channel_id"]),
+                name=str(c.get("logistics_channel_name") or ""),
+                usable=bool(c.get("enabled")) and int(c.get("mask_channel_id") or 0) == 0,
+                fee_type=str(c.get("fee_type") or ""),
+                size_ids=tuple(str(size["size_id"]) for size in c.get("size_list") or []),
+            )
+            for c in self._channels()
+        )
+        return StoreRules(store_key=self.store.key, platform=self.platform, read_at=datetime.now(UTC),
+                          categories=categories, channels=channels)
+
+    def _brand_list(self, category_id: str) -> tuple[dict[str, str], bool]:
+        brands: dict[str, str] = {}
+        mandatory = False
+        offset: int | None = 0
+        while offset is not None:
+            answer = self._call(_Call("GET", "/api/v2/product/get_brand_list", params={
+                "category_id": int(category_id), "offset": offset, "page_size": PAGE_SIZE, "status": 1}))
+            mandatory = mandatory or bool(answer.get("is_mandatory"))
+            brands.update({str(b["original_brand_name"]): str(b["brand_id"]) for b in answer.get("brand_list") or []})
+            offset = int(answer["next_offset"]) if answer.get("has_next_page") else None
+        return brands, mandatory
 
     # == images ===========================================================================================
 
@@ -709,6 +795,48 @@ def _structure(models: dict[str, Any]) -> tuple[Any, ...] | None:
         tuple((t["name"], tuple(o["option"] for o in t.get("option_list") or [])) for t in tiers),
         frozenset((m["model_sku"], tuple(m["tier_index"])) for m in models.get("model") or []),
     )
+
+
+def _usable_as_is(channel: dict[str, Any]) -> bool:
+    """real-stores 2.1: enabled, not masked, and needing nothing but the item (a fixed default fee)."""
+    return (bool(channel.get("enabled")) and int(channel.get("mask_channel_id") or 0) == 0
+            and str(channel.get("fee_type") or "FIXED_DEFAULT_PRICE") == "FIXED_DEFAULT_PRICE")
+
+
+def _attribute_rule(entry: dict[str, Any]) -> AttributeRule:
+    info = entry.get("attribute_info") or {}
+    input_type = int(info.get("input_type") or 0)
+    return AttributeRule(
+        attribute_id=str(entry["attribute_id"]),
+        name=str(entry.get("name") or entry.get("display_attribute_name") or ""),
+        required=bool(entry.get("mandatory")),
+        values={str(v["name"]): str(v["value_id"]) for v in entry.get("attribute_value_list") or []},
+        customizable=input_type in (3, 4, 5),  # TEXT_FILED, COMBO_BOX, MULTIPLE_SELECT_COMBO_BOX
+        multiple=input_type in (2, 5) or int(info.get("max_value_count") or 1) > 1,
+    )
+
+
+_TO_KG = {"KILOGRAM": Decimal(1), "GRAM": Decimal("0.001"), "POUND": Decimal("0.45359237")}
+_TO_CM = {"CENTIMETER": Decimal(1), "INCH": Decimal("2.54")}
+
+
+def _kilograms(weight: Decimal, unit: str) -> Decimal:
+    """Shopee's weight is in kg (real-stores 2.1); the store declares the catalog's unit."""
+    return (weight * _TO_KG[unit]).quantize(Decimal("0.001"))
+
+
+def _dimension(package: Package) -> dict[str, int]:
+    factor = _TO_CM[package.dimension_unit]
+
+    def whole(value: Decimal | None) -> int:
+        return max(1, int(((value or Decimal(1)) * factor).to_integral_value(rounding="ROUND_CEILING")))
+
+    return {"package_length": whole(package.length), "package_width": whole(package.width),
+            "package_height": whole(package.height)}
+
+
+def _without_none(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
 
 
 def _money(value: Decimal) -> float:

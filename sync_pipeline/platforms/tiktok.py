@@ -36,13 +36,15 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import requests
 
-from sync_pipeline.listings.model import Listing, ListingVariant
+from sync_pipeline.listings.model import CatalogDetails, Listing, ListingVariant
+from sync_pipeline.listings.rules import AttributeRule, CategoryRules, StoreRules
 from sync_pipeline.platforms.base import (
     CallObserver,
     ErrorClass,
@@ -68,6 +70,9 @@ REFRESH_MARGIN_SECONDS = 60.0  # refresh a little before the access token's stat
 PRODUCTS = "/product/202309/products"
 SEARCH = "/product/202502/products/search"
 IMAGES = "/product/202309/images/upload"
+CATEGORIES = "/product/202309/categories"
+BRANDS = "/product/202309/brands"
+WAREHOUSES = "/logistics/202309/warehouses"
 # real-stores 1.1: app-level endpoints that must NOT carry shop_cipher (every other one must).
 _APP_LEVEL_PATHS = re.compile(
     r"/product/\d+/(images/upload|files/upload|sizecharts/search|compliance/.*|global_.*)"
@@ -328,31 +333,131 @@ class TikTokClient(StoreClient):
             if not token:
                 return
 
+    # -- the shop's catalog rules (real-stores 1.3) ---------------------------------------------------
+
+    def read_catalog_rules(self, category_ids: Sequence[str]) -> StoreRules:
+        version = {"category_version": self.category_version}
+        tree = {str(c["id"]): c for c in self._call("GET", CATEGORIES, "category.list", query=version)
+                .get("categories") or []}
+        allowed, refused = self._brands()
+        categories = {}
+        for category_id in dict.fromkeys(str(c) for c in category_ids):
+            node = tree.get(category_id)
+            if node is None:
+                continue  # reported by the listings' check: not a category of this shop
+            leaf = bool(node.get("is_leaf"))
+            rules = (self._call("GET", f"{CATEGORIES}/{category_id}/rules", "category.rules", query=version)
+                     if leaf else {})
+            attributes = (self._call("GET", f"{CATEGORIES}/{category_id}/attributes", "category.attributes",
+                                     query=version).get("attributes") or []) if leaf else []
+            categories[category_id] = CategoryRules(
+                category_id=category_id,
+                name=str(node.get("local_name") or ""),
+                leaf=leaf,
+                usable="AVAILABLE" in (node.get("permission_statuses") or []),
+                attributes=tuple(
+                    AttributeRule(
+                        attribute_id=str(a["id"]), name=str(a["name"]),
+                        required=bool(a.get("is_requried")),  # sic: TikTok's spelling
+                        values={str(v["name"]): str(v["id"]) for v in a.get("values") or []},
+                        customizable=bool(a.get("is_customizable")),
+                        multiple=bool(a.get("is_multiple_selection")),
+                    )
+                    for a in attributes if a.get("type") == "PRODUCT_PROPERTY"
+                ),
+                brands=allowed,
+                refused_brands=refused,
+                size_chart_required=bool((rules.get("size_chart") or {}).get("is_required")),
+                certifications=tuple((str(c["id"]), str(c.get("name") or c["id"]))
+                                     for c in rules.get("product_certifications") or [] if c.get("is_required")),
+                dimensions_required=bool((rules.get("package_dimension") or {}).get("is_required")),
+            )
+        warehouses = self._call("GET", WAREHOUSES, "warehouse.list").get("warehouses") or []
+        return StoreRules(
+            store_key=self.store.key, platform=self.platform, read_at=datetime.now(UTC), region=self.region,
+            categories=categories,
+            warehouses=tuple(str(w["id"]) for w in warehouses
+                             if w.get("type") == "SALES_WAREHOUSE" and w.get("effect_status") == "ENABLED"),
+        )
+
+    def _brands(self) -> tuple[dict[str, str], dict[str, str]]:
+        """(usable, refused) brands by name: unauthorized top-tier (T1) brands cannot be used."""
+        allowed: dict[str, str] = {}
+        refused: dict[str, str] = {}
+        token = ""
+        while True:
+            query = {"page_size": "100", "category_version": self.category_version}
+            if token:
+                query["page_token"] = token
+            data = self._call("GET", BRANDS, "brand.list", query=query)
+            for brand in data.get("brands") or []:
+                unauthorized = brand.get("authorized_status") != "AUTHORIZED"
+                target = refused if brand.get("is_t1_brand") and unauthorized else allowed
+                target[str(brand["name"])] = str(brand["id"])
+            token = str(data.get("next_page_token") or "")
+            if not token:
+                return allowed, refused
+
     # -- encoding a listing (4.5) -------------------------------------------------------------------
 
     def _product_body(self, listing: Listing, ref: RemoteRef | None) -> dict[str, Any]:
-        dimensions = self.store.settings.get("package_dimensions")
+        details = listing.details or CatalogDetails()
+        with_images = _primary_images_complete(listing)
         return _without_none({
             "title": listing.title,
             "description": listing.description,
             "category_id": listing.category_id,
             "category_version": self.category_version,
             "main_images": [{"uri": self._image_uri(url, "MAIN_IMAGE")} for url in listing.images],
-            "skus": [self._sku_body(listing, v, ref) for v in listing.variants],
-            "package_weight": (
-                {"value": str(listing.weight_kg), "unit": "KILOGRAM"} if listing.weight_kg is not None else None
-            ),
-            "package_dimensions": dimensions,
+            "skus": [self._sku_body(listing, v, ref, with_images) for v in listing.variants],
+            "product_attributes": [
+                {"id": a.attribute_id,
+                 "values": [{"id": v.value_id} if v.value_id else {"name": v.name} for v in a.values]}
+                for a in details.attributes if a.attribute_id
+            ] or None,
+            "brand_id": details.brand_id if details.brand_id not in (None, "0") else None,
+            "size_chart": self._size_chart(details),
+            "certifications": [
+                {"id": c.certification_id,
+                 "images": [{"uri": self._image_uri(url, "CERTIFICATION_IMAGE")} for url in c.images]}
+                for c in details.certifications
+            ] or None,
+            **self._package(listing, details),
             "external_product_id": listing.sku,
             "save_mode": "LISTING",
         })
 
-    def _sku_body(self, listing: Listing, variant: ListingVariant, ref: RemoteRef | None) -> dict[str, Any]:
+    def _size_chart(self, details: CatalogDetails) -> dict[str, Any] | None:
+        if details.size_chart_template:
+            return {"template": {"id": details.size_chart_template}}
+        if details.size_chart_image:
+            return {"image": {"uri": self._image_uri(details.size_chart_image, "SIZE_CHART_IMAGE")}}
+        return None
+
+    def _package(self, listing: Listing, details: CatalogDetails) -> dict[str, Any]:
+        """real-stores 1.2: weight and dimensions in one unit system (the mapping declares it)."""
+        package = details.package
+        if package is None:
+            weight = listing.weight_kg
+            return {"package_weight": {"value": str(weight), "unit": "KILOGRAM"} if weight is not None else None}
+        dimensions = None
+        if package.has_dimensions:
+            dimensions = {"length": _whole(package.length), "width": _whole(package.width),
+                          "height": _whole(package.height), "unit": package.dimension_unit}
+        weight_body = None
+        if package.weight is not None:
+            weight_body = {"value": str(package.weight), "unit": package.weight_unit}
+        return {"package_weight": weight_body, "package_dimensions": dimensions}
+
+    def _sku_body(
+        self, listing: Listing, variant: ListingVariant, ref: RemoteRef | None, with_images: bool
+    ) -> dict[str, Any]:
         axes = listing.options or tuple(variant.options)
         attributes: list[dict[str, Any]] = [
             {"name": axis, "value_name": variant.options[axis]} for axis in axes if axis in variant.options
         ]
-        if attributes and variant.image:
+        if attributes and variant.image and with_images:
+            # real-stores 1.2: images go on the primary sales attribute, for every value or none.
             attributes[0]["sku_img"] = {"uri": self._image_uri(variant.image, "ATTRIBUTE_IMAGE")}
         return _without_none({
             "id": ref.variant_ids.get(variant.sku) if ref else None,
@@ -593,6 +698,21 @@ def _raise_product_errors(data: Mapping[str, Any]) -> None:
     if errors:
         first = errors[0]
         raise classify(None, first.get("code"), str(first.get("message") or "product operation failed"))
+
+
+def _primary_images_complete(listing: Listing) -> bool:
+    """Every value of the primary (first) sales attribute has an image."""
+    if not listing.options:
+        return False
+    primary = listing.options[0]
+    values = {v.options.get(primary) for v in listing.variants}
+    pictured = {v.options.get(primary) for v in listing.variants if v.image}
+    return bool(pictured) and pictured == values
+
+
+def _whole(value: Decimal | None) -> str:
+    """TikTok takes whole numbers for package sizes: round up, never below 1."""
+    return str(max(1, int((value or Decimal(1)).to_integral_value(rounding="ROUND_CEILING"))))
 
 
 def _money(amount: Decimal, currency: str) -> dict[str, str]:

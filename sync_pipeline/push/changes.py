@@ -40,6 +40,7 @@ from sync_pipeline.listings.audit import (
     audit_images,
     audit_limits,
     audit_prices,
+    audit_store_rules,
     audit_titles,
 )
 from sync_pipeline.listings.store import StoreListingsSummary, materialize_store_listings
@@ -59,6 +60,7 @@ BLOCKING_AUDITS: dict[str, Audit] = {
     "listing_titles_in_band_and_distinct": audit_titles,
     "listing_within_platform_limits": audit_limits,
     "listing_category_mapped": audit_categories,
+    "listing_meets_store_rules": audit_store_rules,
 }
 # Uniqueness is a property of the whole store: a changed listing is compared with every other one.
 STORE_WIDE_AUDITS: dict[str, Audit] = {"listing_identity_unique": audit_identity}

@@ -43,8 +43,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from sync_pipeline.sandbox import shopee_catalog as catalog
 from sync_pipeline.sandbox.core import PlatformEmulator, Request, Response, Routed
 from sync_pipeline.sandbox.faults import Fault
+from sync_pipeline.sandbox.shopee_catalog import LogisticsChannel
 from sync_pipeline.sandbox.state import SandboxState
 
 API_PREFIX = "/api/v2/"
@@ -85,13 +87,6 @@ class ItemLimits(BaseModel):
     model_count_limit: int = 50
 
 
-class LogisticsChannel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    logistics_channel_id: int
-    logistics_channel_name: str
-    enabled: bool = True
-
-
 class ShopConfig(BaseModel):
     """Provisioning input of one shop (``POST /_sandbox/stores/shopee/<shop_id>``)."""
 
@@ -107,9 +102,7 @@ class ShopConfig(BaseModel):
     tier_variation_delay_seconds: float = Field(default=5.0, ge=0)  # contract 3.5: wait >= 5 s
     price_decimals: int = Field(default=2, ge=0)  # contract 3.5: SG/MY/... 2 decimals, others 0
     limits: ItemLimits = ItemLimits()
-    logistics_channels: list[LogisticsChannel] = Field(
-        default_factory=lambda: [LogisticsChannel(logistics_channel_id=10001, logistics_channel_name="Standard")]
-    )
+    logistics_channels: list[LogisticsChannel] = Field(default_factory=catalog.seeded_channels)
     accept_legacy_tier_variation: bool = False  # real-stores 2.2: deprecated 2025-09-12
     expired_token_error: Literal["error_auth", "invalid_acceess_token", "invalid_access_token"] = "error_auth"
     reserved_stock: int = Field(default=0, ge=0)  # stock held by open orders; a lower stock is refused
@@ -205,6 +198,10 @@ class ShopeeEmulator(PlatformEmulator):
             ("GET", "/api/v2/product/search_item"): self._search_item,
             ("GET", "/api/v2/product/get_item_limit"): self._get_item_limit,
             ("GET", "/api/v2/logistics/get_channel_list"): self._get_channel_list,
+            ("GET", "/api/v2/product/get_category"): self._get_category,
+            ("GET", "/api/v2/product/get_attribute_tree"): self._get_attribute_tree,
+            ("GET", "/api/v2/product/get_brand_list"): self._get_brand_list,
+            ("GET", "/api/v2/product/get_variation_tree"): self._get_variation_tree,
         }
 
     # -- admin ------------------------------------------------------------------------------------
@@ -303,6 +300,8 @@ class ShopeeEmulator(PlatformEmulator):
             return _envelope_ok(handler(shop, request))
         except ShopeeError as exc:
             return _envelope_error(exc)
+        except catalog.CatalogError as exc:
+            return _envelope_error(ShopeeError(exc.error, exc.message))
 
     def _shop_config(self, shop: str) -> ShopConfig | None:
         raw = self.state.get_store(self.platform, shop)
@@ -441,7 +440,7 @@ class ShopeeEmulator(PlatformEmulator):
                 if required == "item_name":
                     raise ShopeeError("error_nil_name_new_item", "Item name is required.")
                 raise _param_error(f"{required} is required")
-        item = {
+        item: dict[str, Any] = {
             "item_sku": "",
             "item_status": "NORMAL",
             "condition": "NEW",
@@ -451,6 +450,7 @@ class ShopeeEmulator(PlatformEmulator):
             "brand": {"brand_id": 0, "original_brand_name": "NoBrand"},
         }
         item.update(self._validated_fields(shop, config, body))
+        item.update(_catalog_fields(int(item["category_id"]), body, add=True))
         item["original_price"] = _price(body["original_price"], config, "original_price")
         sku = str(item["item_sku"])
         with self._write_lock:
@@ -470,6 +470,7 @@ class ShopeeEmulator(PlatformEmulator):
         with self._write_lock:
             item = self._item(shop, body.get("item_id"))
             changes = self._validated_fields(shop, config, body)
+            changes.update(_catalog_fields(int(changes.get("category_id", item["category_id"])), body, add=False))
             if "original_price" in body:
                 if item["models"]:
                     raise _param_error("original_price of an item with models is set per model")
@@ -513,11 +514,15 @@ class ShopeeEmulator(PlatformEmulator):
             category = body["category_id"]
             if not isinstance(category, int) or isinstance(category, bool) or category <= 0:
                 raise _param_error("category_id must be a positive integer")
+            catalog.check_category(category)
             out["category_id"] = category
         if "image" in body:
             out["image_id_list"] = self._checked_images(shop, config, body["image"])
+        if "dimension" in body:
+            out["dimension"] = _dimension(body["dimension"])
         if "logistic_info" in body:
-            out["logistic_info"] = _checked_logistics(config, body["logistic_info"])
+            out["logistic_info"] = catalog.check_logistics(config.logistics_channels, body["logistic_info"],
+                                                           has_dimension="dimension" in out)
         if "item_sku" in body:
             sku = str(body["item_sku"] or "")
             if len(sku) > MAX_SKU_LENGTH:
@@ -535,8 +540,6 @@ class ShopeeEmulator(PlatformEmulator):
             if body["condition"] not in ("NEW", "USED"):
                 raise _param_error("condition must be NEW or USED")
             out["condition"] = body["condition"]
-        if "brand" in body:
-            out["brand"] = body["brand"]
         return out
 
     def _checked_images(self, shop: str, config: ShopConfig, image: Any) -> list[str]:
@@ -777,6 +780,9 @@ class ShopeeEmulator(PlatformEmulator):
         view = {k: item[k] for k in ("item_id", "category_id", "item_name", "description", "item_sku",
                                      "create_time", "update_time", "weight", "item_status", "condition",
                                      "logistic_info", "brand")}
+        view["attribute_list"] = item.get("attribute_list") or []
+        if item.get("dimension"):
+            view["dimension"] = item["dimension"]
         view["has_model"] = bool(item["models"])
         view["image"] = {
             "image_id_list": item["image_id_list"],
@@ -815,6 +821,27 @@ class ShopeeEmulator(PlatformEmulator):
     def _get_channel_list(self, shop: str, request: Request) -> dict[str, Any]:
         channels = self._config(shop).logistics_channels
         return {"logistics_channel_list": [c.model_dump() for c in channels]}
+
+    def _get_category(self, shop: str, request: Request) -> dict[str, Any]:
+        return {"category_list": catalog.category_list()}
+
+    def _get_attribute_tree(self, shop: str, request: Request) -> dict[str, Any]:
+        raw = request.arg("category_id_list") or ""
+        ids = [part for part in raw.split(",") if part]
+        if not ids or len(ids) > 20 or not all(part.isdigit() for part in ids):
+            raise _param_error("category_id_list needs 1-20 category ids")
+        return {"list": [{"category_id": int(c), "attribute_tree": catalog.attribute_tree(int(c))} for c in ids]}
+
+    def _get_brand_list(self, shop: str, request: Request) -> dict[str, Any]:
+        offset, page_size = _paging(request)
+        category = request.arg("category_id") or ""
+        if not category.isdigit():
+            raise _param_error("category_id is required")
+        return catalog.brand_page(int(category), offset, page_size)
+
+    def _get_variation_tree(self, shop: str, request: Request) -> dict[str, Any]:
+        # [sandbox choice] no standard variations are seeded: every variation is custom (id 0).
+        return {"standardise_variation_list": []}
 
     def _config(self, shop: str) -> ShopConfig:
         config = self._shop_config(shop)
@@ -910,17 +937,21 @@ def _stock(seller_stock: Any, config: ShopConfig) -> int:
     return total
 
 
-def _checked_logistics(config: ShopConfig, logistics: Any) -> list[dict[str, Any]]:
-    enabled = {c.logistics_channel_id for c in config.logistics_channels if c.enabled}
-    if not isinstance(logistics, list) or not logistics:
-        raise _param_error("logistic_info needs at least one channel")
-    for entry in logistics:
-        channel = entry.get("logistic_id") if isinstance(entry, dict) else None
-        if channel not in enabled:
-            raise _param_error(f"logistic_id {channel} is not an enabled channel of the shop")
-    if not any(entry.get("enabled") for entry in logistics):
-        raise _param_error("at least one logistics channel must be enabled")
-    return list(logistics)
+def _catalog_fields(category_id: int, body: dict[str, Any], add: bool) -> dict[str, Any]:
+    """Brand and attributes against the category's lists (rule 2): always on add, when sent on update."""
+    fields: dict[str, Any] = {}
+    if add or "brand" in body:
+        fields["brand"] = catalog.check_brand(category_id, body.get("brand"))
+    if add or "attribute_list" in body:
+        fields["attribute_list"] = catalog.check_attributes(category_id, body.get("attribute_list"))
+    return fields
+
+
+def _dimension(value: Any) -> dict[str, int]:
+    keys = ("package_length", "package_width", "package_height")
+    if not isinstance(value, dict) or not all(isinstance(value.get(k), int) and value[k] > 0 for k in keys):
+        raise _param_error("dimension needs positive whole package_length, package_width and package_height (cm)")
+    return {k: int(value[k]) for k in keys}
 
 
 def _tiers_of(config: ShopConfig, body: dict[str, Any]) -> Any:

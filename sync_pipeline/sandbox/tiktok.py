@@ -14,6 +14,7 @@ business errors, what a superseded access token answers, how long idempotency ke
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import re
@@ -29,6 +30,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sync_pipeline.sandbox import tiktok_catalog as catalog
 from sync_pipeline.sandbox.core import PlatformEmulator, Request, Response, Routed
 from sync_pipeline.sandbox.faults import Fault
 from sync_pipeline.sandbox.state import SandboxState
@@ -209,6 +211,13 @@ ROUTES = (
     _route("POST", r"/product/202309/products/deactivate", "product.deactivate", True, "_deactivate"),
     _route("POST", r"/product/202309/products/activate", "product.activate", True, "_activate"),
     _route("DELETE", r"/product/202309/products", "product.delete", True, "_delete"),
+    # real-stores 1.3: the look-ups a listing needs first (shop-scoped).
+    _route("GET", r"/product/202309/categories", "category.list", False, "_categories"),
+    _route("GET", r"/product/202309/categories/(?P<category_id>\d+)/rules", "category.rules", False, "_category_rules"),
+    _route("GET", r"/product/202309/categories/(?P<category_id>\d+)/attributes", "category.attributes", False,
+           "_category_attributes"),
+    _route("GET", r"/product/202309/brands", "brand.list", False, "_brands"),
+    _route("GET", r"/logistics/202309/warehouses", "warehouse.list", False, "_warehouses"),
     # real-stores 1.1: uploads are app-level (no shop_cipher); the shop is the access token's.
     _route("POST", r"/product/202309/images/upload", "image.upload", True, "_upload_image", shop_scoped=False),
 )
@@ -325,6 +334,8 @@ class TikTokEmulator(PlatformEmulator):
             return handler(request, shop, found)
         except ApiError as err:
             return envelope(err.code, err.message, http_status=err.http_status)
+        except catalog.CatalogError as err:
+            return envelope(err.code, err.message)
 
     def fault_response(self, fault: Fault, routed: Routed) -> Response:
         if fault is Fault.THROTTLE:
@@ -395,6 +406,37 @@ class TikTokEmulator(PlatformEmulator):
             ) is not None:
                 return load_shop(self.state, cipher)
         return None
+
+    # -- look-ups (real-stores 1.3) --------------------------------------------------------------
+
+    def _categories(self, request: Request, shop: _Shop, _found: re.Match[str]) -> Response:
+        _check_category_version(request.arg("category_version"), shop)
+        return envelope(OK, "Success", {"categories": catalog.categories()})
+
+    def _category_rules(self, request: Request, shop: _Shop, found: re.Match[str]) -> Response:
+        _check_category_version(request.arg("category_version"), shop)
+        return envelope(OK, "Success", catalog.category_rules(found["category_id"], shop.config.settings.region))
+
+    def _category_attributes(self, request: Request, shop: _Shop, found: re.Match[str]) -> Response:
+        _check_category_version(request.arg("category_version"), shop)
+        return envelope(OK, "Success", {"attributes": catalog.category_attributes(found["category_id"])})
+
+    def _brands(self, request: Request, shop: _Shop, _found: re.Match[str]) -> Response:
+        _check_category_version(request.arg("category_version"), shop)
+        page_size = _int_arg(request, "page_size")
+        if page_size is None or not 1 <= page_size <= 100:
+            raise ApiError(INVALID_PARAMETERS, "page_size must be between 1 and 100")
+        every = catalog.brands()
+        offset = _page_offset(request.arg("page_token"))
+        page = every[offset : offset + page_size]
+        next_token = _page_token(offset + page_size) if offset + page_size < len(every) else ""
+        return envelope(OK, "Success", {"brands": page, "total_count": len(every), "next_page_token": next_token})
+
+    def _warehouses(self, _request: Request, shop: _Shop, _found: re.Match[str]) -> Response:
+        return envelope(OK, "Success", {"warehouses": catalog.warehouses(shop.config.warehouse_id)})
+
+    def _image_known(self, shop: _Shop, uri: Any, _use_case: str) -> bool:
+        return isinstance(uri, str) and self.state.get(PLATFORM, shop.cipher, "images", uri) is not None
 
     # -- products --------------------------------------------------------------------------
 
@@ -636,15 +678,30 @@ class TikTokEmulator(PlatformEmulator):
         if not isinstance(category_id, str) or not category_id.isdigit():
             raise ApiError(CATEGORY_NOT_FOUND, "Category does not exist")
         _check_category_version(body.get("category_version"), shop)
+        catalog.check_category(category_id)
         images = self._main_images(body, shop)
+        known = functools.partial(self._image_known, shop)
+        attributes = catalog.check_attributes(category_id, body.get("product_attributes"))
+        brand_id = catalog.check_brand(body.get("brand_id"))
+        size_chart = catalog.check_size_chart(category_id, body.get("size_chart"), known)
+        certifications = catalog.check_certifications(category_id, body.get("certifications"), known)
+        weight, dimensions = catalog.check_package(body.get("package_weight"), body.get("package_dimensions"),
+                                                   shop.config.settings.region)
+        skus = self._skus(body, shop, existing)
+        catalog.check_sku_images(body.get("skus") or [], known)
         return {
             "title": title,
             "description": description,
             "category_id": category_id,
+            "category_version": body.get("category_version") or "v1",
             "main_images": images,
-            "skus": self._skus(body, shop, existing),
-            "package_weight": _package_weight(body.get("package_weight")),
-            "package_dimensions": body.get("package_dimensions"),
+            "skus": skus,
+            "product_attributes": attributes,
+            "brand_id": brand_id,
+            "size_chart": size_chart,
+            "certifications": certifications,
+            "package_weight": weight,
+            "package_dimensions": dimensions,
             "external_product_id": _optional_str(body, "external_product_id", 999),
             "save_mode": body.get("save_mode") or "LISTING",
         }
@@ -739,6 +796,10 @@ class TikTokEmulator(PlatformEmulator):
             "skus": [_public_sku(s) for s in product["skus"]],
             "package_weight": product["package_weight"],
             "package_dimensions": product.get("package_dimensions"),
+            "product_attributes": product.get("product_attributes") or [],
+            "brand": {"id": product["brand_id"]} if product.get("brand_id") else None,
+            "size_chart": product.get("size_chart"),
+            "certifications": product.get("certifications") or [],
             "external_product_id": product.get("external_product_id"),
             "audit": {"status": "AUDITING" if self.clock() < float(product.get("audit_until", 0)) else "APPROVED"},
             "create_time": product["create_time"],
@@ -950,9 +1011,12 @@ def _checked_inventory(inventory: Any, shop: _Shop) -> tuple[list[dict[str, Any]
     for entry in inventory:
         warehouse = str(entry.get("warehouse_id", "")) if isinstance(entry, dict) else ""
         quantity = entry.get("quantity") if isinstance(entry, dict) else None
-        if warehouse != shop.config.warehouse_id:
+        problem = catalog.check_warehouse(warehouse, catalog.warehouses(shop.config.warehouse_id))
+        if problem is not None and problem[0] == 12052530:
             problems.append({"warehouse_id": warehouse, "code": WAREHOUSE_NOT_FOUND,
                              "message": "The warehouse does not exist"})
+        elif problem is not None:  # rule 8: known, but disabled or not a sales warehouse
+            problems.append({"warehouse_id": warehouse, "code": problem[0], "message": problem[1]})
         elif not isinstance(quantity, int) or not shop.config.settings.min_stock <= quantity <= MAX_STOCK:
             problems.append({"warehouse_id": warehouse, "code": INVENTORY_OUT_OF_RANGE,
                              "message": "The SKU inventory quantity for the warehouse must be within allowed "
@@ -988,18 +1052,6 @@ def _sales_attributes(attributes: Any, several: bool) -> list[dict[str, Any]]:
 
 def _stable_id(*parts: str) -> str:
     return str(int(hashlib.sha256("|".join(parts).encode()).hexdigest()[:15], 16))
-
-
-def _package_weight(weight: Any) -> dict[str, str]:
-    if not isinstance(weight, dict) or weight.get("unit") not in WEIGHT_UNITS:
-        raise ApiError(INVALID_PARAMETERS, "package_weight {value, unit} is required")
-    try:
-        value = Decimal(str(weight.get("value")))
-    except InvalidOperation:
-        raise ApiError(INVALID_PARAMETERS, "package_weight.value must be a number") from None
-    if not value.is_finite() or value <= 0:
-        raise ApiError(INVALID_PARAMETERS, "package_weight.value must be greater than 0")
-    return {"value": str(value), "unit": str(weight["unit"])}
 
 
 def _sku_updates(body: Mapping[str, Any], product: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:

@@ -369,7 +369,7 @@ def test_invalid_product_is_not_retried(make_client: ClientFactory, image_host: 
 def test_missing_weight_is_refused_by_the_platform(make_client: ClientFactory, image_host: ImageHost) -> None:
     with pytest.raises(PlatformError) as err:
         make_client().upsert(listing(images=(image_host.image("a"),), weight=None), None)
-    assert err.value.error_class is ErrorClass.INVALID_PRODUCT and "package_weight" in err.value.message
+    assert err.value.error_class is ErrorClass.INVALID_PRODUCT and "package weight" in err.value.message
 
 
 def test_unreachable_image_is_reported(make_client: ClientFactory, image_host: ImageHost) -> None:

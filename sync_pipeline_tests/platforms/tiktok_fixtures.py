@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from sync_pipeline.listings.model import Listing, ListingVariant
+from sync_pipeline.listings.model import CatalogDetails, Listing, ListingVariant, Package
 from sync_pipeline.sandbox.tiktok import tiktok_sign
 
 APP_KEY = "sandbox-app-key"
@@ -159,4 +159,7 @@ def listing(
         options=options,
         variants=rows,
         weight_kg=Decimal(weight) if weight is not None else None,
+        # US shops need package dimensions (real-stores 1.2), in the weight's unit system.
+        details=CatalogDetails(package=Package(Decimal(weight) if weight is not None else None, "KILOGRAM",
+                                               Decimal(30), Decimal(20), Decimal(5), "CENTIMETER")),
     )

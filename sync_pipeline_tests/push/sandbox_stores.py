@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from sync_pipeline.listings.mapping import catalog_details
 from sync_pipeline.listings.model import Listing
 from sync_pipeline.sandbox.app import provision_from_stores_file
 from sync_pipeline.stores import StoreConfig, StoresFile, load_stores
@@ -43,6 +44,8 @@ def stores_yaml(url: str) -> dict[str, Any]:
                          "access_token": "PUSH_T_TT_AT", "refresh_token": "PUSH_T_TT_RT"},
          "settings": {"shop_cipher": "push_cipher", "warehouse_id": "7000001", "audit_delay_seconds": 0,
                       "auth_endpoint": f"{url}/tiktok-auth"},
+         # US shops need package dimensions (real-stores 1.2)
+         "mapping": {"package": {"dimensions": {"length": 30, "width": 20, "height": 5}}},
          "rate_limit": {"requests_per_second": 200}},
     ]}
 
@@ -68,8 +71,10 @@ def store_listing(store: StoreConfig, sku: str, media_url: str, **kwargs: Any) -
     listing = make_listing(sku, store_key=store.key, platform=store.platform.value,
                            title=kwargs.pop("title", None) or f"Everyday Organic Cotton Crew Tee {sku} Soft Fit", **kwargs)
     images = tuple(f"{media_url}/media/{sku}-{i}.png" for i in range(len(listing.images)))
-    return dataclasses.replace(listing, images=images, currency=store.currency, weight_kg=Decimal("0.5"),
-                               category_id=_category(store))
+    listing = dataclasses.replace(listing, images=images, currency=store.currency, weight_kg=Decimal("0.5"),
+                                  category_id=_category(store))
+    details = catalog_details(listing, {}, store, None)
+    return dataclasses.replace(listing, details=details) if details is not None else listing
 
 
 def _category(store: StoreConfig) -> str:

@@ -172,7 +172,8 @@ def test_add_item_validates_and_guards_repeated_skus(shop: Shop) -> None:
     bad_image = shop.add_item("TOTE-6", image={"image_id_list": ["not-uploaded"]})[1]
     assert bad_image["error"] == "error_param" and "image_id" in bad_image["message"]
     assert shop.add_item("TOTE-7", original_price=1.999)[1]["error"] == "error_param"  # 2 decimals allowed
-    assert shop.add_item("TOTE-8", logistic_info=[{"logistic_id": 1, "enabled": True}])[1]["error"] == "error_param"
+    unknown_channel = [{"logistic_id": 1, "enabled": True}]  # real-stores 4, Shopee rule 3
+    assert shop.add_item("TOTE-8", logistic_info=unknown_channel)[1]["error"] == "error_invalid_logistic_info"
     listed = shop.ok("GET", "/api/v2/product/get_item_list", offset=0, page_size=10, item_status="NORMAL")
     assert listed["total_count"] == 1 and listed["has_next_page"] is False
 

@@ -57,6 +57,7 @@ def product_body(uri: str, sku_count: int = 2, **overrides: Any) -> dict[str, An
             for size in ("S", "M", "L")[:sku_count]
         ],
         "package_weight": {"value": "0.5", "unit": "KILOGRAM"},
+        "package_dimensions": {"length": "30", "width": "20", "height": "5", "unit": "CENTIMETER"},
         "external_product_id": "MH01",
         "category_version": "v2",
     }

@@ -1,0 +1,109 @@
+"""A store's own catalog rules, as data: what a listing needs per category to be accepted.
+
+Each platform client reads them from the store's look-up APIs (``StoreClient.read_catalog_rules``)
+into these platform-neutral records; the ``store_catalog_rules`` asset keeps the last good read in
+the app DB, and the listings check every valid listing against them before anything is pushed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class AttributeRule:
+    """One product attribute of a category (TikTok PRODUCT_PROPERTY, Shopee attribute_tree entry)."""
+
+    attribute_id: str
+    name: str
+    required: bool = False
+    values: dict[str, str] = field(default_factory=dict)  # value name -> value id
+    customizable: bool = True  # free text (or a custom value) is accepted
+    multiple: bool = False  # more than one value is accepted
+
+    def value_id(self, name: str) -> str | None:
+        wanted = name.strip().casefold()
+        return next((vid for vname, vid in self.values.items() if vname.casefold() == wanted), None)
+
+
+@dataclass(frozen=True)
+class CategoryRules:
+    category_id: str
+    name: str = ""
+    leaf: bool = True
+    usable: bool = True  # the shop may list in it (TikTok permission AVAILABLE)
+    attributes: tuple[AttributeRule, ...] = ()
+    brand_required: bool = False
+    brands: dict[str, str] = field(default_factory=dict)  # brand name -> id, the ones this shop may use
+    refused_brands: dict[str, str] = field(default_factory=dict)  # name -> id: known but not allowed here
+    no_brand_allowed: bool = True  # "No Brand" / brand id 0
+    size_chart_required: bool = False
+    certifications: tuple[tuple[str, str], ...] = ()  # required (id, name)
+    dimensions_required: bool = False
+    image_limit: int | None = None
+
+    def attribute(self, name_or_id: str) -> AttributeRule | None:
+        wanted = name_or_id.strip().casefold()
+        return next((a for a in self.attributes if wanted in (a.attribute_id, a.name.casefold())), None)
+
+
+@dataclass(frozen=True)
+class ShippingChannel:
+    channel_id: str
+    name: str
+    usable: bool  # enabled and not masked (Shopee: enabled and mask_channel_id == 0)
+    fee_type: str = ""  # Shopee: SIZE_SELECTION, CUSTOM_PRICE, SIZE_INPUT, FIXED_DEFAULT_PRICE
+    size_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoreRules:
+    store_key: str
+    platform: str
+    read_at: datetime
+    categories: dict[str, CategoryRules] = field(default_factory=dict)
+    channels: tuple[ShippingChannel, ...] = ()
+    warehouses: tuple[str, ...] = ()  # usable sales warehouses
+    region: str = ""
+
+    def category(self, category_id: str | None) -> CategoryRules | None:
+        return self.categories.get(str(category_id)) if category_id is not None else None
+
+    # -- storage ------------------------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "store_key": self.store_key,
+            "platform": self.platform,
+            "read_at": self.read_at.isoformat(),
+            "region": self.region,
+            "categories": {
+                cid: {**{k: v for k, v in c.__dict__.items() if k not in ("attributes", "certifications")},
+                      "attributes": [a.__dict__ for a in c.attributes],
+                      "certifications": [list(pair) for pair in c.certifications]}
+                for cid, c in self.categories.items()
+            },
+            "channels": [{**c.__dict__, "size_ids": list(c.size_ids)} for c in self.channels],
+            "warehouses": list(self.warehouses),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StoreRules:
+        categories = {}
+        for cid, raw in (data.get("categories") or {}).items():
+            raw = dict(raw)
+            raw["attributes"] = tuple(AttributeRule(**a) for a in raw.get("attributes") or [])
+            raw["certifications"] = tuple((str(i), str(n)) for i, n in raw.get("certifications") or [])
+            categories[cid] = CategoryRules(**raw)
+        return cls(
+            store_key=data["store_key"],
+            platform=data["platform"],
+            read_at=datetime.fromisoformat(data["read_at"]),
+            region=data.get("region", ""),
+            categories=categories,
+            channels=tuple(ShippingChannel(**{**c, "size_ids": tuple(c.get("size_ids") or ())})
+                           for c in data.get("channels") or []),
+            warehouses=tuple(data.get("warehouses") or ()),
+        )

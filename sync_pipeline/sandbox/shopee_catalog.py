@@ -1,0 +1,200 @@
+"""What a Shopee sandbox shop knows about its catalog: categories, attribute trees, brand lists and
+logistics channels (real-stores.md 2.1-2.3), and the add_item/update_item checks they imply
+(section 4, Shopee rules 1-3), with Shopee's error names and messages.
+
+The seed is a realistic subset for the demo's apparel, bags, fitness and watches categories:
+mandatory attributes (one without custom values), a category whose brand is mandatory, and channels
+that are masked, disabled, or need a size or a fee.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+# (category_id, parent_category_id, name, has_children)
+CATEGORIES: tuple[tuple[int, int, str, bool], ...] = (
+    (100001, 0, "Men Clothes", True),
+    (100017, 100001, "Tops", False),
+    (100018, 100001, "Pants", False),
+    (100002, 0, "Women Clothes", True),
+    (100019, 100002, "Tops", False),
+    (100020, 100002, "Skirts & Pants", False),
+    (100003, 0, "Sports & Outdoors", True),
+    (100021, 100003, "Bags", False),
+    (100022, 100003, "Fitness Equipment", False),
+    (100004, 0, "Watches", True),
+    (100023, 100004, "Sports Watches", False),
+)
+
+MATERIAL_VALUES = {"Cotton": 1001, "Polyester": 1002, "Nylon": 1003, "Wool": 1004, "Leather": 1005}
+WARRANTY_VALUES = {"No Warranty": 2001, "Supplier Warranty": 2002, "Manufacturer Warranty": 2003}
+# category -> (attribute_id, name, mandatory, input_type, values); input_type 1 = DROP_DOWN (ids only),
+# 2 = MULTIPLE_SELECT, 3 = TEXT_FILED, 4 = COMBO_BOX (custom text allowed), 5 = MULTIPLE_SELECT_COMBO_BOX.
+ATTRIBUTES: dict[int, tuple[tuple[int, str, bool, int, dict[str, int]], ...]] = {
+    100017: ((100134, "Material", False, 5, MATERIAL_VALUES),),
+    100018: ((100134, "Material", True, 5, MATERIAL_VALUES),),
+    100019: ((100134, "Material", False, 5, MATERIAL_VALUES),),
+    100020: ((100134, "Material", True, 5, MATERIAL_VALUES),),
+    100022: ((100999, "Warranty Type", True, 1, WARRANTY_VALUES),),
+}
+CUSTOM_INPUT_TYPES = frozenset({3, 4, 5})
+MULTIPLE_INPUT_TYPES = frozenset({2, 5})
+BRANDS = {"Luma": 3001, "Atlas Outfitters": 3002, "Nimbus Co.": 3003}
+MANDATORY_BRAND = frozenset({100023})  # get_brand_list is_mandatory
+
+
+class SizeOption(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    size_id: str
+    name: str
+    default_price: float
+
+
+class LogisticsChannel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    logistics_channel_id: int
+    logistics_channel_name: str
+    enabled: bool = True
+    fee_type: str = "FIXED_DEFAULT_PRICE"  # SIZE_SELECTION | CUSTOM_PRICE | SIZE_INPUT | FIXED_DEFAULT_PRICE
+    size_list: list[SizeOption] = []
+    mask_channel_id: int = 0
+    cod_enabled: bool = False
+
+
+def seeded_channels() -> list[LogisticsChannel]:
+    """A shop's channels: usable ones of each fee type, one masked behind another, one disabled."""
+    return [
+        LogisticsChannel(logistics_channel_id=10001, logistics_channel_name="Standard Delivery"),
+        LogisticsChannel(logistics_channel_id=10002, logistics_channel_name="Standard Delivery - Economy",
+                         mask_channel_id=10001),
+        LogisticsChannel(logistics_channel_id=10003, logistics_channel_name="Express", enabled=False),
+        LogisticsChannel(logistics_channel_id=10004, logistics_channel_name="Bulky Delivery", fee_type="SIZE_SELECTION",
+                         size_list=[SizeOption(size_id="1", name="Small", default_price=4.5),
+                                    SizeOption(size_id="2", name="Large", default_price=9.0)]),
+        LogisticsChannel(logistics_channel_id=10005, logistics_channel_name="Seller Delivery", fee_type="CUSTOM_PRICE"),
+        LogisticsChannel(logistics_channel_id=10006, logistics_channel_name="Parcel by Size", fee_type="SIZE_INPUT"),
+    ]
+
+
+class CatalogError(Exception):
+    def __init__(self, error: str, message: str) -> None:
+        super().__init__(f"{error}: {message}")
+        self.error = error
+        self.message = message
+
+
+def category_list() -> list[dict[str, Any]]:
+    return [{"category_id": cid, "parent_category_id": parent, "original_category_name": name,
+             "display_category_name": name, "has_children": children}
+            for cid, parent, name, children in CATEGORIES]
+
+
+def attribute_tree(category_id: int) -> list[dict[str, Any]]:
+    return [
+        {"attribute_id": aid, "mandatory": mandatory, "name": name,
+         "attribute_value_list": [{"value_id": vid, "name": vname} for vname, vid in values.items()],
+         "attribute_info": {"input_type": input_type, "input_validation_type": 0, "format_type": 1,
+                            "max_value_count": 5 if input_type in MULTIPLE_INPUT_TYPES else 1}}
+        for aid, name, mandatory, input_type, values in ATTRIBUTES.get(category_id, ())
+    ]
+
+
+def brand_page(category_id: int, offset: int, page_size: int) -> dict[str, Any]:
+    every = [{"brand_id": bid, "original_brand_name": name, "display_brand_name": name}
+             for name, bid in BRANDS.items()]
+    page = every[offset : offset + page_size]
+    has_next = offset + page_size < len(every)
+    return {"brand_list": page, "has_next_page": has_next, "next_offset": offset + page_size if has_next else 0,
+            "is_mandatory": category_id in MANDATORY_BRAND, "input_type": "DROP_DOWN"}
+
+
+def check_category(category_id: int) -> None:
+    """Rule 1: only leaf categories (has_children false) take items. [sandbox choice] error_param."""
+    for cid, _parent, _name, children in CATEGORIES:
+        if cid == category_id:
+            if children:
+                raise CatalogError("error_param", "Wrong parameters, detail: category is not a leaf category.")
+            return
+    raise CatalogError("error_param", "Wrong parameters, detail: category_id is invalid.")
+
+
+def check_brand(category_id: int, brand: Any) -> dict[str, Any]:
+    """Rule 2: a brand where get_brand_list says mandatory; ids from the list, 0 = No Brand."""
+    mandatory = category_id in MANDATORY_BRAND
+    if not brand:
+        if mandatory:
+            raise CatalogError("error_invalid_brand", "Brand information required")
+        return {"brand_id": 0, "original_brand_name": "NoBrand"}
+    brand_id = brand.get("brand_id") if isinstance(brand, dict) else None
+    if not isinstance(brand_id, int) or isinstance(brand_id, bool):
+        raise CatalogError("error_invalid_brand", "Brand ID required")
+    if brand_id == 0:
+        if mandatory:
+            raise CatalogError("error_invalid_brand", "Invalid brand")
+        return {"brand_id": 0, "original_brand_name": "NoBrand"}
+    name = next((n for n, bid in BRANDS.items() if bid == brand_id), None)
+    if name is None:
+        raise CatalogError("error_invalid_brand", "Invalid brand")
+    return {"brand_id": brand_id, "original_brand_name": name}
+
+
+def check_attributes(category_id: int, given: Any) -> list[dict[str, Any]]:
+    """Rule 2: every mandatory attribute; value ids from the tree, or 0 + a name where custom text is allowed."""
+    tree = {aid: (name, mandatory, input_type, values)
+            for aid, name, mandatory, input_type, values in ATTRIBUTES.get(category_id, ())}
+    given = given or []
+    if not isinstance(given, list) or not all(isinstance(a, dict) for a in given):
+        raise CatalogError("error_param", "Wrong parameters, detail: attribute_list must be a list of objects.")
+    chosen = {}
+    for attribute in given:
+        attribute_id = attribute.get("attribute_id")
+        if attribute_id not in tree:
+            raise CatalogError("error_invalid_category_attribute", "Category and attribute not match.")
+        _name, _mandatory, input_type, values = tree[attribute_id]
+        value_list = attribute.get("attribute_value_list")
+        if not isinstance(value_list, list) or not value_list:
+            raise CatalogError("error_invalid_attribute_value", "Attribute value is required.")
+        if len(value_list) > 1 and input_type not in MULTIPLE_INPUT_TYPES:
+            raise CatalogError("error_invalid_attribute_value", "Only one value is allowed for this attribute.")
+        for value in value_list:
+            value_id = value.get("value_id") if isinstance(value, dict) else None
+            if value_id == 0:
+                if input_type not in CUSTOM_INPUT_TYPES:
+                    raise CatalogError("error_invalid_attribute_value", "Invalid attribute value.")
+                if not str(value.get("original_value_name") or "").strip():
+                    raise CatalogError("error_value_name_required", "original_value_name is required when "
+                                       "value_id is 0.")
+            elif value_id not in values.values():
+                raise CatalogError("error_invalid_attribute_value", "Invalid attribute value.")
+        chosen[attribute_id] = attribute
+    for attribute_id, (_name, mandatory, _type, _values) in tree.items():
+        if mandatory and attribute_id not in chosen:
+            raise CatalogError("error_invalid_attribute", "Mandatory attribute information required")
+    return list(chosen.values())
+
+
+def check_logistics(channels: list[LogisticsChannel], logistics: Any, has_dimension: bool) -> list[dict[str, Any]]:
+    """Rule 3: enabled, unmasked channels, each with what its fee_type needs."""
+    if not isinstance(logistics, list) or not logistics:
+        raise CatalogError("error_param", "Invalid logistic info, logistic_info is required.")
+    by_id = {c.logistics_channel_id: c for c in channels}
+    for entry in logistics:
+        channel_id = entry.get("logistic_id") if isinstance(entry, dict) else None
+        channel = by_id.get(channel_id) if isinstance(channel_id, int) else None
+        if channel is None or not channel.enabled or channel.mask_channel_id != 0:
+            raise CatalogError("error_invalid_logistic_info", "Invalid logistic info.")
+        if not entry.get("enabled"):
+            continue
+        if channel.fee_type == "SIZE_SELECTION" and str(entry.get("size_id") or "") not in {
+            s.size_id for s in channel.size_list
+        }:
+            raise CatalogError("error_param", "Invalid logistic info, size_id is required for this channel.")
+        if channel.fee_type == "CUSTOM_PRICE" and not isinstance(entry.get("shipping_fee"), int | float):
+            raise CatalogError("error_param", "Invalid logistic info, shipping_fee is required for this channel.")
+        if channel.fee_type == "SIZE_INPUT" and not has_dimension:
+            raise CatalogError("error_param", "dimension is required")
+    if not any(isinstance(e, dict) and e.get("enabled") for e in logistics):
+        raise CatalogError("error_param", "Invalid logistic info, at least one channel must be enabled.")
+    return list(logistics)
