@@ -45,7 +45,15 @@ import yaml
 
 from sync_pipeline.catalog.tables import create_all, platform_listings
 from sync_pipeline.db import make_engine
-from sync_pipeline.listings.model import CatalogDetails, Listing, ListingVariant, Package
+from sync_pipeline.listings.model import (
+    AttributeValue,
+    CatalogDetails,
+    Listing,
+    ListingAttribute,
+    ListingVariant,
+    Package,
+    ShippingChoice,
+)
 from sync_pipeline.platforms.base import CallObserver, CallRecord, StoreClient
 from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.tokens import DbTokenStore
@@ -195,10 +203,21 @@ def bench_listing(store_key: str, platform: str, n: int, media: str) -> Listing:
         price=variants[0].price, compare_at_price=None, currency="SGD" if platform == "shopee" else "USD",
         stock_qty=sum(v.stock_qty for v in variants), images=images, category_id=category, handle=sku.lower(),
         options=options, variants=variants, weight_kg=Decimal("0.5"),
-        # US TikTok shops need package dimensions (real-stores 1.2)
-        details=CatalogDetails(package=Package(Decimal("0.5"), "KILOGRAM", Decimal(30), Decimal(20), Decimal(5)))
-        if platform == "tiktok" else None,
+        details=_details(platform),
     )
+
+
+def _details(platform: str) -> CatalogDetails | None:
+    """What a mapped store's listings carry (issue 10): attribute, brand, package, shipping channels."""
+    package = Package(Decimal("0.5"), "KILOGRAM", Decimal(30), Decimal(20), Decimal(5))
+    if platform == "tiktok":
+        return CatalogDetails(attributes=(ListingAttribute("Material", "100157", (AttributeValue("Cotton", "1000059"),)),),
+                              brand_id="7082427311584347905", brand_name="Luma", package=package)
+    if platform == "shopee":
+        return CatalogDetails(attributes=(ListingAttribute("Material", "100134", (AttributeValue("Cotton", "1001"),)),),
+                              brand_id="3001", brand_name="Luma", package=package,
+                              shipping=(ShippingChoice("10001"), ShippingChoice("10004", size_id="1")))
+    return None
 
 
 def seed_listings(db_url: str, products: int, media: str) -> None:
@@ -254,11 +273,19 @@ def child(db_url: str, stores_file: str, store_key: str) -> None:
         tallies.append(tally)
         return build_client(store, DbTokenStore(engine), observer=tally)
 
+    # The store's catalog rules are read once per refresh (store_catalog_rules), never per product.
+    rules_tally = Tally(lambda record: None)
+    rules_client = build_client(store, DbTokenStore(engine), observer=rules_tally)
+    rules_started = time.perf_counter()
+    rules_client.read_catalog_rules([bench_listing(store_key, store.platform.value, 0, "").category_id or ""])
+    rules_seconds = time.perf_counter() - rules_started
+    rules_client.close()
     started = time.perf_counter()
     report = push_store(engine, store, factory, PushOptions(error_threshold=1.0))
     elapsed = time.perf_counter() - started
     p = report.progress
     print(json.dumps({
+        "rules_calls": rules_tally.calls, "rules_seconds": rules_seconds,
         "store": store_key, "platform": store.platform.value, "seconds": elapsed, "created": p.created,
         "updated": p.updated, "unchanged": p.unchanged, "errors": p.errors, "first_errors": p.first_errors,
         "calls": sum(t.calls for t in tallies), "throttled": sum(t.throttled for t in tallies),
@@ -333,7 +360,8 @@ def main() -> None:
                 (result,), wall = run_children(db_url, stores_file, [key])
                 result["on_store"], result["wall"] = sandbox.products(key), wall
                 singles[key] = result
-                print(describe(result, args.products) + f" <!-- on store: {result['on_store']} -->", flush=True)
+                print(describe(result, args.products) + f" <!-- on store: {result['on_store']}; rules read once: "
+                      f"{result['rules_calls']} calls in {result['rules_seconds']:.2f} s -->", flush=True)
                 if result["first_errors"]:
                     print(f"<!-- first errors: {result['first_errors']} -->", flush=True)
             print("\n## no-op re-run (nothing changed)\n", flush=True)

@@ -4,17 +4,21 @@ by the sandbox with the real code, and the fixed client passes."""
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import replace
 from typing import Any
 
 import pytest
 import requests
 
+from sync_pipeline.listings.mapping import catalog_details, rule_violations
 from sync_pipeline.platforms.base import CallRecord, ErrorClass, PlatformError
 from sync_pipeline.platforms.shopee import image_infos
 from sync_pipeline.sandbox.core import placeholder_png
+from sync_pipeline.stores import StoreConfig
 from sync_pipeline_tests.platforms.shopee_support import (
     SHOP_ID,
     provision_shop,
+    shopee_store,
     simple_listing,
     variant_listing,
 )
@@ -131,3 +135,111 @@ def test_rule6_a_stock_message_under_error_auth_is_a_product_error_not_a_refresh
     assert tokens.saves == [] and "auth.access_token.get" not in ops(sandbox_server)
     client.upsert(simple_listing(sandbox_server, stock=6), None)  # enough stock: accepted
     assert len(items(sandbox_server)) == 1
+
+
+# -- rules 1-3: categories, brands, attributes, channels -------------------------------------------------
+
+
+def store_with(sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch, mapping: dict[str, Any],
+               categories: dict[str, str]) -> StoreConfig:
+    base = shopee_store(sandbox, monkeypatch)
+    return StoreConfig.model_validate({**base.model_dump(mode="json"), "name": "Shopee Singapore",
+                                       "category_map": categories, "mapping": mapping})
+
+
+def test_rule1_the_look_ups_answer_the_seeded_catalog(sandbox_server: RunningSandbox,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    provision_shop(sandbox_server)
+    client = make_client(sandbox_server, monkeypatch)
+    rules = client.read_catalog_rules(["100001", "100018", "100022", "100023"])
+    assert not rules.categories["100001"].leaf and rules.categories["100018"].leaf
+    material = rules.categories["100018"].attribute("Material")
+    assert material is not None and material.required and material.customizable
+    warranty = rules.categories["100022"].attribute("Warranty Type")
+    assert warranty is not None and warranty.required and not warranty.customizable
+    assert rules.categories["100023"].brand_required and not rules.categories["100023"].no_brand_allowed
+    usable = {c.channel_id: c for c in rules.channels if c.usable}
+    assert set(usable) == {"10001", "10004", "10005", "10006"}  # 10002 masked, 10003 disabled
+    assert usable["10004"].fee_type == "SIZE_SELECTION" and usable["10004"].size_ids == ("1", "2")
+
+
+def test_rule2_brand_and_mandatory_attributes(sandbox_server: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    provision_shop(sandbox_server)
+    shop = Shop(sandbox_server)
+    assert shop.add_item("W-1", category_id=100023)[1]["error"] == "error_invalid_brand"  # mandatory brand
+    assert shop.add_item("W-2", category_id=100023, brand={"brand_id": 0})[1]["error"] == "error_invalid_brand"
+    refused = shop.add_item("P-1", category_id=100018)[1]  # Material is mandatory
+    assert (refused["error"], refused["message"]) == ("error_invalid_attribute",
+                                                      "Mandatory attribute information required")
+    bad_value = [{"attribute_id": 100134, "attribute_value_list": [{"value_id": 9999}]}]
+    assert shop.add_item("P-2", category_id=100018, attribute_list=bad_value)[1]["error"] == \
+        "error_invalid_attribute_value"
+    free_text = [{"attribute_id": 100999, "attribute_value_list": [{"value_id": 0, "original_value_name": "x"}]}]
+    assert shop.add_item("F-1", category_id=100022, attribute_list=free_text)[1]["error"] == \
+        "error_invalid_attribute_value"  # a drop-down takes ids only
+    assert shop.add_item("N-1", category_id=100001)[1]["error"] == "error_param"  # not a leaf
+
+    client = make_client(sandbox_server, monkeypatch)
+    rules = client.read_catalog_rules(["100018", "100022", "100023"])
+    store = store_with(sandbox_server, monkeypatch, {
+        "attributes": {"Material": {"magento": "material", "values": {"Organic Cotton": "1001"}}},
+        "brand": {"magento": "manufacturer", "default": "No Brand"},
+        "categories": {"100022": {"attributes": {"Warranty Type": "No Warranty"}}},
+    }, {"Men/Bottoms": "100018", "Gear/Fitness Equipment": "100022", "Gear/Watches": "100023"})
+    cases = {"100018": {"material": "Organic Cotton, Hemp"}, "100022": {}, "100023": {"manufacturer": "Luma"}}
+    for category, attributes in cases.items():
+        listing = replace(simple_listing(sandbox_server, f"SKU-{category}"), category_id=category)
+        listing = replace(listing, details=catalog_details(listing, attributes, store, rules))
+        assert rule_violations(listing, rules, store.name) == []
+        client.upsert(listing, None)
+    by_sku = {i["item_sku"]: i for i in items(sandbox_server)}
+    assert by_sku["SKU-100018"]["attribute_list"][0]["attribute_value_list"] == [  # type: ignore[index]
+        {"value_id": 1001}, {"value_id": 0, "original_value_name": "Hemp"}]
+    assert by_sku["SKU-100022"]["attribute_list"][0]["attribute_value_list"] == [{"value_id": 2001}]  # type: ignore[index]
+    assert by_sku["SKU-100023"]["brand"] == {"brand_id": 3001, "original_brand_name": "Luma"}
+    no_brand = replace(simple_listing(sandbox_server, "SKU-W"), category_id="100023")
+    no_brand = replace(no_brand, details=catalog_details(no_brand, {}, store, rules))
+    assert rule_violations(no_brand, rules, store.name) == [
+        "brand_required: Shopee Singapore, category 100023 requires a real brand, not 'No Brand': set mapping.brand"]
+
+
+@pytest.mark.parametrize(
+    ("logistics", "error", "message"),
+    [
+        ([{"logistic_id": 10002, "enabled": True}], "error_invalid_logistic_info", "Invalid logistic info."),  # masked
+        ([{"logistic_id": 10003, "enabled": True}], "error_invalid_logistic_info", "Invalid logistic info."),  # off
+        ([{"logistic_id": 10004, "enabled": True}], "error_param", "Invalid logistic info, size_id"),
+        ([{"logistic_id": 10005, "enabled": True}], "error_param", "Invalid logistic info, shipping_fee"),
+        ([{"logistic_id": 10006, "enabled": True}], "error_param", "dimension is required"),
+    ],
+)
+def test_rule3_channels_by_state_and_fee_type(
+    sandbox_server: RunningSandbox, logistics: list[dict[str, Any]], error: str, message: str
+) -> None:
+    provision_shop(sandbox_server)
+    refused = Shop(sandbox_server).add_item("L-1", logistic_info=logistics)[1]
+    assert refused["error"] == error and refused["message"].startswith(message)
+
+
+def test_rule3_the_client_sends_what_each_channel_needs(sandbox_server: RunningSandbox,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    provision_shop(sandbox_server)
+    client = make_client(sandbox_server, monkeypatch)
+    rules = client.read_catalog_rules(["100017"])
+    mapping = {"package": {"dimensions": {"length": 30, "width": 20, "height": 5}},
+               "shipping": [{"channel_id": "10001"}, {"channel_id": "10004", "size_id": "2"},
+                            {"channel_id": "10005", "shipping_fee": "3.50"}, {"channel_id": "10006"}]}
+    store = store_with(sandbox_server, monkeypatch, mapping, {"Men/Tops": "100017"})
+    listing = simple_listing(sandbox_server)
+    listing = replace(listing, details=catalog_details(listing, {}, store, rules))
+    assert rule_violations(listing, rules, store.name) == []
+    client.upsert(listing, None)
+    (item,) = items(sandbox_server)
+    assert item["logistic_info"] == [
+        {"logistic_id": 10001, "enabled": True}, {"logistic_id": 10004, "enabled": True, "size_id": "2"},
+        {"logistic_id": 10005, "enabled": True, "shipping_fee": 3.5}, {"logistic_id": 10006, "enabled": True}]
+    assert item["dimension"] == {"package_length": 30, "package_width": 20, "package_height": 5}
+    masked = store_with(sandbox_server, monkeypatch, {"shipping": [{"channel_id": "10002"}]}, {"Men/Tops": "100017"})
+    bad = replace(listing, details=catalog_details(listing, {}, masked, rules))
+    assert rule_violations(bad, rules, store.name)[0].startswith(
+        "shipping_channel_unusable: Shopee Singapore, logistics channel 10002 is disabled or masked")

@@ -3,13 +3,19 @@ by the sandbox with the real code, and the fixed client passes."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from sync_pipeline.listings.mapping import catalog_details, rule_violations
+from sync_pipeline.listings.model import CatalogDetails, Listing, Package
+from sync_pipeline.listings.rules import StoreRules
 from sync_pipeline.platforms import tiktok as tiktok_client
 from sync_pipeline.platforms.base import CallRecord, ErrorClass, PlatformError
 from sync_pipeline.platforms.tiktok import classify
+from sync_pipeline.stores import StoreConfig
 from sync_pipeline_tests.platforms.test_tiktok import ClientFactory, env, make_client, products
 from sync_pipeline_tests.platforms.tiktok_fixtures import (
     CIPHER,
@@ -130,3 +136,197 @@ def test_rule2_other_regions_keep_v1(make_client: ClientFactory, image_host: Ima
     with pytest.raises(PlatformError) as refused:
         wrong.upsert(listing("MH03", images=(image_host.image("rule2-gb"),)), None)
     assert refused.value.platform_code == "12052230"
+
+
+# -- rules 3-8: the category's demands, each refused with its code; the mapped listing passes -------------
+
+
+def raw_body(sandbox_server: RunningSandbox, **overrides: Any) -> dict[str, Any]:
+    """What the old client sent: no attributes, brand, size chart, certification or dimensions."""
+    uri = signed_call(sandbox_server.url, "POST", IMAGES, files=upload_files(), cipher=None).json()["data"]["uri"]
+    body: dict[str, Any] = {
+        "title": "Chaz Kangeroo Hoodie", "description": "<p>Warm.</p>", "category_id": "601152",
+        "category_version": "v2", "main_images": [{"uri": uri}],
+        "package_weight": {"value": "0.5", "unit": "KILOGRAM"},
+        "package_dimensions": {"length": "30", "width": "20", "height": "5", "unit": "CENTIMETER"},
+        "skus": [{"seller_sku": "MH01", "price": {"amount": "52.00", "currency": "USD"},
+                  "inventory": [{"warehouse_id": "7000001", "quantity": 5}]}],
+    }
+    body.update(overrides)
+    return body
+
+
+def create_code(sandbox_server: RunningSandbox, **overrides: Any) -> int:
+    return int(signed_call(sandbox_server.url, "POST", PRODUCTS, body=raw_body(sandbox_server, **overrides))
+               .json()["code"])
+
+
+def mapped(listing_: Listing, category: str, rules: StoreRules | None = None, **mapping: Any) -> Listing:
+    """The listing with the details a stores-file mapping gives it (resolved against ``rules`` if given)."""
+    store = StoreConfig.model_validate({
+        "key": "tiktok-test", "platform": "tiktok", "name": "TikTok Shop US", "endpoint": "http://x",
+        "credentials": {"app_key": "A", "app_secret": "B", "access_token": "C", "refresh_token": "D"},
+        "category_map": {"Men/Tops": category},
+        "mapping": {"package": {"dimensions": {"length": 30, "width": 20, "height": 5}}, **mapping},
+    })
+    placed = replace(listing_, category_id=category)
+    return replace(placed, details=catalog_details(placed, {}, store, rules))
+
+
+def test_rule3_only_usable_leaf_categories(sandbox_server: RunningSandbox, make_client: ClientFactory,
+                                           image_host: ImageHost) -> None:
+    client = make_client()
+    assert create_code(sandbox_server, category_id="600001") == 12052024  # not a leaf
+    assert create_code(sandbox_server, category_id="605001") == 12052225  # not the shop's main category
+    assert create_code(sandbox_server, category_id="999999") == 12052023
+    rules = client.read_catalog_rules(["601152", "600001", "605001"])
+    assert (rules.categories["600001"].leaf, rules.categories["605001"].usable) == (False, False)
+    reasons = rule_violations(replace(listing(), category_id="600001"), rules, "TikTok Shop US")
+    assert reasons and reasons[0].startswith("category_not_usable: TikTok Shop US, category 600001 is not a leaf")
+    client.upsert(listing(images=(image_host.image("rule3"),)), None)  # a usable leaf passes
+
+
+def test_rule4_required_attribute_size_chart_and_certification(
+    sandbox_server: RunningSandbox, make_client: ClientFactory, image_host: ImageHost
+) -> None:
+    client = make_client()
+    assert create_code(sandbox_server, category_id="601153") == 12052104  # Material is required
+    assert create_code(sandbox_server, category_id="601226") == 12052673  # size chart is required
+    assert create_code(sandbox_server, category_id="603014") == 12052105  # certification is required
+    custom = [{"id": "100157", "values": [{"name": "Hemp"}]}]  # not customizable in 601153
+    assert create_code(sandbox_server, category_id="601153", product_attributes=custom) == 12052247
+
+    rules = client.read_catalog_rules(["601153", "601226", "603014"])
+    bare = replace(listing(), category_id="601153")
+    assert rule_violations(bare, rules, "TikTok Shop US") == [
+        "missing_required_attribute: TikTok Shop US, category 601153 requires 'Material': map a Magento attribute "
+        "or set a default"]
+    images = (image_host.image("rule4"),)
+    pants = mapped(listing("MP01", images=images), "601153", rules,
+                   categories={"601153": {"attributes": {"Material": "Polyester"}}})
+    assert rule_violations(pants, rules, "TikTok Shop US") == []
+    tops = mapped(listing("WT01", images=images), "601226",
+                  categories={"601226": {"size_chart": {"template_id": "7267563252536723205"}}})
+    mat = mapped(listing("FM01", images=images), "603014", categories={"603014": {"certifications": [
+        {"id": "7182427311584347905", "images": [image_host.image("certificate")]}]}})
+    for fixed in (pants, tops, mat):
+        client.upsert(fixed, None)
+    stored = {p["external_product_id"]: p for p in products(sandbox_server)}
+    assert stored["MP01"]["product_attributes"] == [{"id": "100157", "values": [{"id": "1000060"}]}]
+    assert stored["WT01"]["size_chart"] == {"template": {"id": "7267563252536723205"}}
+    assert stored["FM01"]["certifications"][0]["id"] == "7182427311584347905"
+
+
+def test_rule5_an_unauthorized_top_tier_brand_is_refused(
+    sandbox_server: RunningSandbox, make_client: ClientFactory, image_host: ImageHost
+) -> None:
+    client = make_client()
+    assert create_code(sandbox_server, brand_id="7082427311584347908") == 12052201  # Crown Horology, T1
+    assert create_code(sandbox_server, brand_id="1") == 12052026
+    rules = client.read_catalog_rules(["601152"])
+    crown = mapped(listing(), "601152", rules, brand={"default": "Crown Horology"})
+    assert rule_violations(crown, rules, "TikTok Shop US")[0].startswith("brand_not_allowed: TikTok Shop US")
+    luma = mapped(listing(images=(image_host.image("rule5"),)), "601152", rules, brand={"default": "Luma"})
+    client.upsert(luma, None)
+    assert products(sandbox_server)[0]["brand_id"] == "7082427311584347905"
+
+
+@pytest.mark.parametrize(
+    ("weight", "dimensions", "code"),
+    [
+        ({"value": "0.5", "unit": "KILOGRAM"}, None, 12019012),  # US: dimensions are required
+        ({"value": "1.1", "unit": "POUND"}, {"length": "12", "width": "8", "height": "2", "unit": "CENTIMETER"},
+         12052915),  # one unit system
+        ({"value": "500", "unit": "GRAM"}, {"length": "30", "width": "20", "height": "5", "unit": "CENTIMETER"},
+         12019011),  # grams: BR/JP/MX only
+        ({"value": "0", "unit": "KILOGRAM"}, {"length": "30", "width": "20", "height": "5", "unit": "CENTIMETER"},
+         12052181),
+        ({"value": "0.5", "unit": "KILOGRAM"}, {"length": "30.5", "width": "20", "height": "5", "unit": "CENTIMETER"},
+         12019012),  # whole numbers
+    ],
+)
+def test_rule6_package_weight_and_dimensions(
+    sandbox_server: RunningSandbox, weight: dict[str, str], dimensions: dict[str, str] | None, code: int
+) -> None:
+    sandbox_server.provision("tiktok", CIPHER, shop_config())
+    assert create_code(sandbox_server, package_weight=weight, package_dimensions=dimensions) == code
+
+
+def test_rule6_imperial_units_only_in_the_us_and_the_client_keeps_one_system(
+    sandbox_server: RunningSandbox, make_client: ClientFactory, image_host: ImageHost
+) -> None:
+    make_client(shop=shop_config(region="GB"), settings={"region": "GB"})
+    pounds = {"value": "1.1", "unit": "POUND"}
+    inches = {"length": "12", "width": "8", "height": "2", "unit": "INCH"}
+    assert create_code(sandbox_server, category_version="v1", package_weight=pounds,
+                       package_dimensions=inches) == 12019061
+    client = make_client()  # back to the US shop
+    imperial = replace(listing(images=(image_host.image("rule6"),)), details=CatalogDetails(package=Package(
+        Decimal("1.1"), "POUND", Decimal("11.2"), Decimal(8), Decimal(2), "INCH")))
+    client.upsert(imperial, None)
+    stored = products(sandbox_server)[0]
+    assert stored["package_weight"]["unit"] == "POUND"
+    assert stored["package_dimensions"] == {"length": "12", "width": "8", "height": "2", "unit": "INCH"}
+
+
+def test_rule7_variant_images_on_one_attribute_and_all_its_values(
+    sandbox_server: RunningSandbox, make_client: ClientFactory, image_host: ImageHost
+) -> None:
+    client = make_client()
+    uri = signed_call(sandbox_server.url, "POST", IMAGES, files=upload_files(), cipher=None).json()["data"]["uri"]
+
+    def sku(size: str, color: str, size_img: bool, color_img: bool) -> dict[str, Any]:
+        return {"seller_sku": f"V-{size}-{color}", "price": {"amount": "9.00", "currency": "USD"},
+                "inventory": [{"warehouse_id": "7000001", "quantity": 1}],
+                "sales_attributes": [
+                    {"name": "Size", "value_name": size, **({"sku_img": {"uri": uri}} if size_img else {})},
+                    {"name": "Color", "value_name": color, **({"sku_img": {"uri": uri}} if color_img else {})}]}
+
+    partial = [sku("S", "Red", True, False), sku("M", "Red", False, False)]
+    assert create_code(sandbox_server, skus=partial) == 12052522
+    two = [sku("S", "Red", True, False), sku("M", "Blue", True, True)]
+    assert create_code(sandbox_server, skus=two) == 12052528
+    # The fixed client sends images only when every value of the primary attribute has one.
+    whole = listing("MH05", images=(image_host.image("rule7"),))
+    variants = tuple(replace(v, image=image_host.image(f"v{i}") if i else None) for i, v in enumerate(whole.variants))
+    client.upsert(replace(whole, variants=variants), None)
+    complete = tuple(replace(v, image=image_host.image(f"w{i}")) for i, v in enumerate(whole.variants))
+    client.upsert(replace(whole, sku="MH06", variants=tuple(replace(v, sku="MH06" + v.sku[4:]) for v in complete)),
+                  None)
+    by_sku = {p["external_product_id"]: p for p in products(sandbox_server)}
+    assert not any(a.get("sku_img") for s in by_sku["MH05"]["skus"] for a in s["sales_attributes"])
+    assert all(a.get("sku_img") for s in by_sku["MH06"]["skus"] for a in s["sales_attributes"])
+
+
+def test_rule8_uploaded_uris_and_usable_sales_warehouses(
+    sandbox_server: RunningSandbox, make_client: ClientFactory, image_host: ImageHost
+) -> None:
+    client = make_client()
+    assert create_code(sandbox_server, main_images=[{"uri": "https://example.com/a.png"}]) == 12052300
+
+    def inventory(warehouse: str) -> list[dict[str, Any]]:
+        return [{"seller_sku": "MH01", "price": {"amount": "52.00", "currency": "USD"},
+                 "inventory": [{"warehouse_id": warehouse, "quantity": 5}]}]
+
+    assert create_code(sandbox_server, skus=inventory("7000002")) == 12052531  # disabled
+    assert create_code(sandbox_server, skus=inventory("7000003")) == 12052532  # a return warehouse
+    assert create_code(sandbox_server, skus=inventory("424242")) == 12052097
+    rules = client.read_catalog_rules(["601152"])
+    assert rules.warehouses == ("7000001",)
+    client.upsert(listing(images=(image_host.image("rule8"),)), None)
+
+
+def test_rule9_new_products_start_in_review_and_refuse_price_updates(
+    sandbox_server: RunningSandbox, make_client: ClientFactory, image_host: ImageHost
+) -> None:
+    client = make_client(shop=shop_config(audit_delay_seconds=3600), settings={"audit_wait_seconds": 0})
+    ref = client.upsert(listing(images=(image_host.image("rule9"),)), None)
+    read = signed_call(sandbox_server.url, "GET", f"{PRODUCTS}/{ref.product_id}").json()["data"]
+    assert (read["status"], read["audit"]["status"]) == ("PENDING", "AUDITING")
+    raw = signed_call(sandbox_server.url, "POST", f"{PRODUCTS}/{ref.product_id}/prices/update",
+                      body={"skus": [{"id": next(iter(ref.variant_ids.values())),
+                                      "price": {"amount": "50.00", "currency": "USD"}}]}).json()
+    assert raw["code"] == 12052901
+    with pytest.raises(PlatformError) as later:
+        client.update_prices(ref, listing())
+    assert later.value.error_class is ErrorClass.RATE_LIMITED  # retried later, not given up
