@@ -119,7 +119,8 @@ def _load_chunk(engine: Engine, chunk: list[StagedRow], metrics: ImportMetrics,
     metrics.processed += len(chunk)
     metrics.inserted += outcome.inserted
     metrics.updated += outcome.updated + vanished
-    metrics.skipped += outcome.unchanged + (len(gone) - vanished)
+    metrics.unchanged += outcome.unchanged
+    metrics.skipped += len(gone) - vanished  # no longer sellable and not active here: nothing to do
     for bad in rejected:
         metrics.reject(bad)
     for entry in outcome.written[: max(0, PREVIEW_ROWS - len(preview))]:

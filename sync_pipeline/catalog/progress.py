@@ -5,8 +5,14 @@ Metric meanings, as stored in ``product_import_jobs.metrics``:
 * ``total_found``: source rows found due in this import (new, changed, reconciled, rejected);
 * ``processed``: of those, how many were handled (equals ``total_found`` when the job completes);
 * ``inserted`` / ``updated``: catalog products written for the first time / rewritten;
-* ``skipped``: rows not written, unchanged ones (same content hash) and bad ones alike;
-* ``errors_count``: the bad rows among the skipped, each with a reason (the first 20 are kept);
+* ``unchanged``: products whose content is what the catalog already has (same content hash):
+  nothing written, as on every re-import of products that did not change;
+* ``skipped``: rows with nothing to import and nothing wrong: products no longer sellable in
+  Magento that the catalog does not hold as active (never imported, or already inactive);
+* ``errors_count``: bad rows, not imported, each with a reason (the first 20 are kept in
+  ``skipped_rows``); a product already in the catalog is kept there, inactive;
+
+so ``processed == inserted + updated + unchanged + skipped + errors_count``.
 * ``elapsed_ms``: wall time of the import so far;
 * ``last_processed_source_id``: the highest Magento entity id the extract read past.
 """
@@ -31,6 +37,7 @@ class ImportMetrics:
     processed: int = 0
     inserted: int = 0
     updated: int = 0
+    unchanged: int = 0
     skipped: int = 0
     errors_count: int = 0
     elapsed_ms: int = 0
@@ -38,14 +45,9 @@ class ImportMetrics:
     skipped_rows: list[RejectedRow] = field(default_factory=list)
 
     def reject(self, row: RejectedRow) -> None:
-        self.skipped += 1
         self.errors_count += 1
         if len(self.skipped_rows) < SKIPPED_ROWS_KEPT:
             self.skipped_rows.append(row)
-
-    @property
-    def unchanged(self) -> int:
-        return self.skipped - self.errors_count
 
     def as_json(self) -> dict[str, Any]:
         """The job row's ``metrics``: the seed's keys, plus the first skipped rows with reasons."""
@@ -64,7 +66,7 @@ class ImportMetrics:
 
 
 _COUNTERS = frozenset(
-    ("total_found", "processed", "inserted", "updated", "skipped", "errors_count", "elapsed_ms",
+    ("total_found", "processed", "inserted", "updated", "unchanged", "skipped", "errors_count", "elapsed_ms",
      "last_processed_source_id")
 )
 
@@ -82,7 +84,7 @@ class Progress:
         m = self.metrics
         return (
             f"{self.stage}: {self.done} products after {self.elapsed_s:.1f}s "
-            f"(found {m.total_found}, inserted {m.inserted}, updated {m.updated}, "
+            f"(found {m.total_found}, inserted {m.inserted}, updated {m.updated}, unchanged {m.unchanged}, "
             f"skipped {m.skipped}, errors {m.errors_count}, last source id {m.last_processed_source_id})"
         )
 

@@ -119,7 +119,6 @@ def catalog_products(context: AssetExecutionContext, app_db: AppDatabase) -> Mat
     return MaterializeResult(metadata=_metrics_metadata(loaded.metrics) | {
         "import_job_id": MetadataValue.int(loaded.job_id),
         "cursor": MetadataValue.int(loaded.cursor),
-        "unchanged": MetadataValue.int(loaded.metrics.unchanged),
         "preview": MetadataValue.md(_md_table(loaded.preview, empty="no product was written")),
         "skipped_rows": MetadataValue.md(_md_table(skipped, empty="no bad rows")),
     })
@@ -187,6 +186,7 @@ def _metrics_metadata(metrics: ImportMetrics) -> dict[str, Any]:
         "processed": MetadataValue.int(metrics.processed),
         "inserted": MetadataValue.int(metrics.inserted),
         "updated": MetadataValue.int(metrics.updated),
+        "unchanged": MetadataValue.int(metrics.unchanged),
         "skipped": MetadataValue.int(metrics.skipped),
         "errors_count": MetadataValue.int(metrics.errors_count),
         "elapsed_ms": MetadataValue.int(metrics.elapsed_ms),

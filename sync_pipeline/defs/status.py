@@ -64,9 +64,13 @@ def product_status(context: AssetExecutionContext, app_db: AppDatabase, stores_c
     counts = state_counts(seen)
     context.log.info(f"{written} products on {len(keys)} stores; report at {path}")
     totals = {state.value: sum(c[state.value] for c in counts.values()) for state in SyncState}
+    # Products and product-by-store pairs are different units: a product on 4 stores is one
+    # product and 4 listings, so the per-state figures are named as listings, never as products.
     return MaterializeResult(metadata={
         "products": MetadataValue.int(written),
-        **{state.replace(" ", "_"): MetadataValue.int(n) for state, n in totals.items()},
+        "stores": MetadataValue.int(len(keys)),
+        "listings": MetadataValue.int(sum(totals.values())),
+        **{f"listings_{state.replace(' ', '_')}": MetadataValue.int(n) for state, n in totals.items()},
         "counts_per_store": MetadataValue.md(_counts_markdown(counts)),
         "first_rows": MetadataValue.table(_records(preview, keys), schema=_schema(keys)),
         "csv": MetadataValue.path(str(path)),

@@ -133,6 +133,13 @@ def test_full_import_then_nothing_changes(shop: Shop) -> None:
     assert (again.metrics.inserted, again.metrics.updated, again.metrics.errors_count) == (0, 0, 0)
     assert again.cursor == first.cursor
 
+    # Reading the same products again from the start: they are reported unchanged, not skipped.
+    reread = run_import(shop.app, shop.reader(), ImportRequest.from_settings(
+        limit=1000, resume_from_last=False, start_after_id=0, manual=True), chunk_size=7)
+    m_ = reread.metrics
+    assert (m_.inserted, m_.updated, m_.skipped, m_.errors_count) == (0, 0, 0, 0)
+    assert m_.unchanged == m_.processed == sellable
+
 
 def test_manual_pages_resume_after_the_cursor(shop: Shop) -> None:
     catalog = shop.generate(80)

@@ -87,7 +87,8 @@ def test_unchanged_products_are_not_rewritten_and_changes_are(app: sa.Engine) ->
     _staged_job(app, [simple(1), simple(2, price=Decimal("17.5"))], last_id=2)
     result = load_staged(app)
     assert result is not None
-    assert (result.metrics.inserted, result.metrics.updated, result.metrics.skipped) == (0, 1, 1)
+    m = result.metrics
+    assert (m.inserted, m.updated, m.unchanged, m.skipped, m.errors_count) == (0, 1, 1, 0, 0)
     after = _products(app)
     assert after["SKU-1"]["updated_at"] == before["SKU-1"]["updated_at"]
     assert after["SKU-2"]["price"] == Decimal("17.5")
@@ -104,8 +105,7 @@ def test_bad_rows_are_skipped_with_reasons_and_existing_ones_deactivated(app: sa
     result = load_staged(app)
     assert result is not None
     m = result.metrics
-    assert (m.processed, m.inserted, m.updated, m.errors_count) == (5, 1, 1, 3)
-    assert m.skipped == 3
+    assert (m.processed, m.inserted, m.updated, m.unchanged, m.skipped, m.errors_count) == (5, 1, 1, 0, 0, 3)
     assert {(r.sku, r.reason) for r in m.skipped_rows} == {
         ("SKU-2", "no price"), ("SKU-3", "empty title (name)"), ("SKU-5", "negative quantity")}
     rows = _products(app)

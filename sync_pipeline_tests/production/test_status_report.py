@@ -193,9 +193,12 @@ def test_product_status_asset_shows_counts_first_rows_and_exports_csv(
     keys = [s.key for s in shop.stores()]
     with shop.engine.connect() as conn:
         products = conn.execute(sa.select(sa.func.count()).select_from(catalog_products)).scalar_one()
-    assert meta["products"] == products
-    assert meta["synced"] > 0 and meta["synced"] + meta["not_synced"] + meta["invalid"] + meta["error"] \
-        + meta["delisted"] == products * len(keys)
+    assert meta["products"] == products and meta["stores"] == len(keys)
+    # Per-state figures count product-by-store listings and say so; they add up to listings, not products.
+    assert not {"synced", "not_synced", "invalid", "error", "delisted"} & set(meta)
+    assert meta["listings_synced"] > 0 and meta["listings_synced"] + meta["listings_not_synced"] \
+        + meta["listings_invalid"] + meta["listings_error"] + meta["listings_delisted"] \
+        == meta["listings"] == products * len(keys)
     assert all(f"| {key} |" in meta["counts_per_store"] for key in keys)
     records = meta["first_rows"].records
     assert 0 < len(records) <= PREVIEW_ROWS and records[0].data["sku"]
