@@ -130,7 +130,8 @@ def run_pipeline() -> tuple[bool, list[StoreOutcome]]:
     for mat in catalog.asset_materializations_for_node("catalog_products"):
         md = {k: v.value for k, v in mat.metadata.items()}
         print(f"  catalog: found {md.get('total_found')}, inserted {md.get('inserted')}, "
-              f"updated {md.get('updated')}, skipped {md.get('skipped')}")
+              f"updated {md.get('updated')}, unchanged {md.get('unchanged')}, skipped {md.get('skipped')}, "
+              f"bad rows {md.get('errors_count')}")
     rules_job = defs.resolve_job_def("store_rules_refresh")
     for key in [store.key for store in load_stores().stores]:
         # The store's own rules first (the daily schedule's job): listings are checked against them.
