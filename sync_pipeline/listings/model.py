@@ -133,6 +133,7 @@ class Listing:
     valid: bool = True
     reasons: tuple[str, ...] = ()  # why invalid, or notes such as a title outside the band
     details: CatalogDetails | None = None  # marketplace category data (None: the store maps none)
+    brand: str | None = None  # Magento's brand / manufacturer (Shopify's vendor)
 
     # -- serialisation -----------------------------------------------------------------------
 
@@ -180,6 +181,8 @@ class Listing:
         }
         if self.details is not None:  # only then: listings of stores without a mapping keep their hashes
             content["details"] = _jsonable(asdict(self.details))
+        if self.brand is not None:  # likewise: listings without a brand keep the hashes they always had
+            content["brand"] = self.brand
         return _hash(content)
 
     def price_hash(self) -> str:

@@ -192,6 +192,7 @@ def build_listing(
         weight_kg=weight,
         valid=not is_blocking(reasons),
         reasons=tuple(dict.fromkeys(reasons)),
+        brand=facts.brand,
     )
     return without_sold_out_variants(listing)
 

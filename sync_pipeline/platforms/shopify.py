@@ -23,7 +23,9 @@
 * Category (real-stores 3.1): the store's ``category_map`` value is a Shopify taxonomy path (or a
   ``gid://shopify/TaxonomyCategory/...`` id) resolved once per client with ``taxonomy {
   categories(search:) }`` and sent as ``category``; ``productType`` stays free text (the last
-  segment of the path), as Shopify never derives the category from it.
+  segment of the path), as Shopify never derives the category from it. ``vendor`` is the product's
+  brand (Magento's brand / manufacturer), renamed through ``settings.vendors`` when the store
+  spells it differently.
 * Media (contract 1.5): ``files`` is a list field that replaces, so an update sends the existing
   file ``id`` for every image whose source URL is unchanged and ``originalSource`` only for new
   ones; images no longer in the listing are left out and so removed. Shopify does not give our
@@ -514,6 +516,8 @@ class ShopifyClient(StoreClient):
             ],
             "files": _files_input(listing, media_ids),
         }
+        if listing.brand:  # settings.vendors maps a Magento brand to the store's vendor name
+            product["vendor"] = str((self.store.settings.get("vendors") or {}).get(listing.brand, listing.brand))
         if ref is None:  # a new product: our marker; later the tag list is the merchant's too
             product["tags"] = [f"{SKU_TAG_PREFIX}{listing.sku}"]
         if listing.description is not None:  # None: the store owns the description; leave it alone

@@ -156,3 +156,18 @@ def test_rollback_of_an_adoption_takes_back_only_our_publication_and_tag(
     assert storefront(shopify_us) == []  # the merchant had not published it
     [product] = graphql(shopify_us, "{ products(first: 5) { nodes { tags } } }", {})["products"]["nodes"]
     assert sorted(product["tags"]) == ["bestseller", "summer"]
+
+
+def test_vendor_is_the_brand_renamed_by_the_store(db: Engine, shopify_us: StoreConfig,
+                                                  image_host: Any) -> None:  # noqa: F811
+    renaming = shopify_us.model_copy(update={"settings": {**shopify_us.settings, "vendors": {"Luma": "Luma Sportswear"}}})
+    save_listings(db, [dataclasses.replace(store_listing(shopify_us, "BRANDED", image_host.url), brand="Luma"),
+                       dataclasses.replace(store_listing(shopify_us, "OTHER", image_host.url), brand="Nimbus Co.")])
+    assert push(db, renaming).progress.created == 2
+    vendors = {}
+    for sku in ("BRANDED", "OTHER"):
+        ref = ledger.load_mappings(db, shopify_us.key)[sku].ref
+        assert ref is not None
+        vendors[sku] = graphql(shopify_us, "query V($id: ID!) { product(id: $id) { vendor } }",
+                               {"id": ref.product_id})["product"]["vendor"]
+    assert vendors == {"BRANDED": "Luma Sportswear", "OTHER": "Nimbus Co."}
