@@ -315,7 +315,7 @@ def pick_products(world: World, count: int) -> list[tuple[str, int]]:
                             .order_by(catalog_products.c.source_id)).all()
     if len(rows) < count:
         raise RuntimeError(f"only {len(rows)} simple products in stock on every store; raise --on-website")
-    return [(r.sku, int(r.source_id)) for r in rows[:count]]
+    return [(r.sku, int(r.source_id)) for r in rows]
 
 
 def measure(world: World, instance: Any, kind: str, sku: str, source_id: int) -> Change:
@@ -448,10 +448,16 @@ def run(products: int, on_website: int, per_kind: int) -> int:
 
             instance = DagsterInstance.from_config(str(root / "dagster_home"))
             wait_for("the first run to finish", lambda: not _active(instance), 300)
-            chosen = pick_products(world, per_kind * len(KINDS))
+            candidates = pick_products(world, per_kind + 1)
+            # Disabled products stay disabled, so each disable takes a product of its own; price and
+            # stock changes take turns over the others.
+            disabled, others = candidates[:per_kind], candidates[per_kind:]
+            plan = [("price", others[i % len(others)]) for i in range(per_kind)]
+            plan += [("stock", others[(i + 1) % len(others)]) for i in range(per_kind)]
+            plan += [("disable", product) for product in disabled]
+            order = [plan[i + k * per_kind] for i in range(per_kind) for k in range(len(KINDS))]
             changes: list[Change] = []
-            for index, (sku, source_id) in enumerate(chosen):
-                kind = KINDS[index % len(KINDS)]
+            for kind, (sku, source_id) in order:
                 change = measure(world, instance, kind, sku, source_id)
                 changes.append(change)
                 print(f"  {kind:<8}{sku:<14}{change.latency_s:6.1f} s  "
@@ -481,7 +487,7 @@ def _active(instance: Any) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--products", type=int, default=48000)
-    parser.add_argument("--on-website", type=int, default=300)
+    parser.add_argument("--on-website", type=int, default=600)
     parser.add_argument("--changes", type=int, default=10, help="changes of each kind")
     args = parser.parse_args()
     return run(args.products, args.on_website, args.changes)
