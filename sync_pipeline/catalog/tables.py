@@ -48,6 +48,8 @@ catalog_products = Table(
     Column("source_updated_at", DateTime),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    # The fast path asks "changed since the store's mark?" after every import (push/changes.py).
+    Index("ix_catalog_products_updated_at", "updated_at"),
 )
 
 catalog_variants = Table(
@@ -140,6 +142,8 @@ platform_listings = Table(
     Column("stock_hash", String(64), nullable=False),
     Column("updated_at", DateTime, nullable=False),
     UniqueConstraint("store_key", "sku", name="uq_platform_listings_store_sku"),
+    # The fast path's "listings changed since the store's last push" (push/changes.py).
+    Index("ix_platform_listings_store_updated", "store_key", "updated_at"),
 )
 
 # --- the stores' own catalog rules (asset store_catalog_rules) ----------------------------------
@@ -181,8 +185,12 @@ store_mappings = Table(
 
 
 def create_all(engine) -> None:  # type: ignore[no-untyped-def]
-    """Create any missing table; safe to call on every run."""
+    """Create any missing table and any missing index (an index added to an existing table too);
+    safe to call on every run."""
     metadata.create_all(engine, checkfirst=True)
+    for table in metadata.sorted_tables:
+        for index in table.indexes:
+            index.create(engine, checkfirst=True)
 
 # --- platform tokens (Shopee / TikTok refresh flow) ----------------------------------------------
 

@@ -194,3 +194,22 @@ def test_the_rules_digest_follows_the_stores_entry() -> None:
     assert changes.rules_digest(store) == changes.rules_digest(same)
     other = store.model_copy(update={"category_map": {"X": "1"}})
     assert changes.rules_digest(store) != changes.rules_digest(other)
+
+
+def test_an_existing_app_db_gets_the_fast_path_indexes(app_db_url: str) -> None:
+    """Deployed app DBs predate the indexes; create_all (run by every run's resource) adds them."""
+    from sync_pipeline.catalog.tables import create_all
+    from sync_pipeline.db import make_engine
+
+    engine = make_engine(app_db_url)
+    try:
+        create_all(engine)
+        with engine.begin() as conn:
+            for name in ("ix_catalog_products_updated_at", "ix_platform_listings_store_updated"):
+                conn.execute(sa.text(f"DROP INDEX {name}"))
+        create_all(engine)
+        inspector = sa.inspect(engine)
+        assert "ix_catalog_products_updated_at" in {i["name"] for i in inspector.get_indexes("catalog_products")}
+        assert "ix_platform_listings_store_updated" in {i["name"] for i in inspector.get_indexes("platform_listings")}
+    finally:
+        engine.dispose()
