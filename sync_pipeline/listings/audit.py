@@ -195,26 +195,30 @@ def audit_categories(
     return result
 
 
-def audit_identity(engine: Engine, store: StoreConfig) -> AuditResult:
+def audit_identity(engine: Engine, store: StoreConfig, skus: Sequence[str] | None = None) -> AuditResult:
     """No two listings of the store share a handle or a seller SKU (a variant's SKU), compared
     ignoring case and surrounding spaces as the platforms do: either would make two catalog
-    products one store product, the later overwriting the earlier."""
+    products one store product, the later overwriting the earlier.
+
+    With ``skus`` (the fast path), only collisions that involve those listings are reported; they
+    are still compared with every listing of the store, but reading only each listing's handle and
+    variant SKUs, not its whole payload (a 48,000-listing store is otherwise seconds of CPU)."""
     result = AuditResult()
     handles: dict[str, str] = {}
     seller_skus: dict[str, str] = {}
-    for chunk in stored_listings(engine, store.key):
-        for listing in chunk:
+    wanted = set(skus) if skus is not None else None
+    for sku, handle_text, variant_skus in _identities(engine, store.key):
+        involved = wanted is None or sku in wanted
+        if involved:
             result.checked += 1
-            handle = listing.handle.strip().casefold()
-            if handle in handles:
-                result.fail(listing.sku, f"handle {listing.handle!r} is also {handles[handle]}'s")
-            else:
-                handles[handle] = listing.sku
-            for variant in listing.variants:
-                key = variant.sku.strip().casefold()
-                owner = seller_skus.setdefault(key, listing.sku)
-                if owner != listing.sku:
-                    result.fail(listing.sku, f"seller SKU {variant.sku!r} is also in {owner}")
+        handle = handle_text.strip().casefold()
+        owner = handles.setdefault(handle, sku)
+        if owner != sku and (involved or owner in wanted):  # type: ignore[operator]
+            result.fail(sku, f"handle {handle_text!r} is also {owner}'s")
+        for variant_sku in variant_skus:
+            owner = seller_skus.setdefault(variant_sku.strip().casefold(), sku)
+            if owner != sku and (involved or owner in wanted):  # type: ignore[operator]
+                result.fail(sku, f"seller SKU {variant_sku!r} is also in {owner}")
     return result
 
 
@@ -245,6 +249,28 @@ def invalid_by_store_rules(engine: Engine, store_key: str) -> list[tuple[str, st
         ).all()
     return [(row.sku, reason) for row in rows for reason in row.reasons or []
             if reason.split(":", 1)[0] in RULE_REASONS]
+
+
+def _identities(engine: Engine, store_key: str, chunk_size: int = 5000) -> Iterator[tuple[str, str, list[str]]]:
+    """(SKU, handle, variant SKUs) of the store's valid listings, in id order, read from the payload's
+    two fields by the database (SQLite, PostgreSQL and MySQL all extract JSON members)."""
+    payload = platform_listings.c.payload
+    last_id = 0
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(platform_listings.c.id, platform_listings.c.sku, payload["handle"].as_string(),
+                       payload["variants"])
+                .where(platform_listings.c.store_key == store_key, platform_listings.c.valid.is_(True),
+                       platform_listings.c.id > last_id)
+                .order_by(platform_listings.c.id)
+                .limit(chunk_size)
+            ).all()
+        if not rows:
+            return
+        last_id = rows[-1][0]
+        for _, sku, handle, variants in rows:
+            yield sku, handle or "", [str(v.get("sku") or "") for v in (variants or [])]
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -62,7 +62,8 @@ BLOCKING_AUDITS: dict[str, Audit] = {
     "listing_category_mapped": audit_categories,
     "listing_meets_store_rules": audit_store_rules,
 }
-# Uniqueness is a property of the whole store: a changed listing is compared with every other one.
+# Uniqueness is a property of the whole store: a changed listing is compared with every other one
+# (reading only each listing's handle and variant SKUs).
 STORE_WIDE_AUDITS: dict[str, Audit] = {"listing_identity_unique": audit_identity}
 WARNING_AUDITS: dict[str, Audit] = {"listing_has_three_images": audit_images}
 
@@ -210,7 +211,7 @@ def sync_store_changes(engine: Engine, store: StoreConfig, client_factory: Clien
     for name, audit in {**BLOCKING_AUDITS, **WARNING_AUDITS}.items():
         outcome.audits[name] = audit(engine, store, skus=audited)
     for name, audit in STORE_WIDE_AUDITS.items():
-        outcome.audits[name] = audit(engine, store)
+        outcome.audits[name] = audit(engine, store, skus=audited)  # against every listing of the store
     blocked = [name for name in [*BLOCKING_AUDITS, *STORE_WIDE_AUDITS] if not outcome.audits[name].passed]
     if blocked:
         examples = "; ".join(e for name in blocked for e in outcome.audits[name].examples[:3])

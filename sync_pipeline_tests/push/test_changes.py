@@ -213,3 +213,31 @@ def test_an_existing_app_db_gets_the_fast_path_indexes(app_db_url: str) -> None:
         assert "ix_platform_listings_store_updated" in {i["name"] for i in inspector.get_indexes("platform_listings")}
     finally:
         engine.dispose()
+
+
+def test_the_identity_audit_for_changed_skus_compares_them_with_the_whole_store(db: Engine) -> None:  # noqa: F811
+    """Scoped to the changed SKUs it reports their collisions with any listing of the store, and
+    leaves an older collision between two unchanged listings to the full check."""
+    import dataclasses
+
+    from sync_pipeline.listings.audit import audit_identity
+    from sync_pipeline_tests.push.builders import make_listing
+    from sync_pipeline_tests.push.listing_rows import save_listings
+
+    store = load_stores().stores[0]
+    old_a = dataclasses.replace(make_listing("OLD-A", store_key=store.key, variants=0), handle="same-old")
+    old_b = dataclasses.replace(make_listing("OLD-B", store_key=store.key, variants=0), handle="Same-Old ")
+    fresh = dataclasses.replace(make_listing("NEW-C", store_key=store.key, variants=2), handle="new-c")
+    clash = dataclasses.replace(make_listing("NEW-D", store_key=store.key, variants=0), handle="NEW-C")
+    save_listings(db, [old_a, old_b, fresh, clash, make_listing("NEW-E", store_key=store.key, variants=0)])
+
+    whole = audit_identity(db, store)
+    assert whole.checked == 5 and whole.failures == 2  # the old pair and the new pair
+    scoped = audit_identity(db, store, skus=["NEW-D"])
+    assert scoped.checked == 1 and scoped.failures == 1 and "NEW-D: handle 'NEW-C' is also NEW-C's" in scoped.examples
+    assert audit_identity(db, store, skus=["NEW-E"]).passed
+    # A changed listing whose variant SKU another listing already uses, case and spaces aside.
+    save_listings(db, [dataclasses.replace(make_listing("NEW-E", store_key=store.key, variants=0), handle="new-e",
+                                           variants=(dataclasses.replace(fresh.variants[0], sku=" new-c-s"),))])
+    seller = audit_identity(db, store, skus=["NEW-E"])
+    assert seller.failures == 1 and "seller SKU" in seller.examples[0]
