@@ -12,8 +12,9 @@ two marks in ``store_sync_marks``:
   Listings changed after it are audited and pushed, and the mark moves only after a push that did
   not fail, so a store that was locked, refused or failed is tried again by the next run.
 
-A store's listings are rebuilt in full when its rules (its entry in the stores file) changed since
-the marks were written, or when it has no marks yet. The push itself is the ordinary ``push_store``
+A store's listings are rebuilt in full when its rules (its entry in the stores file, or the
+category rules last read from the store) changed since the marks were written, or when it has no
+marks yet. The push itself is the ordinary ``push_store``
 limited to the changed SKUs: the store's lock, limiter, pending marks, dead letters and sync log
 are the same as a full push's. The blocking listing audits judge the changed listings (the
 uniqueness of handles and seller SKUs is judged over the whole store, since a changed listing can
@@ -24,6 +25,7 @@ judged again next time).
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -43,6 +45,7 @@ from sync_pipeline.listings.audit import (
     audit_store_rules,
     audit_titles,
 )
+from sync_pipeline.listings.rules_db import load_rules
 from sync_pipeline.listings.store import StoreListingsSummary, materialize_store_listings
 from sync_pipeline.platforms.base import CallObserver, StoreClient
 from sync_pipeline.push.engine import ProgressCallback, PushOptions, PushReport, push_store
@@ -104,10 +107,15 @@ class StoreChanges:
                 f"{self.refused or pushed}")
 
 
-def rules_digest(store: StoreConfig) -> str:
-    """A digest of everything the stores file says about the store: when it moves, every listing
-    of the store may change, so the fast path rebuilds them all."""
-    return hashlib.sha256(store.model_dump_json().encode()).hexdigest()
+def rules_digest(store: StoreConfig, engine: Engine | None = None) -> str:
+    """A digest of everything the stores file says about the store and, with ``engine``, of the
+    category rules last read from the store (``store_catalog_rules``): when either moves, every
+    listing of the store may change, so the fast path rebuilds them all."""
+    digest = hashlib.sha256(store.model_dump_json().encode())
+    rules = load_rules(engine, store.key) if engine is not None else None
+    if rules is not None:
+        digest.update(json.dumps(rules.to_json(), sort_keys=True, default=str).encode())
+    return digest.hexdigest()
 
 
 def read_marks(engine: Engine, store_key: str) -> StoreMarks | None:
@@ -148,7 +156,7 @@ def rebuild_store_listings(engine: Engine, store: StoreConfig,
     moved to the newest catalog change read before the rebuild started, with the store's rules."""
     seen = catalog_high_water(engine)
     summary = materialize_store_listings(engine, store, progress=progress)
-    _write_marks(engine, store.key, rules_digest=rules_digest(store), catalog_seen_at=seen)
+    _write_marks(engine, store.key, rules_digest=rules_digest(store, engine), catalog_seen_at=seen)
     return summary
 
 
@@ -156,7 +164,7 @@ def refresh_store_listings(engine: Engine, store: StoreConfig) -> tuple[StoreLis
     """The store's listings brought up to the catalog: only products changed since its mark, or all
     of them when its rules changed or it has no mark. Returns the summary and whether it was full."""
     marks = read_marks(engine, store.key)
-    if marks is None or marks.rules_digest != rules_digest(store) or marks.catalog_seen_at is None:
+    if marks is None or marks.rules_digest != rules_digest(store, engine) or marks.catalog_seen_at is None:
         return rebuild_store_listings(engine, store), True
     seen = catalog_high_water(engine)
     changed = catalog_changed_since(engine, marks.catalog_seen_at)
