@@ -2,12 +2,13 @@
 
     sync-pipeline import --limit 500 --wait
     sync-pipeline import --no-resume --start-after-id 12000
-    sync-pipeline push shopify-us          # or: push all
+    sync-pipeline push shopify-us          # or: push all; --watch for live progress bars
     sync-pipeline manual-sync --skus MH01,MH02 --stores shopify-us,tiktok-us
     sync-pipeline status RUN_ID            # queued / running / completed / failed, with metrics
     sync-pipeline wait RUN_ID --timeout 900
     sync-pipeline status SKU               # one product across every store (reads the app DB)
     sync-pipeline status --search "yoga"
+    sync-pipeline log MH01 --since 2h      # and: dead-letters, rollback STORE RUN_ID (cli_owner.py)
 
 The webserver is ``--host``/``--port`` (or ``SYNC_DAGSTER_HOST`` / ``SYNC_DAGSTER_PORT``; default
 127.0.0.1:3000, where ``make ui`` serves), or ``--url`` (``SYNC_DAGSTER_URL``) for the authenticating
@@ -28,6 +29,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sync_pipeline import cli_owner
 from sync_pipeline.catalog.request import ImportRequest
 from sync_pipeline.remote import (
     ENV_CA_BUNDLE,
@@ -81,11 +83,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="ignore the saved cursor (then --start-after-id is required)")
     imp.add_argument("--start-after-id", type=int, default=None)
     _add_wait_flags(imp)
+    cli_owner.add_watch_flag(imp)
     imp.set_defaults(handler=_import)
 
     push = commands.add_parser("push", help="build and push one store's listings, or every store's")
     push.add_argument("store", help="a store key from the stores file, or 'all'")
     _add_wait_flags(push)
+    cli_owner.add_push_flags(push)
     push.set_defaults(handler=_push)
 
     manual = commands.add_parser("manual-sync", help="push chosen SKUs to chosen stores now")
@@ -94,18 +98,21 @@ def _parser() -> argparse.ArgumentParser:
     target.add_argument("--stores", help="comma-separated store keys")
     target.add_argument("--platforms", help="comma-separated platforms (shopify, shopee, tiktok)")
     _add_wait_flags(manual)
+    cli_owner.add_manual_sync_flags(manual)
     manual.set_defaults(handler=_manual_sync)
 
     status = commands.add_parser("status", help="a run's state and metrics, or a product's state per store")
     status.add_argument("subject", nargs="?", help="a run id or a SKU")
     status.add_argument("--search", help="products whose SKU or title contains this text")
     status.add_argument("--limit", type=int, default=20, help="at most this many products for --search")
+    cli_owner.add_json_flag(status)
     status.set_defaults(handler=_status)
 
     wait = commands.add_parser("wait", help="wait for a run to finish")
     wait.add_argument("run_id")
     wait.add_argument("--timeout", type=float, default=900.0)
     wait.set_defaults(handler=_wait)
+    cli_owner.add_owner_commands(commands, _add_wait_flags, _pipeline, _started)
     return parser
 
 
@@ -138,19 +145,21 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _push(args: argparse.Namespace) -> int:
+    run_config = cli_owner.push_run_config(args)
     pipeline = _pipeline(args)
     if args.store == "all":
         from sync_pipeline.stores import load_stores
 
-        runs = pipeline.start_push_all(load_stores().keys())
+        runs = cli_owner.start_pushes(pipeline, load_stores().keys(), run_config)
     else:
-        runs = {args.store: pipeline.start_push(args.store)}
+        runs = cli_owner.start_pushes(pipeline, [args.store], run_config)
     return _started(args, pipeline, runs)
 
 
 def _manual_sync(args: argparse.Namespace) -> int:
     skus = _split(args.skus)
-    config = manual_sync_run_config(skus, stores=_split(args.stores), platforms=_split(args.platforms))
+    config = cli_owner.with_force(
+        manual_sync_run_config(skus, stores=_split(args.stores), platforms=_split(args.platforms)), args.force)
     pipeline = _pipeline(args)
     return _started(args, pipeline, {"manual-sync": pipeline.start_manual_sync(config)})
 
@@ -163,7 +172,10 @@ def _status(args: argparse.Namespace) -> int:
         return code
     if not args.subject:
         raise ValueError("give a run id, a SKU or --search TEXT")
-    current = _pipeline(args).status(args.subject)
+    from sync_pipeline.run_figures import with_live_figures
+
+    pipeline = _pipeline(args)
+    current = with_live_figures(pipeline, pipeline.status(args.subject))
     _print_status(args, current)
     return _exit_code([current])
 
@@ -178,6 +190,8 @@ def _wait(args: argparse.Namespace) -> int:
 
 
 def _started(args: argparse.Namespace, pipeline: RemotePipeline, runs: dict[str, str]) -> int:
+    if getattr(args, "watch", False):
+        return cli_owner.watch_runs(args, pipeline, runs)
     if not args.wait:
         if args.json:
             print(json.dumps(runs))

@@ -14,10 +14,10 @@ secrets come from the environment and are never written into any file.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,23 +169,40 @@ def print_table(outcomes: list[StoreOutcome]) -> None:
 
 
 def serve_ui() -> int:
-    """``make ui``: the Dagster web UI on the demo, with the sandbox stores running beside it."""
+    """``make ui``: the Dagster web UI on the demo, with the sandbox stores running beside it.
+
+    ``dagster dev`` runs in DAGSTER_HOME: started in the project folder it would warn that the
+    production ``dagster.yaml`` there is not used (true, and nothing a newcomer should act on), so
+    the data folder is made absolute first. Ctrl-C reaches the whole process group; TERM (a
+    service manager, ``kill``) is passed on to ``dagster dev``, which stops its webserver, daemon
+    and code servers, and then the sandbox stops: nothing is left holding port 3000."""
+    os.environ.setdefault("SYNC_DATA_DIR", str(Path(".data").resolve()))
+    home = Path(os.environ["DAGSTER_HOME"])
     server = start_sandbox()
+    # `dagster dev` advertises `dg dev`, which needs the dg project layout; this project keeps its
+    # top-level workspace.yaml and dagster.yaml, so the hint is noise here.
+    env = {**os.environ, "PYTHONWARNINGS": ",".join(filter(None, [
+        os.environ.get("PYTHONWARNINGS"), "ignore:Function `dev_command` is superseded"]))}
+    child = subprocess.Popen(
+        [str(Path(sys.executable).with_name("dagster")), "dev", "-w", str(Path("workspace.yaml").resolve()),
+         "-h", "127.0.0.1", "-p", os.environ.get("UI_PORT", "3000")], cwd=home, env=env)
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: child.send_signal(signal.SIGTERM))
     try:
-        return subprocess.call(
-            [str(Path(sys.executable).with_name("dagster")), "dev", "-w", "workspace.yaml",
-             "-h", "127.0.0.1", "-p", os.environ.get("UI_PORT", "3000")]
-        )
-    except KeyboardInterrupt:
-        return 0
+        while True:
+            try:
+                return child.wait()
+            except KeyboardInterrupt:  # the child got the same Ctrl-C: let it finish shutting down
+                continue
     finally:
+        signal.signal(signal.SIGTERM, previous)
+        if child.poll() is None:
+            child.terminate()
+            child.wait(timeout=30)
         if server is not None:
             server.stop()  # type: ignore[attr-defined]
 
 
 def main(argv: list[str] | None = None) -> int:
-    # Partitioned asset checks are a Dagster preview feature; the notice is for developers, not here.
-    warnings.filterwarnings("ignore", message="Specifying a partitions_def on an AssetCheckSpec")
     args = sys.argv[1:] if argv is None else argv
     os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster_home").resolve()))
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)

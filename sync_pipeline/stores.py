@@ -209,6 +209,14 @@ class StoreConfig(_Strict):
     rate_limit: RateLimit = RateLimit()
     owned_fields: tuple[str, ...] = ()  # fields the store manages after creation; never overwritten
     handles: dict[str, str] = Field(default_factory=dict)  # SKU -> handle pinned (e.g. an existing URL)
+    rollout: tuple[int, ...] = ()  # staged rollout policy, e.g. (2, 10, 50): see push/rollout.py
+
+    @field_validator("rollout")
+    @classmethod
+    def _rollout_grows(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        if any(n < 1 for n in v) or any(b <= a for a, b in zip(v, v[1:], strict=False)):
+            raise ValueError(f"rollout must be growing step sizes of at least 1, e.g. [2, 10, 50] (got {list(v)})")
+        return v
 
     @field_validator("handles")
     @classmethod

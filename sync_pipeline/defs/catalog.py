@@ -17,6 +17,7 @@ from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
     AssetExecutionContext,
+    AssetObservation,
     Config,
     Definitions,
     Failure,
@@ -176,6 +177,14 @@ defs = Definitions(
 def _log_progress(context: AssetExecutionContext) -> Any:
     def log(progress: Progress) -> None:
         context.log.info(progress.describe())
+        # What `sync-pipeline import --watch` and `status RUN_ID` read while the import runs.
+        m = progress.metrics
+        context.log_event(AssetObservation(asset_key=context.asset_key, metadata={
+            "stage": MetadataValue.text(progress.stage), "done": MetadataValue.int(progress.done),
+            "total": MetadataValue.int(max(m.total_found, progress.done)),
+            "inserted": MetadataValue.int(m.inserted), "updated": MetadataValue.int(m.updated),
+            "skipped": MetadataValue.int(m.skipped), "errors": MetadataValue.int(m.errors_count),
+        }))
 
     return log
 

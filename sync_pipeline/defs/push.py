@@ -11,6 +11,7 @@ does not bring the whole partition in step.
 """
 
 
+import dataclasses
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -41,7 +42,7 @@ from sync_pipeline.defs.resources import AppDatabase, StoresConfig
 from sync_pipeline.platforms.base import CallObserver, StoreClient
 from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.tokens import DbTokenStore, TokenKeyError, unencrypted_tokens_warning
-from sync_pipeline.push import ledger, verify
+from sync_pipeline.push import ledger, rollout, verify
 from sync_pipeline.push.changes import listings_high_water, record_full_push
 from sync_pipeline.push.engine import (
     DEFAULT_ERROR_THRESHOLD,
@@ -107,8 +108,15 @@ def store_push(context: AssetExecutionContext, config: StorePushConfig, app_db: 
     options = PushOptions(max_products=config.max_products, skus=tuple(config.skus) if config.skus else None,
                           dry_run=config.dry_run, error_threshold=config.error_threshold)
     pushed_up_to = listings_high_water(app_db.engine, store.key)
+    step = None
+    if store.rollout and config.max_products is None and not config.skus and not config.dry_run:
+        step = rollout.next_step(app_db.engine, store.key, store.rollout)
+        options = dataclasses.replace(options, max_products=step.max_products, rollout_step=step.index)
+        context.log.info(f"{store.key}: rollout {step.describe()}")
     report = _push(context, app_db, store, options)
     metadata = report_metadata(report)
+    if step is not None:
+        metadata["rollout_step"] = MetadataValue.text(step.describe())
     if report.failed:
         raise Failure(description=report.failure_message(), metadata=metadata)
     if options.skus is None and options.max_products is None and not options.dry_run:
@@ -216,6 +224,7 @@ def store_push_spot_check(context: AssetCheckExecutionContext, config: SpotCheck
                                     owned_fields=check_owned_fields(store.owned_fields))
     finally:
         client.close()
+    rollout.record_spot_check(app_db.engine, context.op_execution_context.run_id, store.key, outcome.passed)
     return _result(outcome)
 
 
@@ -248,6 +257,8 @@ class ManualSyncConfig(Config):
     platforms: list[str] = Field(default_factory=list,
                                  description="shopify, shopee, tiktok or all: every store of those platforms.")
     dry_run: bool = Field(default=False, description="Report what would be sent; call no store.")
+    force: bool = Field(default=False, description="Send the products in full even when nothing changed "
+                                                   "(after an edit made on the store).")
 
 
 class DryRunConfig(Config):
@@ -308,6 +319,9 @@ def _push_stores(context: OpExecutionContext, app_db: AppDatabase, stores: list[
                 failures.append(outcome)
             else:
                 reports.append(outcome)
+                # Jobs made of ops materialize nothing: their figures per store are this observation.
+                context.log_event(AssetObservation(asset_key=STORE_PUSH, partition=outcome.store_key,
+                                                   metadata=report_metadata(outcome)))
                 if outcome.failed:
                     failures.append(outcome.failure_message())
     context.log.info("summary across stores:\n" + summary_markdown(reports))
@@ -329,7 +343,8 @@ def manual_sync_push(context: OpExecutionContext, config: ManualSyncConfig, app_
             f"store '{key}': {', '.join(skus)}" for key, skus in sorted(unknown.items()))
             + " (check the SKUs; a new product needs an import and store_sync first)")
     warn_if_tokens_unencrypted(context, stores_config)
-    _push_stores(context, app_db, stores, PushOptions(skus=tuple(config.skus), dry_run=config.dry_run))
+    _push_stores(context, app_db, stores, PushOptions(skus=tuple(config.skus), dry_run=config.dry_run,
+                                                      force=config.force))
 
 
 @op(name="push_dry_run_plan")
@@ -365,7 +380,10 @@ def rollback_push_run(context: OpExecutionContext, config: RollbackConfig, app_d
         raise Failure(description=str(exc)) from None
     context.log.info(report.describe())
     metadata = {"restored": MetadataValue.int(len(report.restored)), "deleted": MetadataValue.int(len(report.deleted)),
-                "failed": MetadataValue.md("\n".join(f"- {k}: {v}" for k, v in report.failed.items()) or "none")}
+                "errors": MetadataValue.int(len(report.failed)),
+                "failed": MetadataValue.md("\n".join(f"- {k}: {v}" for k, v in report.failed.items()) or "none"),
+                "rolled_back_run_id": MetadataValue.text(config.run_id)}
+    context.log_event(AssetObservation(asset_key=STORE_PUSH, partition=store.key, metadata=metadata))
     if not report.ok:
         raise Failure(description=report.describe(), metadata=metadata)
 

@@ -1,22 +1,24 @@
 """Dagster layer of the product state report: the ``product_status`` asset and its job.
 
-The rules live in ``sync_pipeline.status``; this module writes the CSV export and shows the first
-rows and the counts per state in the UI.
+The rules live in ``sync_pipeline.status``; this module writes the CSV export, shows the owner's
+list and the counts in the UI, and keeps the report current after every import and push.
 """
 
 import os
 from collections.abc import Iterable, Iterator
-from itertools import islice
 from pathlib import Path
-from typing import Any
 
+import pandas as pd
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
+    AutomationCondition,
+    AutomationConditionSensorDefinition,
     Config,
+    DefaultSensorStatus,
     Definitions,
     Failure,
     MaterializeResult,
@@ -36,85 +38,77 @@ from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.tokens import DbTokenStore
 from sync_pipeline.push.plan import check_owned_fields
 from sync_pipeline.status.drift import DriftReport, read_back_drift
-from sync_pipeline.status.report import ProductState, SyncState, iter_product_states, state_counts, write_csv
+from sync_pipeline.status.owner_list import owner_frame, product_counts, store_counts
+from sync_pipeline.status.report import ProductState, iter_product_states, write_csv
 from sync_pipeline.stores import MissingCredentialError
 
-PREVIEW_ROWS = 20
+PREVIEW_ROWS = 50
+
+# After every import (catalog_products) and every store's push (store_push), once none of them is
+# still running: the owner's list is never "never materialized" and never older than the last run.
+# It calls no store, so it runs even where the pushing sensors start stopped.
+AFTER_IMPORT_OR_PUSH = (
+    AutomationCondition.any_deps_updated().since_last_handled()
+    & ~AutomationCondition.any_deps_in_progress()
+    & ~AutomationCondition.in_progress()
+).with_label("after every import and store push")
 
 
 def status_csv_path() -> Path:
     return Path(os.environ.get("SYNC_STATUS_CSV") or DEFAULT_DATA_DIR / "product_status.csv").resolve()
 
 
-@asset(group_name="status", deps=[AssetKey("store_push")], kinds={"python", "csv"})
+@asset(group_name="status", deps=[AssetKey("catalog_products"), AssetKey("store_push")], kinds={"python", "csv"},
+       automation_condition=AFTER_IMPORT_OR_PUSH)
 def product_status(context: AssetExecutionContext, app_db: AppDatabase, stores_config: StoresConfig) -> MaterializeResult:
-    """Every product's state on every store at a glance: master price, each store's price, title,
-    external id, sync state (not synced, synced, error, delisted, invalid with its reason) and last
-    push. The full report is exported as CSV; the UI shows the first rows and the counts."""
+    """The owner's product list: every SKU with its title, master price, each store's price and
+    state (not synced, synced, error, delisted, invalid), problems first; the counts of products
+    per state and of products per store and state. Refreshed after every import and push; the full
+    report (titles, external ids, reasons, last push) is exported as CSV."""
     stores = stores_config.stores.stores
     keys = [store.key for store in stores]
     path = status_csv_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".csv.partial")
-    preview: list[ProductState] = []
-    seen: list[ProductState] = []
+    states: list[ProductState] = []
     with partial.open("w", newline="", encoding="utf-8") as out:
-        written = write_csv(_remember(iter_product_states(app_db.engine, stores), preview, seen), keys, out)
+        written = write_csv(_remember(iter_product_states(app_db.engine, stores), states), keys, out)
     os.replace(partial, path)  # readers never see a half-written report
-    counts = state_counts(seen)
+    frame = owner_frame(states, keys)
+    per_product = product_counts(frame, keys)
+    per_store = store_counts(frame, keys)
     context.log.info(f"{written} products on {len(keys)} stores; report at {path}")
-    totals = {state.value: sum(c[state.value] for c in counts.values()) for state in SyncState}
+    totals = {state: int(per_store[state].sum()) for state in per_store.columns}
     # Products and product-by-store pairs are different units: a product on 4 stores is one
-    # product and 4 listings, so the per-state figures are named as listings, never as products.
+    # product and 4 listings. Products per state count each product once, by its worst store;
+    # the per-state listing figures count product-by-store pairs.
     return MaterializeResult(metadata={
         "products": MetadataValue.int(written),
         "stores": MetadataValue.int(len(keys)),
         "listings": MetadataValue.int(sum(totals.values())),
+        **{f"products_{state.replace(' ', '_')}": MetadataValue.int(n) for state, n in per_product.items()},
         **{f"listings_{state.replace(' ', '_')}": MetadataValue.int(n) for state, n in totals.items()},
-        "counts_per_store": MetadataValue.md(_counts_markdown(counts)),
-        "first_rows": MetadataValue.table(_records(preview, keys), schema=_schema(keys)),
+        "product_list": MetadataValue.table(_records(frame.head(PREVIEW_ROWS)), schema=_schema(frame)),
+        "products_per_store": MetadataValue.table(
+            _records(per_store.reset_index()), schema=_schema(per_store.reset_index(), numeric=True)),
         "csv": MetadataValue.path(str(path)),
     })
 
 
-def _remember(states: Iterator[ProductState], preview: list[ProductState],
-              seen: list[ProductState]) -> Iterable[ProductState]:
+def _remember(states: Iterator[ProductState], kept: list[ProductState]) -> Iterable[ProductState]:
     for state in states:
-        if len(preview) < PREVIEW_ROWS:
-            preview.append(state)
-        seen.append(_slim(state))
+        kept.append(state)
         yield state
 
 
-def _slim(state: ProductState) -> ProductState:
-    """Only what the counts need, so a large catalog's report does not hold every title in memory."""
-    return ProductState(sku=state.sku, title="", master_price=None, is_active=state.is_active, stores=state.stores)
+def _schema(frame: pd.DataFrame, numeric: bool = False) -> TableSchema:
+    return TableSchema(columns=[
+        TableColumn(str(name), "int" if numeric and name != "store" else "string") for name in frame.columns])
 
 
-def _counts_markdown(counts: dict[str, dict[str, int]]) -> str:
-    states = [state.value for state in SyncState]
-    lines = ["| store | " + " | ".join(states) + " |", "| --- |" + " ---: |" * len(states)]
-    lines += [f"| {key} | " + " | ".join(str(c[s]) for s in states) + " |" for key, c in counts.items()]
-    return "\n".join(lines)
-
-
-def _schema(keys: list[str]) -> TableSchema:
-    columns = [TableColumn("sku", "string"), TableColumn("master_price", "string")]
-    for key in keys:
-        columns += [TableColumn(f"{key} state", "string"), TableColumn(f"{key} price", "string")]
-    return TableSchema(columns=columns)
-
-
-def _records(states: list[ProductState], keys: list[str]) -> list[TableRecord]:
-    records = []
-    for product in islice(states, PREVIEW_ROWS):
-        data: dict[str, Any] = {"sku": product.sku, "master_price": str(product.master_price or "")}
-        for store in product.stores:
-            label = store.state.value + (f": {store.reason[:60]}" if store.reason else "")
-            data[f"{store.store_key} state"] = label
-            data[f"{store.store_key} price"] = f"{store.price} {store.currency}" if store.price is not None else ""
-        records.append(TableRecord(data))
-    return records
+def _records(frame: pd.DataFrame) -> list[TableRecord]:
+    return [TableRecord({str(k): (int(v) if hasattr(v, "item") else v) for k, v in row.items()})
+            for row in frame.to_dict(orient="records")]
 
 
 # --- nightly reconciliation ----------------------------------------------------------------------
@@ -184,4 +178,11 @@ product_status_report = define_asset_job(
     description="Refresh the product state report (UI table, counts per state, CSV export).",
 )
 
-defs = Definitions(assets=[product_status, store_drift], jobs=[product_status_report, reconcile_stores])
+# Its own automation sensor, running by default: it only reads the app DB and writes the CSV.
+product_status_automation = AutomationConditionSensorDefinition(
+    "product_status_automation", target=[product_status], default_status=DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30, description="Refreshes product_status after every import and store push.",
+)
+
+defs = Definitions(assets=[product_status, store_drift], jobs=[product_status_report, reconcile_stores],
+                   sensors=[product_status_automation])

@@ -94,6 +94,8 @@ class PushOptions:
     max_products: int | None = None  # staged rollout: at most this many writes
     skus: tuple[str, ...] | None = None  # push only these
     dry_run: bool = False  # plan and report, call nothing
+    force: bool = False  # send listed products in full even when nothing changed
+    rollout_step: int | None = None  # the store's rollout step this push runs (push/rollout.py)
     error_threshold: float = DEFAULT_ERROR_THRESHOLD  # share of failed writes that fails the run
     workers: int | None = None  # None: sized from the store's rate limit
     chunk_size: int = 100
@@ -109,7 +111,8 @@ class PushOptions:
 
     def as_params(self) -> dict[str, Any]:
         return {"max_products": self.max_products, "skus": list(self.skus) if self.skus is not None else None,
-                "dry_run": self.dry_run, "error_threshold": self.error_threshold}
+                "dry_run": self.dry_run, "error_threshold": self.error_threshold, "force": self.force,
+                "rollout_step": self.rollout_step}
 
 
 @dataclass
@@ -196,13 +199,13 @@ def push_store(engine: Engine, store: StoreConfig, client_factory: ClientFactory
     listings = ledger.load_listings(engine, store.key, options.skus)
     if options.dry_run:
         plan = build_plan(store.key, listings, ledger.load_mappings(engine, store.key), owned,
-                          skus=options.skus, max_products=options.max_products)
+                          skus=options.skus, max_products=options.max_products, force=options.force)
         return _dry_run_report(engine, run_id, store, plan, options)
     guard = StorePushGuard(engine, store.key, run_id, options.stale_lock_after)
     with guard:
         # Planned under the guard: the mappings cannot move between planning and pushing.
         plan = build_plan(store.key, listings, ledger.load_mappings(engine, store.key), owned,
-                          skus=options.skus, max_products=options.max_products)
+                          skus=options.skus, max_products=options.max_products, force=options.force)
         ledger.start_run(engine, run_id, store.key, options.kind, options.as_params())
         try:
             report = _PushRun(engine, store, plan, owned, options, run_id, guard, on_progress).execute(client_factory)

@@ -32,6 +32,7 @@ from enum import StrEnum
 from typing import Any
 
 from sync_pipeline.listings.model import Listing
+from sync_pipeline.listings.shapes import slugify
 from sync_pipeline.platforms.base import RemoteProduct, RemoteRef
 
 
@@ -188,9 +189,12 @@ def with_owned_fields_from(listing: Listing, owned: frozenset[str], remote: Remo
 
 def build_plan(store_key: str, listings: Iterable[Listing], mappings: Mapping[str, StoreMapping],
                owned_fields: Iterable[str] = (), *, skus: Sequence[str] | None = None,
-               max_products: int | None = None) -> PushPlan:
+               max_products: int | None = None, force: bool = False) -> PushPlan:
     """Decide per SKU. ``skus`` keeps only those; ``max_products`` caps the writes (staged rollout),
-    in SKU order so that 2, then 10, then 50 grow the same prefix."""
+    in SKU order so that 2, then 10, then 50 grow the same prefix - except a store's very first
+    canary, which is one simple product and one with variants (see ``canaries_first``).
+    ``force`` sends every listed product in full even when its hashes say nothing changed (after
+    an edit made on the store)."""
     owned = check_owned_fields(owned_fields)
     wanted = set(skus) if skus is not None else None
     products = [
@@ -198,10 +202,14 @@ def build_plan(store_key: str, listings: Iterable[Listing], mappings: Mapping[st
         for listing in sorted(listings, key=lambda item: item.sku)
         if wanted is None or listing.sku in wanted
     ]
+    if force:
+        products = [_forced(product) for product in products]
     skipped = 0
     if max_products is not None:
         if max_products < 0:
             raise ValueError("max_products must be 0 or more")
+        if not any(m.ref is not None for m in mappings.values()):
+            products = canaries_first(products)
         kept: list[PlannedProduct] = []
         writes = 0
         for product in products:
@@ -213,6 +221,40 @@ def build_plan(store_key: str, listings: Iterable[Listing], mappings: Mapping[st
             kept.append(product)
         products = kept
     return PushPlan(store_key, tuple(products), skipped_by_limit=skipped)
+
+
+def canaries_first(products: Sequence[PlannedProduct]) -> list[PlannedProduct]:
+    """A store's first canary, as the pilot plan asks: one simple product and one with variants,
+    both clean (valid with no reason noted, priced, in stock, with an image), ahead of the SKU
+    order, so that ``max_products: 2`` tries both shapes on the store before anything else."""
+    creates = [p for p in products if p.action == Action.CREATE and _canary_ready(p.listing)]
+    ranked = sorted(creates, key=lambda p: _repair_signs(p.listing))  # stable: SKU order within a rank
+    simple = next((p for p in ranked if len(p.listing.variants) <= 1), None)
+    varied = next((p for p in ranked if len(p.listing.variants) > 1), None)
+    chosen = [p for p in (simple, varied) if p is not None]
+    return chosen + [p for p in products if not any(p is c for c in chosen)]
+
+
+def _canary_ready(listing: Listing) -> bool:
+    return (listing.valid and not listing.reasons and bool(listing.images) and listing.stock_qty > 0
+            and listing.price > 0)
+
+
+def _repair_signs(listing: Listing) -> int:
+    """0 for a product whose data reads consistently, more for signs of a repaired row: a handle
+    made from the SKU (no URL key of its own), or a URL key naming words its title does not say
+    (a key made from an entity-encoded or since-renamed name)."""
+    sku_slug = slugify(listing.sku)
+    if not listing.handle or listing.handle == sku_slug:
+        return 2
+    key_words = set(listing.handle.removesuffix(f"-{sku_slug}").split("-"))
+    return 0 if key_words <= set(slugify(listing.title).split("-")) else 1
+
+
+def _forced(product: PlannedProduct) -> PlannedProduct:
+    if product.action != Action.UNCHANGED or product.listing.action != "list" or product.ref is None:
+        return product
+    return dataclasses.replace(product, action=Action.UPDATE_CONTENT, changed_fields=("forced",))
 
 
 def decide(listing: Listing, mapping: StoreMapping | None, owned: frozenset[str]) -> PlannedProduct:

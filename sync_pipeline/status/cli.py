@@ -11,6 +11,7 @@ from typing import Any
 
 from sync_pipeline.catalog.tables import create_all
 from sync_pipeline.db import default_sync_db_url, make_engine
+from sync_pipeline.status.owner import store_categories, sync_log
 from sync_pipeline.status.report import (
     ProductState,
     dead_letters_of,
@@ -21,6 +22,7 @@ from sync_pipeline.status.report import (
 from sync_pipeline.stores import load_stores
 
 EXIT_FOUND, EXIT_NOT_FOUND = 0, 4
+LOG_LINES = 8
 
 
 def print_product_status(sku: str | None, search: str | None, limit: int = 20, as_json: bool = False) -> int:
@@ -37,8 +39,9 @@ def print_product_status(sku: str | None, search: str | None, limit: int = 20, a
         if as_json:
             print(json.dumps([_as_json(engine, p, detail=search is None) for p in states], default=str, indent=2))
         elif search is not None:
-            for product in states:
-                print(_summary_line(product))
+            from sync_pipeline.status.owner_list import owner_frame, printable
+
+            print(printable(owner_frame(states, [store.key for store in stores])))
         else:
             _print_detail(engine, states[0])
         return EXIT_FOUND
@@ -46,22 +49,19 @@ def print_product_status(sku: str | None, search: str | None, limit: int = 20, a
         engine.dispose()
 
 
-def _summary_line(product: ProductState) -> str:
-    stores = "  ".join(f"{s.store_key}={s.state.value}" for s in product.stores)
-    return f"{product.sku:<16} {product.title[:40]:<40} {product.master_price or '-':>9}  {stores}"
-
-
 def _print_detail(engine: Any, product: ProductState) -> None:
     print(f"{product.sku}  {product.title}")
     print(f"master price {product.master_price if product.master_price is not None else '-'}"
           f"  ({'active' if product.is_active else 'inactive'} in the catalog)\n")
+    categories = store_categories(engine, product.sku, [s.store_key for s in product.stores])
     head = f"{'store':<12} {'state':<11} {'price':>12} {'external id':<28} {'last synced':<20} title / reason"
     print(head + "\n" + "-" * len(head))
     for s in product.stores:
         price = f"{s.price} {s.currency}" if s.price is not None else "-"
         synced = s.last_synced_at.isoformat(sep=" ", timespec="seconds") if s.last_synced_at else "-"
         print(f"{s.store_key:<12} {s.state.value:<11} {price:>12} {(s.external_id or '-')[:28]:<28} {synced:<20} "
-              f"{s.title or '-'}" + (f"\n{'':<12} reason: {s.reason}" if s.reason else ""))
+              f"{s.title or '-'}" + f"\n{'':<12} category: {categories.get(s.store_key) or '-'}"
+              + (f"\n{'':<12} reason: {s.reason}" if s.reason else ""))
     letters = dead_letters_of(engine, product.sku)
     print("\ndead letters:" + ("" if letters else " none"))
     for letter in letters:
@@ -71,6 +71,10 @@ def _print_detail(engine: Any, product: ProductState) -> None:
     print("last errors:" + ("" if errors else " none"))
     for error in errors:
         print(f"  {error.at} {error.store_key} {error.operation} {error.error_class or ''}: {error.message}")
+    lines = sync_log(engine, sku=product.sku, limit=LOG_LINES)
+    print(f"last sync log lines (`sync-pipeline log {product.sku}` for more):" + ("" if lines else " none"))
+    for line in lines:
+        print(f"  {line.text()}")
 
 
 def _as_json(engine: Any, product: ProductState, detail: bool) -> dict[str, Any]:
@@ -78,6 +82,10 @@ def _as_json(engine: Any, product: ProductState, detail: bool) -> dict[str, Any]
     for store in data["stores"]:
         store["state"] = str(store["state"])
     if detail:
+        categories = store_categories(engine, product.sku, [s.store_key for s in product.stores])
+        for store in data["stores"]:
+            store["category"] = categories.get(store["store_key"], "")
         data["dead_letters"] = dead_letters_of(engine, product.sku)
         data["last_errors"] = [asdict(e) for e in recent_errors(engine, product.sku)]
+        data["sync_log"] = [line.as_dict() for line in sync_log(engine, sku=product.sku, limit=LOG_LINES)]
     return data

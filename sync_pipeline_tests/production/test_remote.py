@@ -121,6 +121,72 @@ def test_remote_triggering_and_run_queue_on_the_embedded_instance(tmp_path: Path
         assert json.loads(failing.stdout.strip().splitlines()[-1])["state"] == "failed"
 
 
+def test_owner_commands_against_the_webserver(tmp_path: Path) -> None:
+    """push --max-products / --watch, manual-sync --force, rollback, import --watch and status RUN_ID
+    of jobs made of ops, through the command line against real webserver and daemon processes."""
+    with deployment(tmp_path, ROOT / "dagster.embedded.yaml") as deploy:
+        first = _cli(deploy, "--json", "import", "--limit", "60", "--wait")
+        assert first.returncode == 0, first.stderr
+        pushed = _cli(deploy, "--json", "push", "shopify-us", "--wait")
+        assert pushed.returncode == 0, pushed.stderr
+        skus = _pushed_skus(deploy, "shopify-us", 2)
+
+        # --force sends them although nothing changed; without it the same sync makes no write call.
+        forced = _cli(deploy, "--json", "manual-sync", "--skus", skus[0], "--stores", "shopify-us", "--force", "--wait")
+        assert forced.returncode == 0, forced.stderr + forced.stdout
+        assert _write_calls(deploy, json.loads(forced.stdout.strip().splitlines()[-1])["run_id"]) > 0
+        plain = _cli(deploy, "--json", "manual-sync", "--skus", skus[0], "--stores", "shopify-us", "--wait")
+        assert plain.returncode == 0 and _write_calls(deploy, json.loads(plain.stdout.strip().splitlines()[-1])["run_id"]) == 0
+
+        # The pilot: two products on a store not pushed yet, then that push rolled back.
+        pilot = _cli(deploy, "--json", "push", "tiktok-us", "--max-products", "2", "--wait")
+        assert pilot.returncode == 0, pilot.stderr + pilot.stdout
+        piloted = json.loads(pilot.stdout.strip().splitlines()[-1])
+        assert piloted["metrics"]["store_push/tiktok-us"]["created"] == 2
+        assert _listed(deploy, "tiktok-us") == 2
+        undo = _cli(deploy, "--json", "rollback", "tiktok-us", piloted["run_id"], "--wait")
+        assert undo.returncode == 0, undo.stderr + undo.stdout
+        assert json.loads(undo.stdout.strip().splitlines()[-1])["job"] == "rollback_push"
+        assert _listed(deploy, "tiktok-us") == 0
+        unknown = _cli(deploy, "rollback", "no-such-store", piloted["run_id"])
+        assert unknown.returncode == 2 and "no store" in unknown.stderr
+        # status RUN_ID of a job made of ops (here the rollback) shows its figures per store
+        figures = _cli(deploy, "status", json.loads(undo.stdout.strip().splitlines()[-1])["run_id"])
+        assert figures.returncode == 0 and "store_push/tiktok-us: restored=0, deleted=2, errors=0" in figures.stdout
+
+        # --watch: a bar per store, then the summary table; the exit status of the worst store
+        watched = _cli(deploy, "push", "all", "--watch", timeout=480)
+        assert watched.returncode == 0, watched.stderr + watched.stdout
+        assert "summary" in watched.stderr
+        summary = watched.stderr.split("summary", 1)[1]
+        for store in ("shopify-us", "shopify-eu", "shopee-sg", "tiktok-us"):
+            row = next(line.split() for line in summary.splitlines() if line.split()[:1] == [store])
+            assert row[1] == "completed", row
+        imported = _cli(deploy, "import", "--limit", "5", "--watch")
+        assert imported.returncode == 0 and "inserted" in imported.stderr, imported.stderr
+
+
+
+def _query(deploy: Deployment, sql: str, **params: Any) -> Any:
+    engine = sa.create_engine(deploy.env["SYNC_DB_URL"])
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text(sql), params).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def _write_calls(deploy: Deployment, run_id: str) -> int:
+    """Shopify product writes of a run, from the sync log (one row per call)."""
+    return int(_query(deploy, "SELECT count(*) FROM push_sync_log WHERE run_id = :r AND operation = 'productSet'",
+                      r=run_id))
+
+
+def _listed(deploy: Deployment, store: str) -> int:
+    return int(_query(deploy, "SELECT count(*) FROM store_mappings WHERE store_key = :s AND status = 'listed' "
+                              "AND external_id IS NOT NULL", s=store))
+
+
 def _pushed_skus(deploy: Deployment, store: str, count: int) -> list[str]:
     engine = sa.create_engine(deploy.env["SYNC_DB_URL"])
     try:

@@ -165,26 +165,76 @@ def test_status_command_prints_a_product_and_searches(shop: Shop, capsys: pytest
     assert cli.main(["status", sku]) == 0
     out = capsys.readouterr().out
     assert out.startswith(sku) and "synced" in out and "shopee-sg" in out and "dead letters: none" in out
+    category = next(line for line in out.splitlines() if "category:" in line)
+    assert category.split("category:")[1].strip() not in ("", "-")  # the pushed store's mapped category
+    log_part = out.split("last sync log lines")[1]
+    assert f" {PUSHED} " in log_part and sku in log_part and " ok HTTP 200" in log_part
 
     assert cli.main(["--json", "status", sku]) == 0
     (data,) = json.loads(capsys.readouterr().out)
     assert data["sku"] == sku and {s["store_key"]: s["state"] for s in data["stores"]}[PUSHED] == "synced"
     assert data["dead_letters"] == [] and data["last_errors"] == []
+    assert {s["store_key"]: s["category"] for s in data["stores"]}[PUSHED]
+    assert data["sync_log"] and all(line["sku"] == sku for line in data["sync_log"])
 
     word = sku[:4].lower()
     assert search_skus(shop.engine, word)
     assert cli.main(["status", "--search", word, "--limit", "3"]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
-    assert 1 <= len(lines) <= 3 and all(f"{PUSHED}=" in line for line in lines)
+    header, *rows = capsys.readouterr().out.rstrip().splitlines()
+    keys = [s.key for s in shop.stores()]
+    assert header.split()[:3] == ["sku", "title", "master"]
+    assert all(f"{key} price" in header and f"{key} state" in header for key in keys)
+    assert 1 <= len(rows) <= 3 and any(row.split()[0] == sku for row in rows)
     assert cli.main(["status", "NO-SUCH-SKU"]) == 4
     assert "no product" in capsys.readouterr().err
 
 
-def test_product_status_asset_shows_counts_first_rows_and_exports_csv(
+def test_log_and_dead_letters_commands(shop: Shop, capsys: pytest.CaptureFixture[str]) -> None:
+    sku, failing = _skus(shop.engine, 2)
+    assert cli.main(["log", sku]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines and all(f" {PUSHED} " in line and f" {sku} " in line for line in lines)
+    assert cli.main(["log", "--store", PUSHED, "--limit", "5", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data) == 5 and {d["store_key"] for d in data} == {PUSHED}
+    assert [d["at"] for d in data] == sorted(d["at"] for d in data)  # oldest first, as a log reads
+    assert cli.main(["log", sku, "--since", "2099-01-01"]) == 4
+    assert "no sync log lines for SKU" in capsys.readouterr().err
+    assert cli.main(["log", sku, "--since", "yesterday-ish"]) == 2
+    assert "--since" in capsys.readouterr().err
+    assert cli.main(["log"]) == 2 and "SKU or --store" in capsys.readouterr().err
+    assert cli.main(["log", "--store", "no-such-store"]) == 2 and "no store" in capsys.readouterr().err
+
+    assert cli.main(["dead-letters"]) == 0
+    assert capsys.readouterr().out.strip() == "no dead letters"
+    with shop.engine.begin() as conn:
+        conn.execute(sa.insert(push_dead_letters).values(
+            store_key=PUSHED, sku=failing, run_id="r1", action="update_price", error_class="RATE_LIMITED",
+            message="429 Too Many Requests\nafter 5 attempts", attempts=5, first_failed_at=datetime(2026, 1, 1),
+            last_failed_at=datetime(2026, 1, 2, 3, 4, 5)))
+    assert cli.main(["dead-letters", "--store", PUSHED]) == 0
+    out = capsys.readouterr().out
+    header, rule, row = out.splitlines()[:3]
+    assert header.split()[:5] == ["store", "sku", "action", "class", "attempts"]
+    assert row.split()[:5] == [PUSHED, failing, "update_price", "RATE_LIMITED", "5"]
+    assert "2026-01-02 03:04:05" in row and "429 Too Many Requests after 5 attempts" in row
+    assert cli.main(["--json", "dead-letters"]) == 0
+    (letter,) = json.loads(capsys.readouterr().out)
+    assert letter["sku"] == failing and letter["attempts"] == 5 and letter["error_class"] == "RATE_LIMITED"
+    assert cli.main(["dead-letters", "--store", "shopee-sg"]) == 0
+    assert capsys.readouterr().out.strip() == "no dead letters on shopee-sg"
+
+
+def test_product_status_table_is_the_owners_list_problems_first_and_exports_csv(
     shop: Shop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sync_pipeline.defs.status import PREVIEW_ROWS, product_status
+    from sync_pipeline.defs.status import product_status
 
+    failing = _skus(shop.engine, 3)[-1]
+    with shop.engine.begin() as conn:
+        conn.execute(sa.insert(push_dead_letters).values(
+            store_key=PUSHED, sku=failing, run_id="r1", action="update_price", error_class="NETWORK_ERROR",
+            message="reset", attempts=2, first_failed_at=datetime(2026, 1, 1), last_failed_at=datetime(2026, 1, 1)))
     target = tmp_path / "exports" / "status.csv"
     monkeypatch.setenv("SYNC_STATUS_CSV", str(target))
     result = materialize([product_status], resources=shop.resources)
@@ -194,19 +244,53 @@ def test_product_status_asset_shows_counts_first_rows_and_exports_csv(
     with shop.engine.connect() as conn:
         products = conn.execute(sa.select(sa.func.count()).select_from(catalog_products)).scalar_one()
     assert meta["products"] == products and meta["stores"] == len(keys)
-    # Per-state figures count product-by-store listings and say so; they add up to listings, not products.
+    # Per-state listing figures count product-by-store listings and say so; they add up to listings.
     assert not {"synced", "not_synced", "invalid", "error", "delisted"} & set(meta)
     assert meta["listings_synced"] > 0 and meta["listings_synced"] + meta["listings_not_synced"] \
         + meta["listings_invalid"] + meta["listings_error"] + meta["listings_delisted"] \
         == meta["listings"] == products * len(keys)
-    assert all(f"| {key} |" in meta["counts_per_store"] for key in keys)
-    records = meta["first_rows"].records
-    assert 0 < len(records) <= PREVIEW_ROWS and records[0].data["sku"]
-    assert records[0].data[f"{PUSHED} state"].split(":")[0] in {s.value for s in SyncState}
+    # products counted once each (by their worst store) ...
+    assert sum(meta[f"products_{state.value.replace(' ', '_')}"] for state in SyncState) == products
+    assert meta["products_error"] == 1
+    # ... and product-by-store counts apart, every store and state present
+    per_store = {r.data["store"]: r.data for r in meta["products_per_store"].records}
+    assert list(per_store) == keys
+    assert all(sum(row[s.value] for s in SyncState) == products for row in per_store.values())
+    assert per_store[PUSHED]["error"] == 1 and per_store["shopee-sg"]["not synced"] == products
+    records = [r.data for r in meta["product_list"].records]
+    assert list(records[0]) == ["sku", "title", "master price", *[f"{k} price" for k in keys],
+                                *[f"{k} state" for k in keys]]
+    assert records[0]["sku"] == failing and records[0][f"{PUSHED} state"] == "error"  # problems first
+    synced = next(r for r in records if r[f"{PUSHED} state"] == "synced")
+    assert synced[f"{PUSHED} price"].endswith(" USD") and synced["shopee-sg price"] == "-"
     assert meta["csv"] == str(target.resolve())
     rows = list(csv.reader(target.open(encoding="utf-8")))
     assert rows[0] == csv_header(keys) and len(rows) == products + 1
     assert not list(target.parent.glob("*.partial"))
+
+
+def test_product_status_is_requested_after_an_import_and_after_a_push(shop: Shop) -> None:
+    """The automation condition, evaluated as the automation sensor evaluates it, on a real instance."""
+    from dagster import DagsterInstance, Definitions, evaluate_automation_conditions
+
+    from sync_pipeline.defs.status import product_status
+
+    assets = Definitions(assets=[catalog.magento_products, catalog.catalog_products, listings_asset, store_push,
+                                 product_status], resources=shop.resources)
+    with DagsterInstance.ephemeral() as instance:
+        first = evaluate_automation_conditions(defs=assets, instance=instance)
+        assert first.total_requested == 0  # nothing imported or pushed yet on this instance
+        assert materialize([catalog.magento_products, catalog.catalog_products], resources=shop.resources,
+                           instance=instance).success
+        after_import = evaluate_automation_conditions(defs=assets, instance=instance, cursor=first.cursor)
+        assert after_import.get_num_requested(product_status.key) == 1
+        assert materialize([product_status], resources=shop.resources, instance=instance).success
+        settled = evaluate_automation_conditions(defs=assets, instance=instance, cursor=after_import.cursor)
+        assert settled.get_num_requested(product_status.key) == 0
+        assert materialize([listings_asset, store_push], partition_key=PUSHED, resources=shop.resources,
+                           instance=instance).success
+        after_push = evaluate_automation_conditions(defs=assets, instance=instance, cursor=settled.cursor)
+        assert after_push.get_num_requested(product_status.key) == 1
 
 
 def test_reconciliation_reports_products_changed_or_deleted_on_the_store(shop: Shop) -> None:

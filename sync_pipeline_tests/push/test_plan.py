@@ -161,3 +161,36 @@ def test_full_update_keeps_the_stores_owned_description() -> None:
     assert sent.description == "<p>store wrote this</p>"
     assert sent.images == last.images
     assert sent.title == "New"
+
+
+def test_a_stores_first_canary_is_one_clean_simple_product_and_one_with_variants() -> None:
+    listings = [
+        dataclasses.replace(make_listing("A"), reasons=("title_similarity_out_of_band: 0.64",)),  # valid, noted
+        make_listing("B", variants=0, stock=0),  # simple, sold out
+        make_listing("C", variants=0, images=0),  # simple, no image
+        make_listing("D", valid=False),  # invalid
+        make_listing("E", variants=3),  # the first clean one with variants
+        make_listing("F", variants=0),  # the first clean simple one
+        make_listing("G", variants=0),
+    ]
+    first = build_plan("s", listings, {}, max_products=2)
+    assert [p.sku for p in first.writes] == ["F", "E"]
+    assert [len(p.listing.variants) for p in first.writes] == [1, 3]
+    # once the store holds products, the rollout widens in SKU order again
+    pushed = {p.sku: mapped(p.listing) for p in first.writes}
+    second = build_plan("s", listings, pushed, max_products=3)
+    assert [p.sku for p in second.writes] == ["A", "B", "C"]
+    # without a cap nothing is reordered
+    assert [p.sku for p in build_plan("s", listings, {}).writes] == ["A", "B", "C", "E", "F", "G"]
+
+
+def test_force_sends_unchanged_listed_products_in_full() -> None:
+    same = make_listing("A")
+    never_pushed = make_listing("B")
+    delisted = make_listing("C", action="delist")
+    mappings = {"A": mapped(same), "C": mapped(make_listing("C"), status=MappingStatus.DELISTED)}
+    plan = build_plan("s", [same, never_pushed, delisted], mappings, force=True)
+    actions = {p.sku: (p.action, p.changed_fields) for p in plan.products}
+    assert actions["A"] == (Action.UPDATE_CONTENT, ("forced",))
+    assert actions["B"][0] is Action.CREATE and actions["C"][0] is Action.UNCHANGED
+    assert build_plan("s", [same], mappings).products[0].action is Action.UNCHANGED
