@@ -99,7 +99,7 @@ def test_asset_pages_show_push_metadata_and_check_results(tmp_path: Path) -> Non
             assert name in listing_checks
         status = _render(chromium, profile, f"{deploy.url}/assets/product_status",
                          ARTIFACTS / "ui-product-status.png")
-        for text in ("first_rows", "counts_per_store", "synced", "not synced", "shopify-us state"):
+        for text in ("product_list", "products_per_store", "synced", "not synced", "shopify-us state", "shopify-us price"):
             assert text in status, text
     for shot in ARTIFACTS.glob("ui-*.png"):
         assert shot.stat().st_size > 20_000, f"{shot} looks blank"
