@@ -336,12 +336,9 @@ def manual_sync_push(context: OpExecutionContext, config: ManualSyncConfig, app_
     if not config.skus:
         raise Failure(description="manual_sync needs at least one SKU")
     stores = choose_stores(stores_config, config.stores, config.platforms, default_all=False)
-    unknown = {store.key: ledger.skus_without_listing(app_db.engine, store.key, config.skus) for store in stores}
-    unknown = {key: skus for key, skus in unknown.items() if skus}
+    unknown = ledger.unknown_skus(app_db.engine, [store.key for store in stores], config.skus)
     if unknown:  # refused before any store is called: a typo must not look like a successful sync
-        raise Failure(description="manual_sync: SKU(s) not in the catalog's listings, nothing was sent: " + "; ".join(
-            f"store '{key}': {', '.join(skus)}" for key, skus in sorted(unknown.items()))
-            + " (check the SKUs; a new product needs an import and store_sync first)")
+        raise Failure(description=f"manual_sync: SKU(s) not in the catalog, nothing was sent: {', '.join(unknown)}")
     warn_if_tokens_unencrypted(context, stores_config)
     _push_stores(context, app_db, stores, PushOptions(skus=tuple(config.skus), dry_run=config.dry_run,
                                                       force=config.force))

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
 from sync_pipeline.catalog.tables import (
+    catalog_products,
     platform_listings,
     push_dead_letters,
     push_rollback_snapshots,
@@ -47,14 +48,16 @@ def load_listings(engine: Engine, store_key: str, skus: Sequence[str] | None = N
     return listings
 
 
-def skus_without_listing(engine: Engine, store_key: str, skus: Sequence[str]) -> list[str]:
-    """The SKUs among ``skus`` that have no listing for the store (unknown, or never shaped for it)."""
-    table = platform_listings
+def unknown_skus(engine: Engine, store_keys: Sequence[str], skus: Sequence[str]) -> list[str]:
+    """The SKUs among ``skus`` that are neither in the catalog nor listed for any of the stores."""
     found: set[str] = set()
     with engine.connect() as conn:
         for chunk in _chunks(sorted(set(skus)), 500):
-            found.update(conn.execute(sa.select(table.c.sku).where(table.c.store_key == store_key)
-                                      .where(table.c.sku.in_(chunk))).scalars())
+            found.update(conn.execute(sa.select(catalog_products.c.sku).where(catalog_products.c.sku.in_(chunk)))
+                         .scalars())
+            found.update(conn.execute(sa.select(platform_listings.c.sku)
+                                      .where(platform_listings.c.store_key.in_(list(store_keys)))
+                                      .where(platform_listings.c.sku.in_(chunk))).scalars())
     return sorted(set(skus) - found)
 
 
