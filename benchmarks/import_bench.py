@@ -1,6 +1,11 @@
 """Magento import figures (issue 2, section 8): a generated catalog in MariaDB imported into PostgreSQL.
 
     .venv/bin/python -m benchmarks.import_bench [--products 48000] [--seed 7] [--dirty] [--profile FILE]
+                                                [--msi] [--import-only]
+
+``--msi`` generates Multi-Source Inventory too (sources, a second stock, reservations); the reader
+then computes salable quantities from it and the raw read also fetches the source items and
+reservations. ``--import-only`` stops after the raw reads and the full import (phases 1-3).
 
 Everything is measured in one process, so the ratios hold on a noisy machine:
 
@@ -157,13 +162,13 @@ def _drop(admin: sa.Engine, statement: str) -> None:
 # --- the phases --------------------------------------------------------------------------------
 
 
-def generate_in_child(magento_url: str, products: int, seed: int, dirty: bool) -> dict[str, int]:
+def generate_in_child(magento_url: str, products: int, seed: int, dirty: bool, msi: bool = False) -> dict[str, int]:
     """Runs in a child process: the generator's own memory never reaches this process's peak."""
     from sync_pipeline.magento.generator import generate_catalog
 
     engine = make_engine(magento_url)
     try:
-        catalog = generate_catalog(engine, products=products, seed=seed, dirty=dirty)
+        catalog = generate_catalog(engine, products=products, seed=seed, dirty=dirty, msi=msi)
     finally:
         engine.dispose()
     return {"products": catalog.products, "children": catalog.children, "entities": catalog.entities,
@@ -179,6 +184,9 @@ def raw_read(magento: sa.Engine) -> dict[str, int]:
     queries["catalog_product_super_link"] = "SELECT parent_id, product_id FROM catalog_product_super_link"
     rows = {}
     with magento.connect() as conn:
+        if sa.inspect(conn).has_table("inventory_source_item"):
+            queries["inventory_source_item"] = "SELECT source_code, sku, quantity, status FROM inventory_source_item"
+            queries["inventory_reservation"] = "SELECT stock_id, sku, quantity FROM inventory_reservation"
         for table, query in queries.items():
             rows[table] = len(conn.exec_driver_sql(query).fetchall())
     return rows
@@ -381,7 +389,8 @@ def _machine() -> str:
             f"load average {load}")
 
 
-def run(products: int, seed: int, dirty: bool, profile_path: str | None) -> int:
+def run(products: int, seed: int, dirty: bool, profile_path: str | None, msi: bool = False,
+        import_only: bool = False) -> int:
     print(f"machine: {_machine()}", flush=True)
     if not _reset_peak_rss():
         print("warning: /proc/self/clear_refs refused; peaks are process-wide high-water marks", flush=True)
@@ -389,7 +398,7 @@ def run(products: int, seed: int, dirty: bool, profile_path: str | None) -> int:
     with throwaway_databases() as dbs:
         started = time.perf_counter()
         with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-            generated = pool.submit(generate_in_child, dbs.magento_url, products, seed, dirty).result()
+            generated = pool.submit(generate_in_child, dbs.magento_url, products, seed, dirty, msi).result()
         print(f"generated in a child process in {time.perf_counter() - started:.1f} s: {generated}", flush=True)
 
         magento = make_engine(dbs.magento_url)
@@ -404,6 +413,16 @@ def run(products: int, seed: int, dirty: bool, profile_path: str | None) -> int:
                 raw_after.notes = raw_read(magento)
             with measured("raw read of the imported products' rows", phases) as raw_imported:
                 raw_imported.notes = {"rows": raw_read_of_imported(magento, app)}
+            if import_only:
+                raw_s = min(raw_before.seconds, raw_after.seconds)
+                print(f"\nMagento catalog: {generated}; MSI: {msi}; reader: {figures.extract}")
+                print(f"raw read {raw_s:.2f} s ({sum(raw_before.notes.values()):,} rows: {raw_before.notes}); "
+                      f"full import {full.seconds:.2f} s (extract {figures.extract_s:.2f} s + load "
+                      f"{figures.load_s:.2f} s); ratio {full.seconds / raw_s:.2f}x (target <= "
+                      f"{RAW_RATIO_TARGET:.0f}x: {_verdict(full.seconds / raw_s <= RAW_RATIO_TARGET)}); "
+                      f"peak RSS {full.peak_rss_mb:.0f} MB")
+                print(f"at the end: {_machine()}")
+                return 0
             quiet_runs = []
             for attempt in range(1, NO_CHANGE_RUNS + 1):
                 with measured(f"no-change run, plain Python, {attempt} of {NO_CHANGE_RUNS}", phases) as quiet:
@@ -494,8 +513,10 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--dirty", action="store_true", help="add the generator's showcase of bad rows")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the full import into FILE (slows it down)")
+    parser.add_argument("--msi", action="store_true", help="generate MSI sources, stocks and reservations too")
+    parser.add_argument("--import-only", action="store_true", help="stop after the raw reads and the full import")
     args = parser.parse_args()
-    return run(args.products, args.seed, args.dirty, args.profile)
+    return run(args.products, args.seed, args.dirty, args.profile, args.msi, args.import_only)
 
 
 if __name__ == "__main__":

@@ -81,7 +81,7 @@ def ensure_demo_catalog() -> str:
         print(f"Generating a demo Magento catalog ({DEMO_PRODUCTS} products) in {path} ...")
         engine = make_engine(url)
         try:
-            generate_catalog(engine, products=DEMO_PRODUCTS, seed=DEMO_SEED, dirty=True)
+            generate_catalog(engine, products=DEMO_PRODUCTS, seed=DEMO_SEED, dirty=True, msi=True)
         finally:
             engine.dispose()
     return url

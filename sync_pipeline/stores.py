@@ -98,6 +98,19 @@ class TitleRule(_Strict):
         return self
 
 
+class StockBuffer(_Strict):
+    """Stock a store holds back from Magento's salable quantity (see ``listings/stock.py``).
+
+    listed = 0 when salable < ``floor``, else min(cap, salable - keep_units - ceil(salable x keep_share)),
+    never below 0. With nothing set the store shows the salable quantity itself.
+    """
+
+    keep_units: int = Field(default=0, ge=0)  # units never offered on this store
+    keep_share: Decimal = Field(default=Decimal("0"), ge=0, lt=1)  # share of the salable qty kept back
+    cap: int | None = Field(default=None, ge=0)  # never show more than this
+    floor: int = Field(default=0, ge=0)  # show 0 when fewer than this remain in Magento
+
+
 class RateLimit(_Strict):
     """Overrides of the platform's default limits (Shopify cost bucket, requests/s elsewhere)."""
 
@@ -228,6 +241,7 @@ class StoreConfig(_Strict):
                 + ", ".join(sorted(bad))
             )
         return v
+    stock_buffer: StockBuffer = StockBuffer()
 
     mapping: ListingMapping = ListingMapping()
 

@@ -147,6 +147,7 @@ class _Extract:
             if limit is not None and count + len(found) + len(rejected) >= limit:
                 found, rejected, last_id = _first_found(found, rejected, limit - count)
             self._stage(found, rejected)
+            self.metrics.count_unsynced(getattr(chunk, "unsynced_types", {}))
             count += len(found) + len(rejected)
             self.metrics.last_processed_source_id = max(self.metrics.last_processed_source_id, last_id)
             if limit is not None and count >= limit:
@@ -285,7 +286,8 @@ def _drifted(state: _CatalogState, live: Mapping[int, StockStatus]) -> bool:
         child = live.get(child_id)
         if child is None:
             return True
-        if (parent.enabled and _sellable(child)) != child_active or max(child.qty, 0) != child_qty:
+        as_variant = _sellable(child) and getattr(child, "priced", True)  # unpriced children are not sold
+        if (parent.enabled and as_variant) != child_active or max(child.qty, 0) != child_qty:
             return True
     expected = parent.enabled and any(_sellable_or_none(live.get(c)) for c, _q, _a in state.children)
     return expected != state.is_active

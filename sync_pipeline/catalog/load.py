@@ -101,6 +101,8 @@ def _load_chunk(engine: Engine, chunk: list[StagedRow], metrics: ImportMetrics,
     gone: list[str] = []
     for row in chunk:
         if row.kind == KIND_PRODUCT and row.product is not None:
+            for sku, reason in row.product.variant_problems:
+                metrics.skip_variant(row.product.sku, sku, reason)
             normalized = normalize_product(row.product)
             if isinstance(normalized, CatalogEntry):
                 entries.append(normalized)

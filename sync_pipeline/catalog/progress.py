@@ -15,6 +15,11 @@ Metric meanings, as stored in ``product_import_jobs.metrics``:
 so ``processed == inserted + updated + unchanged + skipped + errors_count``.
 * ``elapsed_ms``: wall time of the import so far;
 * ``last_processed_source_id``: the highest Magento entity id the extract read past.
+
+Beyond the seed's keys: ``skipped_rows`` (the first bad rows with reasons), ``variants_skipped``
+and ``skipped_variants`` (children of configurables left out of their product, each with its
+parent and reason, while the product keeps its other variants) and ``unsynced_types`` (products
+of types the pipeline does not sync, counted per type).
 """
 
 from __future__ import annotations
@@ -43,11 +48,23 @@ class ImportMetrics:
     elapsed_ms: int = 0
     last_processed_source_id: int = 0
     skipped_rows: list[RejectedRow] = field(default_factory=list)
+    variants_skipped: int = 0
+    skipped_variants: list[dict[str, str]] = field(default_factory=list)
+    unsynced_types: dict[str, int] = field(default_factory=dict)
 
     def reject(self, row: RejectedRow) -> None:
         self.errors_count += 1
         if len(self.skipped_rows) < SKIPPED_ROWS_KEPT:
             self.skipped_rows.append(row)
+
+    def skip_variant(self, parent_sku: str, sku: str, reason: str) -> None:
+        self.variants_skipped += 1
+        if len(self.skipped_variants) < SKIPPED_ROWS_KEPT:
+            self.skipped_variants.append({"parent_sku": parent_sku, "sku": sku, "reason": reason})
+
+    def count_unsynced(self, by_type: dict[str, int]) -> None:
+        for type_id, count in by_type.items():
+            self.unsynced_types[type_id] = self.unsynced_types.get(type_id, 0) + count
 
     def as_json(self) -> dict[str, Any]:
         """The job row's ``metrics``: the seed's keys, plus the first skipped rows with reasons."""
@@ -62,12 +79,14 @@ class ImportMetrics:
         rows = [RejectedRow(int(r["source_id"]), str(r["sku"]), str(r["reason"]))
                 for r in data.get("skipped_rows", [])]
         known = {k: int(v) for k, v in data.items() if k in _COUNTERS}
-        return cls(**known, skipped_rows=rows)
+        return cls(**known, skipped_rows=rows,
+                   skipped_variants=[{k: str(v) for k, v in row.items()} for row in data.get("skipped_variants", [])],
+                   unsynced_types={str(k): int(v) for k, v in (data.get("unsynced_types") or {}).items()})
 
 
 _COUNTERS = frozenset(
     ("total_found", "processed", "inserted", "updated", "unchanged", "skipped", "errors_count", "elapsed_ms",
-     "last_processed_source_id")
+     "last_processed_source_id", "variants_skipped")
 )
 
 

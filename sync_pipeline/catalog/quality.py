@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, and_, exists, func, or_, select, union_all
+from sqlalchemy import ColumnElement, Connection, and_, exists, func, or_, select, union
 
 from sync_pipeline.catalog.tables import catalog_products as products
 from sync_pipeline.catalog.tables import catalog_variants as variants
@@ -31,19 +31,16 @@ class RuleResult:
 
 
 def duplicate_skus(conn: Connection) -> RuleResult:
-    """SKUs that a store would see twice: equal ignoring case and surrounding spaces, across
-    products and variants (a simple product's own variant row shares its SKU and counts once).
+    """SKUs that differ only by case or surrounding spaces, across products and variants: a store
+    would see them as one SKU while the catalog holds two.
 
     The unique constraints catch exact repeats within one table; this catches the rest.
     """
-    key = func.lower(func.trim(products.c.sku)).label("sku_key")
-    variant_key = func.lower(func.trim(variants.c.sku)).label("sku_key")
-    every_sku = union_all(
-        select(key),
-        select(variant_key).where(variants.c.sku != variants.c.parent_sku),
-    ).subquery()
-    repeated = (select(every_sku.c.sku_key).group_by(every_sku.c.sku_key)
-                .having(func.count() > 1).order_by(every_sku.c.sku_key))
+    # Exact repeats are one SKU sold in several products (a child shared by two configurables, or
+    # also sold on its own), which Magento allows: UNION keeps each exact SKU once.
+    every_sku = union(select(products.c.sku), select(variants.c.sku)).subquery()
+    sku_key = func.lower(func.trim(every_sku.c.sku)).label("sku_key")
+    repeated = select(sku_key).group_by(sku_key).having(func.count() > 1).order_by(sku_key)
     keys = [row.sku_key for row in conn.execute(repeated)]
     return RuleResult(len(keys), keys[:SAMPLE_SIZE])
 

@@ -159,6 +159,7 @@ def _variant_to_json(variant: SourceVariant) -> dict[str, Any]:
         "weight": _dec_out(variant.weight),
         "image": variant.image,
         "manages_stock": variant.manages_stock,
+        "problem": variant.problem,
     }
 
 
@@ -175,6 +176,7 @@ def _variant_from_json(data: dict[str, Any]) -> SourceVariant:
         weight=_dec_in(data["weight"]),
         image=data["image"],
         manages_stock=bool(data.get("manages_stock", True)),
+        problem=data.get("problem"),
     )
 
 

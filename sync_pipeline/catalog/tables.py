@@ -56,7 +56,8 @@ catalog_variants = Table(
     "catalog_variants",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("sku", String(64), nullable=False, unique=True),
+    # One simple child can be a variant of several configurables (Magento allows it): the key is the pair.
+    Column("sku", String(64), nullable=False, index=True),
     Column("parent_sku", String(64), nullable=False, index=True),
     Column("source_id", BigInteger, nullable=False),
     Column("price", MONEY),
@@ -67,6 +68,7 @@ catalog_variants = Table(
     Column("weight", Numeric(12, 4)),
     Column("image", String(1024)),
     Column("position", Integer, nullable=False, default=0),
+    UniqueConstraint("parent_sku", "sku", name="uq_catalog_variants_parent_sku"),
 )
 
 product_import_jobs = Table(
@@ -188,9 +190,45 @@ def create_all(engine) -> None:  # type: ignore[no-untyped-def]
     """Create any missing table and any missing index (an index added to an existing table too);
     safe to call on every run."""
     metadata.create_all(engine, checkfirst=True)
+    _variants_keyed_by_parent_and_sku(engine)
     for table in metadata.sorted_tables:
         for index in table.indexes:
             index.create(engine, checkfirst=True)
+
+
+def _variants_keyed_by_parent_and_sku(engine) -> None:  # type: ignore[no-untyped-def]
+    """Upgrade an app DB made when a variant SKU was unique on its own to the (parent, SKU) key."""
+    from sqlalchemy import inspect, text
+
+    inspector = inspect(engine)
+    old_unique = [u["name"] for u in inspector.get_unique_constraints("catalog_variants")
+                  if u["column_names"] == ["sku"]]
+    old_unique += [i["name"] for i in inspector.get_indexes("catalog_variants")
+                   if i.get("unique") and i["column_names"] == ["sku"]]
+    if not old_unique:
+        return
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            # SQLite cannot drop a column's inline UNIQUE: rebuild the table (same columns, new key).
+            conn.execute(text("ALTER TABLE catalog_variants RENAME TO catalog_variants_before_upgrade"))
+            for index in inspector.get_indexes("catalog_variants"):
+                if index["name"]:
+                    conn.execute(text(f'DROP INDEX IF EXISTS "{index["name"]}"'))
+            catalog_variants.create(conn)
+            columns = ", ".join(c.name for c in catalog_variants.columns)
+            conn.execute(text(f"INSERT INTO catalog_variants ({columns}) "
+                              f"SELECT {columns} FROM catalog_variants_before_upgrade"))
+            conn.execute(text("DROP TABLE catalog_variants_before_upgrade"))
+            return
+        for name in dict.fromkeys(n for n in old_unique if n):
+            if conn.dialect.name == "postgresql":
+                conn.execute(text(f'ALTER TABLE catalog_variants DROP CONSTRAINT IF EXISTS "{name}"'))
+                conn.execute(text(f'DROP INDEX IF EXISTS "{name}"'))
+            else:
+                conn.execute(text(f"ALTER TABLE catalog_variants DROP INDEX `{name}`"))
+        conn.execute(text("CREATE INDEX IF NOT EXISTS ix_catalog_variants_sku ON catalog_variants (sku)"))
+        conn.execute(text("ALTER TABLE catalog_variants ADD CONSTRAINT uq_catalog_variants_parent_sku "
+                          "UNIQUE (parent_sku, sku)"))
 
 # --- platform tokens (Shopee / TikTok refresh flow) ----------------------------------------------
 

@@ -1,9 +1,9 @@
 """Upsert one chunk of catalog entries by SKU, set-based, inside the caller's transaction.
 
-Per chunk: one SELECT of the stored content hashes, one SELECT of variant SKUs that belong to
-other products, one multi-row INSERT … ON CONFLICT (ON DUPLICATE KEY on MySQL) for the new and
+Per chunk: one SELECT of the stored content hashes, one multi-row INSERT … ON CONFLICT (ON DUPLICATE KEY on MySQL) for the new and
 changed products, one DELETE and one multi-row INSERT of their variants. Products whose hash is
-unchanged are not touched at all.
+unchanged are not touched at all. A variant is keyed by (parent SKU, SKU): Magento lets one simple
+child belong to several configurables, and it is a variant of each.
 """
 
 from __future__ import annotations
@@ -48,7 +48,6 @@ def upsert_chunk(conn: Connection, entries: Sequence[CatalogEntry], now: datetim
             outcome.kept.add(entry.sku)
         else:
             due.append(entry)
-    due = _without_variant_clashes(conn, due, outcome)
     if not due:
         return outcome
     _write_products(conn, due, now)
@@ -92,38 +91,6 @@ def _stored_hashes(conn: Connection, skus: list[str]) -> dict[str, str]:
         rows = conn.execute(select(products.c.sku, products.c.content_hash).where(products.c.sku.in_(batch)))
         stored.update({row.sku: row.content_hash for row in rows})
     return stored
-
-
-def _without_variant_clashes(conn: Connection, due: list[CatalogEntry],
-                             outcome: ChunkOutcome) -> list[CatalogEntry]:
-    """Drop products whose variant SKU is already another product's variant (SKUs are unique)."""
-    owner: dict[str, str] = {}
-    clean: list[CatalogEntry] = []
-    for entry in due:
-        clash = next((v["sku"] for v in entry.variants if owner.get(v["sku"], entry.sku) != entry.sku), None)
-        if clash is not None:
-            outcome.rejected.append(RejectedRow(entry.source_id, entry.sku,
-                                                f"variant SKU {clash!r} also belongs to {owner[clash]}"))
-            continue
-        owner.update({v["sku"]: entry.sku for v in entry.variants})
-        clean.append(entry)
-    parents = {e.sku for e in clean}
-    foreign: dict[str, str] = {}
-    for batch in _batches(list(owner)):
-        rows = conn.execute(select(variants.c.sku, variants.c.parent_sku).where(variants.c.sku.in_(batch)))
-        foreign.update({row.sku: row.parent_sku for row in rows if row.parent_sku != owner.get(row.sku)})
-    if not foreign:
-        return clean
-    kept = []
-    for entry in clean:
-        clash = next((v["sku"] for v in entry.variants if v["sku"] in foreign
-                      and foreign[v["sku"]] not in parents), None)
-        if clash is None:
-            kept.append(entry)
-        else:
-            outcome.rejected.append(RejectedRow(entry.source_id, entry.sku,
-                                                f"variant SKU {clash!r} already belongs to {foreign[clash]}"))
-    return kept
 
 
 def _write_products(conn: Connection, due: list[CatalogEntry], now: datetime) -> None:

@@ -122,6 +122,11 @@ def catalog_products(context: AssetExecutionContext, app_db: AppDatabase) -> Mat
         "cursor": MetadataValue.int(loaded.cursor),
         "preview": MetadataValue.md(_md_table(loaded.preview, empty="no product was written")),
         "skipped_rows": MetadataValue.md(_md_table(skipped, empty="no bad rows")),
+        "skipped_variants": MetadataValue.md(_md_table(loaded.metrics.skipped_variants,
+                                                       empty="every variant can be sold")),
+        "unsynced_types": MetadataValue.md(_md_table(
+            [{"type": t, "products": n} for t, n in sorted(loaded.metrics.unsynced_types.items())],
+            empty="every product is of a synced type")),
     })
 
 
@@ -200,6 +205,7 @@ def _metrics_metadata(metrics: ImportMetrics) -> dict[str, Any]:
         "errors_count": MetadataValue.int(metrics.errors_count),
         "elapsed_ms": MetadataValue.int(metrics.elapsed_ms),
         "last_processed_source_id": MetadataValue.int(metrics.last_processed_source_id),
+        "variants_skipped": MetadataValue.int(metrics.variants_skipped),
     }
 
 

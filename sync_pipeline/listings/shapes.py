@@ -32,6 +32,7 @@ from typing import Any
 from sync_pipeline.listings.descriptions import plain_text, shopify_description, tiktok_html
 from sync_pipeline.listings.model import Listing, ListingVariant
 from sync_pipeline.listings.pricing import StorePrice, price_for_store
+from sync_pipeline.listings.stock import listed_stock
 from sync_pipeline.listings.titles import (
     OUT_OF_BAND,
     PLATFORM_TITLE_MAX,
@@ -58,9 +59,11 @@ SELLER_SKU_INVALID = "seller_sku_invalid"
 NO_WEIGHT = "no_weight"
 BAD_CATALOG_ROW = "bad_catalog_row"
 NO_SKU = "no_sku"
+SKU_IN_OTHER_PRODUCT = "variant_sold_under_other_product"  # a shared child, where a SKU names one product
+NO_VARIANT_OF_ITS_OWN = "no_variant_of_its_own"  # every child is sold under another product
 
 TITLE_REASONS = (TITLE_EMPTY, TITLE_TOO_SHORT, OUT_OF_BAND)  # from titles.py, listed with the rest
-NOTES = frozenset({OUT_OF_BAND})  # reasons that do not make a listing invalid
+NOTES = frozenset({OUT_OF_BAND, SKU_IN_OTHER_PRODUCT})  # reasons that do not make a listing invalid
 
 AUDIENCES = frozenset({"men", "women", "kids", "boys", "girls", "baby", "unisex"})
 COLOR_KEYS = ("color", "colour")
@@ -404,7 +407,7 @@ def _stock(row: Mapping[str, Any], active: bool, store: StoreConfig) -> int:
     if not active:
         return 0
     try:
-        qty = max(0, int(row.get("stock_qty") or 0))
+        qty = listed_stock(int(row.get("stock_qty") or 0), store.stock_buffer)
     except (TypeError, ValueError):
         return 0
     return min(qty, TIKTOK_MAX_STOCK) if store.platform is Platform.TIKTOK else qty

@@ -16,7 +16,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -29,7 +29,16 @@ from sync_pipeline.listings.mapping import apply_store_rules
 from sync_pipeline.listings.model import Listing, ListingVariant
 from sync_pipeline.listings.rules import StoreRules
 from sync_pipeline.listings.rules_db import load_rules
-from sync_pipeline.listings.shapes import BAD_CATALOG_ROW, NOTES, build_listing, handle_for, reason_code
+from sync_pipeline.listings.shapes import (
+    BAD_CATALOG_ROW,
+    NO_VARIANT_OF_ITS_OWN,
+    NOTES,
+    SKU_IN_OTHER_PRODUCT,
+    build_listing,
+    handle_for,
+    reason_code,
+)
+from sync_pipeline.platforms.factory import client_class
 from sync_pipeline.stores import StoreConfig
 
 log = logging.getLogger(__name__)
@@ -37,6 +46,7 @@ log = logging.getLogger(__name__)
 DEFAULT_CHUNK_SIZE = 1000
 FROM_APP_DB = object()  # materialize_store_listings' default: the rules last read into the app DB
 PREVIEW_ROWS = 10
+FIRST_PARENT = "first_parent_sku"  # on a variant row whose SKU several products share
 
 PRODUCT_COLUMNS = (
     "id", "sku", "source_id", "type_id", "title", "description", "url_key", "price", "special_price",
@@ -130,11 +140,50 @@ def _product_columns() -> list[Any]:
 
 
 def _variants_of(conn: Connection, parent_skus: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """Variant rows per parent; a row whose SKU other products share names its first parent."""
     by_parent: dict[str, list[dict[str, Any]]] = {sku: [] for sku in parent_skus}
     variant_cols = [catalog_variants.c[name] for name in VARIANT_COLUMNS]
     for row in conn.execute(select(*variant_cols).where(catalog_variants.c.parent_sku.in_(list(parent_skus)))):
         by_parent[row.parent_sku].append(dict(row._mapping))
+    skus = {v["sku"] for rows in by_parent.values() for v in rows}
+    first = _first_parents(conn, sorted(skus)) if skus else {}
+    for rows in by_parent.values():
+        for v in rows:
+            if v["sku"] in first:
+                v[FIRST_PARENT] = first[v["sku"]]
     return by_parent
+
+
+def _first_parents(conn: Connection, skus: Sequence[str]) -> dict[str, str]:
+    """For each of ``skus`` that is a variant of several products: the parent with the lowest Magento id."""
+    parents: dict[str, list[tuple[int, str]]] = {}
+    query = (select(catalog_variants.c.sku, catalog_products.c.source_id, catalog_products.c.sku.label("parent"))
+             .join(catalog_products, catalog_products.c.sku == catalog_variants.c.parent_sku)
+             .where(catalog_variants.c.sku.in_(bindparam("skus", expanding=True))))
+    for start in range(0, len(skus), 900):
+        for sku, source_id, parent in conn.execute(query, {"skus": list(skus[start:start + 900])}).tuples():
+            parents.setdefault(sku, []).append((int(source_id), parent))
+    return {sku: min(found)[1] for sku, found in parents.items() if len(found) > 1}
+
+
+def one_product_per_sku(product: Mapping[str, Any], variants: Sequence[Mapping[str, Any]],
+                        store: StoreConfig) -> tuple[list[Mapping[str, Any]], list[str]]:
+    """The variants this store sells in ``product``, and a note for each one left to another product.
+
+    A child of two configurables is a variant of both where the platform allows one SKU in two
+    products; elsewhere it stays with its first parent (lowest Magento id) only.
+    """
+    if client_class(store.platform).sku_in_several_products:
+        return list(variants), []
+    sku = product.get("sku")
+    kept, notes = [], []
+    for v in variants:
+        first = v.get(FIRST_PARENT)
+        if first is not None and first != sku:
+            notes.append(f"{SKU_IN_OTHER_PRODUCT}: {v.get('sku')} is sold under {first}")
+        else:
+            kept.append(v)
+    return kept, notes
 
 
 def materialize_store_listings(
@@ -185,7 +234,14 @@ def listing_or_reason(
     One unreadable catalog row must never stop the other products of the partition.
     """
     try:
-        listing = build_listing(product, variants, store, handle)
+        kept, notes = one_product_per_sku(product, variants, store)
+        if not kept and notes:  # every variant is sold under another product: nothing of its own to list
+            listing = build_listing(product, variants, store, handle)
+            listing = replace(listing, valid=False, reasons=(*listing.reasons, *notes, NO_VARIANT_OF_ITS_OWN))
+        else:
+            listing = build_listing(product, kept, store, handle)
+            if notes:
+                listing = replace(listing, reasons=(*listing.reasons, *notes))
         return apply_store_rules(listing, _attributes(product), store, rules)
     except (ArithmeticError, InvalidOperation, KeyError, TypeError, ValueError, AttributeError) as exc:
         log.warning("store %s: catalog row %s cannot be shaped: %r", store.key, product.get("sku"), exc)

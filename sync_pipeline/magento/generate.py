@@ -24,6 +24,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--today", type=date.fromisoformat, default=None,
                         help="the date special-price windows are relative to (default: today)")
     parser.add_argument("--replace", action="store_true", help="drop the catalog tables first")
+    parser.add_argument("--msi", action="store_true",
+                        help="write Multi-Source Inventory too: sources, a second stock, reservations")
     return parser.parse_args(argv)
 
 
@@ -33,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         catalog = generate_catalog(engine, products=args.products, seed=args.seed, dirty=args.dirty,
-                                   today=args.today, replace=args.replace)
+                                   today=args.today, replace=args.replace, msi=args.msi)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -49,6 +49,7 @@ SELLABLE_SHARE = 0.10
 BATCH_ROWS = 10_000
 
 STATUS_ENABLED, STATUS_DISABLED = 1, 2
+UNSYNCED_KINDS = ("bundle", "grouped", "downloadable")  # written so imports can count what they leave out
 NOT_VISIBLE, VISIBLE_BOTH = 1, 4
 
 _TABLE_SOURCE = "Magento\\Eav\\Model\\Entity\\Attribute\\Source\\Table"
@@ -162,6 +163,7 @@ class GeneratedCatalog:
     features: dict[str, tuple[int, ...]]
     dirty: dict[str, tuple[int, ...]]
     expected_rejections: dict[int, str]
+    unsynced_types: dict[str, int] = field(default_factory=dict)  # bundle/grouped/... written, by type
     base_url: str = BASE_URL
     media_base_url: str = MEDIA_BASE_URL
 
@@ -179,15 +181,19 @@ class _Child:
     color: str
     enabled: bool
     qty: int
-    price: Decimal
+    price: Decimal | None
     has_image: bool = False
+    stock_row: bool = True  # False: no cataloginventory_stock_item row (a bad child)
+
+    def is_sellable(self) -> bool:
+        return self.enabled and self.qty > 0 and self.price is not None and self.stock_row
 
 
 @dataclass
 class _Plan:
     """One top-level product to write, before ids are known."""
 
-    kind: str  # simple | virtual | configurable
+    kind: str  # simple | virtual | configurable | one of UNSYNCED_KINDS
     leaf: str | None  # category path, e.g. "Gear/Bags"
     name: str
     sku: str
@@ -217,16 +223,33 @@ class _Plan:
     tags: tuple[str, ...] = ()  # showcase names this product shows
     dirty_kind: str | None = None  # set when the reader must reject it
     dirty_tags: tuple[str, ...] = ()
+    shares_first_child_of: str | None = None  # SKU of an earlier configurable whose first child is also ours
+    # MSI (msi=True only): source code -> (quantity, status) beyond the default source, which holds
+    # ``qty``; reservations as (stock id, quantity, event); a per-product out-of-stock threshold.
+    sources: dict[str, tuple[int, int]] = field(default_factory=dict)
+    reservations: tuple[tuple[int, Decimal, str], ...] = ()
+    min_qty: int | None = None
 
-    def is_sellable(self) -> bool:
+    def is_sellable(self, msi: bool = False) -> bool:
         enabled = self.store_status == STATUS_ENABLED if self.store_status is not None else self.enabled
-        if not (enabled and self.on_website):
+        if not (enabled and self.on_website) or self.kind in UNSYNCED_KINDS:
             return False
         if self.kind == "configurable":
-            return any(c.enabled and c.qty > 0 for c in self.children)
+            return any(c.is_sellable() for c in self.children)
         if not self.manage_stock:
             return True
+        if msi:
+            flag, salable = self.salable_on_default_stock()
+            return flag and salable > 0
         return self.in_stock_flag and self.qty > 0
+
+    def salable_on_default_stock(self) -> tuple[bool, Decimal]:
+        """MSI's verdict for stock 1: (a linked enabled source has it in stock, salable quantity)."""
+        linked = {code for code in MSI_STOCKS[0][2] if dict((c, e) for c, _n, e in MSI_SOURCES)[code]}
+        items = [("default", self.qty, int(self.in_stock_flag)), *((c, q, st) for c, (q, st) in self.sources.items())]
+        in_stock = [q for code, q, status in items if code in linked and status == 1]
+        reserved = sum((q for stock_id, q, _e in self.reservations if stock_id == 1), Decimal(0))
+        return bool(in_stock), Decimal(sum(in_stock)) + reserved - (self.min_qty or 0)
 
 
 def generate_catalog(
@@ -237,21 +260,32 @@ def generate_catalog(
     dirty: bool = False,
     today: date | None = None,
     replace: bool = False,
+    msi: bool = False,
 ) -> GeneratedCatalog:
-    """Create the Magento tables and fill them with ``products`` top-level products."""
+    """Create the Magento tables and fill them with ``products`` top-level products.
+
+    ``msi=True`` also writes Multi-Source Inventory: sources (one disabled), a second stock for a
+    second website ``eu`` (store view ``eu``), a source item per stocked product in the default
+    source (mirroring the legacy table, as Magento does) and the ``_MSI_SHOWCASE`` products with
+    several sources and reservations of placed, shipped and cancelled orders.
+    """
     if products < 0:
         raise ValueError(f"products must be >= 0, got {products}")
     today = today or date.today()
     if replace:
         m.drop_magento_schema(engine)
-    m.create_magento_schema(engine)
+    m.create_magento_schema(engine, msi=msi)
     with engine.begin() as conn:
         if conn.execute(sa.select(sa.func.count()).select_from(m.store)).scalar_one():
             raise ValueError("the Magento database already holds a catalog; use an empty one (or replace=True)")
         install = _install_base(conn, today)
+        if msi:
+            _install_msi(conn)
         rng = random.Random(seed)
         plans = _plan_catalog(rng, products, dirty)
-        writer = _CatalogWriter(conn, install, rng, today)
+        if msi:
+            plans += [plan for n, factory in enumerate(_MSI_SHOWCASE) for plan in factory(rng, 950 + n)]
+        writer = _CatalogWriter(conn, install, rng, today, msi=msi)
         with _bulk_load(conn):
             for plan in plans:
                 writer.write(plan)
@@ -332,6 +366,26 @@ def _install_stores(conn: sa.Connection) -> None:
     ])
     if on_mysql:
         conn.exec_driver_sql("SET SESSION sql_mode = @sync_saved_sql_mode")
+
+
+def _install_msi(conn: sa.Connection) -> None:
+    """Sources, stocks, their links and sales channels, and the second website the EU stock sells on."""
+    conn.execute(m.store_website.insert(), [{"website_id": 2, "code": "eu", "name": "EU Website", "sort_order": 1,
+                                             "default_group_id": 2, "is_default": 0}])
+    conn.execute(m.store_group.insert(), [{"group_id": 2, "website_id": 2, "name": "EU Store", "root_category_id": 2,
+                                           "default_store_id": EU_STORE, "code": "eu_store"}])
+    conn.execute(m.store.insert(), [{"store_id": EU_STORE, "code": "eu", "website_id": 2, "group_id": 2,
+                                     "name": "EU Store View", "sort_order": 0, "is_active": 1}])
+    conn.execute(m.inventory_source.insert(), [{"source_code": code, "name": name, "enabled": enabled}
+                                               for code, name, enabled in MSI_SOURCES])
+    conn.execute(m.inventory_stock.insert(), [{"stock_id": sid, "name": name} for sid, name, _s, _w in MSI_STOCKS])
+    conn.execute(m.inventory_source_stock_link.insert(), [
+        {"stock_id": sid, "source_code": code, "priority": priority}
+        for sid, _n, sources, _w in MSI_STOCKS for priority, code in enumerate(sources, start=1)])
+    conn.execute(m.inventory_stock_sales_channel.insert(), [
+        {"type": "website", "code": website, "stock_id": sid} for sid, _n, _s, website in MSI_STOCKS])
+    conn.execute(m.core_config_data.insert(), [
+        {"scope": "default", "scope_id": 0, "path": "cataloginventory/item_options/min_qty", "value": "0"}])
 
 
 def _install_entity_types(conn: sa.Connection) -> None:
@@ -614,6 +668,56 @@ def _duplicate_url_key(rng: random.Random, n: int) -> list[_Plan]:
             for k in range(2)]
 
 
+# Reservations as Magento writes them: an order places a negative one; shipping it adds the
+# compensating positive one (and deducts the source), and so does cancelling it.
+_PLACED = ((1, Decimal("-3"), "order_placed"),)
+_SHIPPED = ((1, Decimal("-2"), "order_placed"), (1, Decimal("2"), "shipment_created"))
+_CANCELLED = ((1, Decimal("-1"), "order_placed"), (1, Decimal("1"), "order_canceled"))
+
+# Only with msi=True, after every other showcase: a shop whose stock lives in several sources.
+_MSI_SHOWCASE: tuple[Callable[[random.Random, int], list[_Plan]], ...] = (
+    # default 10 + east 7 (retired's 50 is in a disabled source, west's 5 is out of stock),
+    # reservations -3 placed, -2 +2 shipped, -1 +1 cancelled: salable 14 on the base website;
+    # the EU stock (eu-warehouse only) has 4.
+    lambda rng, n: [_simple(n, sku=f"MSI-{n:03d}", name="Multi Source Duffle", qty=10,
+                            sources={"east": (7, 1), "retired": (50, 1), "west": (5, 0), "eu-warehouse": (4, 1)},
+                            reservations=_PLACED + _SHIPPED + _CANCELLED, tags=("msi_multi_source",))],
+    # The legacy table says 2 in stock, but an unshipped order reserved both: salable 0.
+    lambda rng, n: [_simple(n, sku=f"MSI-{n:03d}", name="Reserved Out Tote", qty=2,
+                            reservations=((1, Decimal("-2"), "order_placed"),), tags=("msi_reserved_out",))],
+    # A per-product out-of-stock threshold of 2: 6 in the source, 4 salable.
+    lambda rng, n: [_simple(n, sku=f"MSI-{n:03d}", name="Threshold Kettlebell", qty=6, min_qty=2,
+                            tags=("msi_threshold",))],
+    # Only in the east source: the legacy table (default source) has 0, MSI sells 9.
+    lambda rng, n: [_simple(n, sku=f"MSI-{n:03d}", name="East Only Backpack", qty=0, in_stock_flag=False,
+                            sources={"east": (9, 1)}, tags=("msi_other_source_only",))],
+)
+MSI_SOURCES = (("default", "Default Source", 1), ("east", "East Warehouse", 1), ("west", "West Warehouse", 1),
+               ("retired", "Retired Warehouse", 0), ("eu-warehouse", "EU Warehouse", 1))
+# stock id, name, linked sources, website code
+MSI_STOCKS = ((1, "Default Stock", ("default", "east", "west", "retired"), "base"),
+              (2, "EU Stock", ("eu-warehouse",), "eu"))
+EU_STORE = 3
+
+
+def _shared_child(rng: random.Random, n: int) -> list[_Plan]:
+    """Two configurables sharing one simple child, which Magento allows."""
+    first = _simple(n, "Men/Tops", kind="configurable", sku=f"SHARE-{n}-A", name="Men's Shared Tee A", price=None,
+                    qty=0, children=[_Child("M", "White", True, 8, Decimal("22")), _Child("L", "White", True, 2,
+                                                                                        Decimal("22"))],
+                    dirty_tags=("shared_child",))
+    second = _simple(n + 60, "Men/Tops", kind="configurable", sku=f"SHARE-{n}-B", name="Men's Shared Tee B",
+                     price=None, qty=0, children=[_Child("S", "White", True, 3, Decimal("22"))],
+                     shares_first_child_of=first.sku, dirty_tags=("shared_child",))
+    return [first, second]
+
+
+def _unsynced_types(rng: random.Random, n: int) -> list[_Plan]:
+    return [_simple(n + k, None, kind=kind, sku=f"UNSYNCED-{k}-{kind.upper()}", name=f"A {kind} product",
+                    dirty_tags=(f"unsynced_{kind}",))
+            for k, kind in enumerate(("bundle", "grouped", "grouped", "downloadable"))]
+
+
 _LONG_NAME = ("Ultra Long Descriptive Product Title " * 7)[: 255 - 1] + "🎒"
 
 _DIRTY_SHOWCASE: tuple[Callable[[random.Random, int], list[_Plan]], ...] = (
@@ -632,6 +736,13 @@ _DIRTY_SHOWCASE: tuple[Callable[[random.Random, int], list[_Plan]], ...] = (
            children=[_Child("S", "Black", False, 10, Decimal("25")), _Child("M", "Black", False, 10, Decimal("25"))]),
     _dirty("unknown_option_id", raw_material_value="{cotton},987654,,{wool}"),
     _duplicate_sku,
+    _dirty("configurable_bad_children", kind="configurable", price=None, qty=0, children=[
+        _Child("S", "Green", True, 6, Decimal("31")),  # the one good child
+        _Child("M", "Green", True, 4, None),  # enabled and in stock, but no price
+        _Child("L", "Green", True, 5, Decimal("31"), stock_row=False),
+        _Child("XL", "Green", False, 5, Decimal("31"))]),
+    _shared_child,
+    _unsynced_types,
 )
 
 
@@ -641,10 +752,12 @@ _DIRTY_SHOWCASE: tuple[Callable[[random.Random, int], list[_Plan]], ...] = (
 class _CatalogWriter:
     """Turns plans into rows and inserts them in executemany batches, in foreign-key order."""
 
-    def __init__(self, conn: sa.Connection, install: _Install, rng: random.Random, today: date) -> None:
-        self.conn, self.install, self.rng, self.today = conn, install, rng, today
+    def __init__(self, conn: sa.Connection, install: _Install, rng: random.Random, today: date,
+                 msi: bool = False) -> None:
+        self.conn, self.install, self.rng, self.today, self.msi = conn, install, rng, today, msi
         self.attr = install.attr
-        self.buffers: dict[sa.Table, list[dict[str, Any]]] = {table: [] for table in _WRITE_ORDER}
+        self.write_order = _WRITE_ORDER + ((m.inventory_source_item, m.inventory_reservation) if msi else ())
+        self.buffers: dict[sa.Table, list[dict[str, Any]]] = {table: [] for table in self.write_order}
         self.pending = 0
         self.next_entity_id = 1
         self.next_gallery_id = 1
@@ -655,14 +768,22 @@ class _CatalogWriter:
         self.features: dict[str, list[int]] = {}
         self.dirty: dict[str, list[int]] = {}
         self.rejections: dict[int, str] = {}
+        self.children_of: dict[str, list[int]] = {}
+        self.unsynced: dict[str, int] = {}
 
     # public
 
     def write(self, plan: _Plan) -> None:
         child_ids = [self._write_child(plan, child) for child in plan.children]
+        self.children_of[plan.sku] = child_ids
+        if plan.shares_first_child_of:
+            child_ids = [*child_ids, self.children_of[plan.shares_first_child_of][0]]
         entity_id = self._write_top_level(plan, child_ids)
-        self.candidate_ids.append(entity_id)
-        if plan.is_sellable():
+        if plan.kind in UNSYNCED_KINDS:
+            self.unsynced[plan.kind] = self.unsynced.get(plan.kind, 0) + 1
+        else:
+            self.candidate_ids.append(entity_id)
+        if plan.is_sellable(self.msi):
             self.sellable.add(entity_id)
             if plan.dirty_kind:
                 self.rejections[entity_id] = plan.dirty_kind
@@ -674,7 +795,7 @@ class _CatalogWriter:
             self.flush_all()
 
     def flush_all(self) -> None:
-        for table in _WRITE_ORDER:
+        for table in self.write_order:
             rows = self.buffers[table]
             if rows:
                 self.conn.execute(table.insert(), rows)
@@ -688,7 +809,7 @@ class _CatalogWriter:
             sellable_ids=frozenset(self.sellable),
             features={k: tuple(v) for k, v in self.features.items()},
             dirty={k: tuple(v) for k, v in self.dirty.items()},
-            expected_rejections=dict(self.rejections),
+            expected_rejections=dict(self.rejections), unsynced_types=dict(self.unsynced),
         )
 
     # rows
@@ -731,11 +852,13 @@ class _CatalogWriter:
         self._value("int", entity_id, "tax_class_id", 2)
         self._value("int", entity_id, "size", self.install.options["size"][child.size])
         self._value("int", entity_id, "color", self.install.options["color"][child.color])
-        self._value("decimal", entity_id, "price", child.price)
+        if child.price is not None:
+            self._value("decimal", entity_id, "price", child.price)
         self._value("decimal", entity_id, "weight", Decimal("0.5"))
         if child.has_image:
             self._gallery(entity_id, sku, 1, plan=None)
-        self._stock(entity_id, qty=child.qty, in_stock=child.qty > 0, manage=True)
+        if child.stock_row:
+            self._stock(entity_id, qty=child.qty, in_stock=child.qty > 0, manage=True, sku=sku)
         return entity_id
 
     def _write_top_level(self, plan: _Plan, child_ids: list[int]) -> int:
@@ -751,9 +874,20 @@ class _CatalogWriter:
         self._gallery(entity_id, plan.sku, plan.images, plan=plan)
         if plan.kind == "configurable":
             self._configurable_links(entity_id, child_ids)
-            self._stock(entity_id, qty=0, in_stock=True, manage=True)
+            self._stock(entity_id, qty=0, in_stock=True, manage=True, sku=None)
         else:
-            self._stock(entity_id, qty=plan.qty, in_stock=plan.in_stock_flag, manage=plan.manage_stock)
+            self._stock(entity_id, qty=plan.qty, in_stock=plan.in_stock_flag, manage=plan.manage_stock,
+                        sku=plan.sku, min_qty=plan.min_qty)
+        if self.msi:
+            if "eu-warehouse" in plan.sources:
+                self._add(m.catalog_product_website, {"product_id": entity_id, "website_id": 2})
+            for source_code, (qty, status) in plan.sources.items():
+                self._add(m.inventory_source_item, {"source_code": source_code, "sku": plan.sku,
+                                                    "quantity": Decimal(qty), "status": status})
+            for stock_id, reserved, event in plan.reservations:
+                self._add(m.inventory_reservation, {
+                    "stock_id": stock_id, "sku": plan.sku, "quantity": reserved,
+                    "metadata": f'{{"event_type":"{event}","object_type":"order","object_id":"{entity_id}"}}'})
         return entity_id
 
     def _texts(self, entity_id: int, plan: _Plan) -> None:
@@ -859,10 +993,16 @@ class _CatalogWriter:
             self._add(m.catalog_product_super_link, {"product_id": child_id, "parent_id": parent_id})
             self._add(m.catalog_product_relation, {"parent_id": parent_id, "child_id": child_id})
 
-    def _stock(self, entity_id: int, *, qty: int, in_stock: bool, manage: bool) -> None:
+    def _stock(self, entity_id: int, *, qty: int, in_stock: bool, manage: bool, sku: str | None,
+               min_qty: int | None = None) -> None:
         self._add(m.cataloginventory_stock_item, {
             "product_id": entity_id, "stock_id": 1, "qty": Decimal(qty), "is_in_stock": int(in_stock),
-            "manage_stock": int(manage), "use_config_manage_stock": int(manage), "website_id": 0})
+            "manage_stock": int(manage), "use_config_manage_stock": int(manage), "website_id": 0,
+            "min_qty": Decimal(min_qty or 0), "use_config_min_qty": int(min_qty is None)})
+        if self.msi and sku is not None and manage:
+            # Magento mirrors the default source into the legacy table (and back).
+            self._add(m.inventory_source_item, {"source_code": "default", "sku": sku, "quantity": Decimal(qty),
+                                                "status": int(in_stock)})
 
     def _link_id(self) -> int:
         link_id = self.next_link_id

@@ -21,7 +21,9 @@ Terms:
   ever variants.
 * *import rule* (store view S): status is 1 at S (store-view row over the store-0 row), the
   product belongs to S's website, and it is in stock: stock not managed (``manage_stock``, or the
-  config default when ``use_config_manage_stock``), or ``is_in_stock = 1`` and ``qty > 0``. A
+  config default when ``use_config_manage_stock``), or ``is_in_stock = 1`` and ``qty > 0`` where,
+  on a shop using MSI, the flag and the quantity are the salable ones of the website's stock
+  (sources plus reservations less the threshold, ``inventory.py``); ``stock_qty`` is that quantity. A
   configurable needs at least one child that passes the rule itself. The rule runs as one SQL
   query per chunk. ``is_enabled`` on a record means status 1 *and* on the website;
   ``is_in_stock`` means in stock by this rule.
@@ -31,8 +33,13 @@ Terms:
 * Duplicated SKUs: Magento compares SKUs ignoring case and trailing spaces; of two such products
   the one with the lower entity_id keeps the SKU and the other is rejected.
 * Configurables: price is the lowest price among sellable children, special price the lowest
-  active one among them, stock the sum over sellable children. One sellable child without a
-  usable price rejects the parent (the reason names the child).
+  active one among them, stock the sum over sellable children. Decisions are per variant: a child
+  that is disabled, has no stock row or no usable price carries that ``problem`` and is not sold,
+  while its parent keeps the other variants; a parent is rejected only when no child is left
+  to sell (the reason names each bad child).
+* A simple child may belong to several configurables (Magento allows it): it is a variant of each.
+* Types not synced (bundle, grouped, downloadable, anything but simple, virtual and configurable)
+  are counted per type in each chunk's ``unsynced_types``.
 * ``read_products`` returns every id it finds as a product (with its flags, no validation), and
   ids it cannot find as ``RejectedRow(reason="not in the Magento catalog")``.
 * Text is returned exactly as stored (HTML entities, emoji, trailing spaces included).
@@ -50,7 +57,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from sync_pipeline.magento import schema as m
+from sync_pipeline.magento.inventory import MIN_QTY_PATH, StockColumns, detect_inventory
 from sync_pipeline.magento.records import (
+    VARIANT_DISABLED,
+    VARIANT_NO_PRICE,
+    VARIANT_NO_STOCK_ROW,
     ProductChunk,
     RejectedRow,
     SourceProduct,
@@ -67,6 +78,7 @@ NOT_VISIBLE_INDIVIDUALLY = 1
 DEFAULT_VISIBILITY = 4  # what Magento writes when nothing was chosen
 STANDALONE_TYPES = ("simple", "virtual")
 CONFIGURABLE = "configurable"
+SYNCED_TYPES = (*STANDALONE_TYPES, CONFIGURABLE)
 NO_SELECTION = "no_selection"
 _TABLE_SOURCE_SUFFIX = "Attribute\\Source\\Table"
 _IN_LIST_MAX = 500  # ids per IN (...) list, well under every driver's parameter limit
@@ -100,6 +112,7 @@ class _Store:
     store_id: int
     website_id: int
     root_category_id: int
+    website_code: str | None = None
 
 
 @dataclass
@@ -126,11 +139,14 @@ class MagentoCatalogReader:
             self._attributes = _load_attributes(conn, PRODUCT_TYPE_ID)
             self._manage_stock_default = _config_value(conn, self._store,
                                                        "cataloginventory/item_options/manage_stock") != "0"
+            self.inventory = detect_inventory(conn, self._store.website_code,
+                                              _config_value(conn, self._store, MIN_QTY_PATH))
             self.media_base_url = (media_base_url or _media_base_from_config(conn, self._store)).rstrip("/")
             self._category_paths = _load_category_paths(conn, self._store)
         missing = [code for code in ("name", "price", "status", "visibility") if code not in self._attributes]
         if missing:
             raise ValueError(f"the Magento database has no product attribute(s) {missing}: not a Magento catalog?")
+        self._stock_sql = StockColumns(self.inventory)
         # Built once: the reconciliation runs them for every catalog product on every run.
         self._state_query = self._build_state_query()
         self._children_query = _build_children_query()
@@ -169,12 +185,14 @@ class MagentoCatalogReader:
                 sellable = [entity_id for entity_id, ok in candidates if ok]
                 products = self._assemble(conn, sellable)
                 rejected_dupes = self._duplicate_skus(conn, products)
+                last_chunk = len(candidates) < size
+                unsynced = _unsynced_types(conn, cursor, None if last_chunk else candidates[-1][0])
             usable, rejected = _split_broken(products, rejected_dupes)
             cursor = candidates[-1][0]
             if remaining is not None:
                 remaining -= len(candidates)
             yield ProductChunk(products=usable, rejected=rejected, last_source_id=cursor,
-                               examined=len(candidates))
+                               examined=len(candidates), unsynced_types=unsynced)
             if len(candidates) < size:
                 return
 
@@ -254,11 +272,12 @@ class MagentoCatalogReader:
         return sa.case((si.c.use_config_manage_stock == 1, int(self._manage_stock_default)),
                        else_=si.c.manage_stock)
 
-    def _in_stock(self, entity_id: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    def _in_stock(self, entity: sa.FromClause) -> sa.ColumnElement[bool]:
         si = m.cataloginventory_stock_item.alias()
+        flag, qty = self._stock_sql.flag(si, entity.c.sku), self._stock_sql.qty(si, entity.c.sku)
         return sa.exists().where(
-            si.c.product_id == entity_id, si.c.stock_id == DEFAULT_STOCK_ID,
-            sa.or_(self._manages_stock(si) == 0, sa.and_(si.c.is_in_stock == 1, si.c.qty > 0)),
+            si.c.product_id == entity.c.entity_id, si.c.stock_id == DEFAULT_STOCK_ID,
+            sa.or_(self._manages_stock(si) == 0, sa.and_(flag == 1, qty > 0)),
         )
 
     def _sellable(self, e: sa.FromClause) -> sa.ColumnElement[bool]:
@@ -267,12 +286,12 @@ class MagentoCatalogReader:
         sellable_child = sa.exists(
             sa.select(child.c.entity_id).join(link, link.c.product_id == child.c.entity_id)
             .where(link.c.parent_id == e.c.entity_id, self._enabled_on_website(child.c.entity_id),
-                   self._in_stock(child.c.entity_id))
+                   self._in_stock(child))
         )
         return sa.and_(
             self._enabled_on_website(e.c.entity_id),
             sa.or_(sa.and_(e.c.type_id == CONFIGURABLE, sellable_child),
-                   sa.and_(e.c.type_id != CONFIGURABLE, self._in_stock(e.c.entity_id))),
+                   sa.and_(e.c.type_id != CONFIGURABLE, self._in_stock(e))),
         )
 
     def _candidates_with_verdict(self, conn: sa.Connection, *, after_id: int, size: int) -> list[tuple[int, bool]]:
@@ -351,12 +370,16 @@ class MagentoCatalogReader:
             option_id = values.get(code)
             if option_id is not None and int(option_id) in labels:
                 options[code] = labels[int(option_id)]
+        enabled = values.get("status") == STATUS_ENABLED and on_website
+        price: Decimal | None = values.get("price")
+        problem = (VARIANT_DISABLED if not enabled else VARIANT_NO_STOCK_ROW if stock is None
+                   else VARIANT_NO_PRICE if price is None or price <= 0 else None)
         return SourceVariant(
-            source_id=int(row["entity_id"]), sku=row["sku"], price=values.get("price"),
+            source_id=int(row["entity_id"]), sku=row["sku"], price=price,
             special_price=self._active_special(values), stock_qty=stock.qty if stock else 0,
-            is_enabled=values.get("status") == STATUS_ENABLED and on_website,
-            is_in_stock=stock.in_stock if stock else False, options=options, weight=values.get("weight"),
-            image=images[0] if images else None, manages_stock=stock.manages if stock else True,
+            is_enabled=enabled, is_in_stock=stock.in_stock if stock else False, options=options,
+            weight=values.get("weight"), image=images[0] if images else None,
+            manages_stock=stock.manages if stock else True, problem=problem,
         )
 
     def _active_special(self, values: dict[str, Any]) -> Decimal | None:
@@ -432,8 +455,11 @@ class MagentoCatalogReader:
 
     def _stock(self, conn: sa.Connection, ids: Sequence[int]) -> dict[int, _Stock]:
         si = m.cataloginventory_stock_item
-        query = sa.select(si.c.product_id, si.c.qty, si.c.is_in_stock, self._manages_stock(si)).where(
-            si.c.product_id.in_(ids), si.c.stock_id == DEFAULT_STOCK_ID)
+        e = m.catalog_product_entity
+        query = (sa.select(si.c.product_id, self._stock_sql.qty(si, e.c.sku), self._stock_sql.flag(si, e.c.sku),
+                           self._manages_stock(si))
+                 .join(e, e.c.entity_id == si.c.product_id)
+                 .where(si.c.product_id.in_(ids), si.c.stock_id == DEFAULT_STOCK_ID))
         return {int(pid): _Stock(qty=int(qty or 0), flag=bool(flag), manages=bool(manages))
                 for pid, qty, flag, manages in conn.execute(query).tuples()}
 
@@ -510,17 +536,24 @@ class MagentoCatalogReader:
         w = m.catalog_product_website.alias("w")
         table, status_id = self._value_table("status")
         at_admin, at_view = table.alias("status_admin"), table.alias("status_view")
+        price_table, price_id = self._value_table("price")
+        price_admin, price_view = price_table.alias("price_admin"), price_table.alias("price_view")
 
-        def status_row(v: sa.FromClause, store_id: int) -> sa.ColumnElement[bool]:
-            return sa.and_(v.c.entity_id == e.c.entity_id, v.c.attribute_id == status_id, v.c.store_id == store_id)
+        def value_row(v: sa.FromClause, attribute_id: int, store_id: int) -> sa.ColumnElement[bool]:
+            return sa.and_(v.c.entity_id == e.c.entity_id, v.c.attribute_id == attribute_id, v.c.store_id == store_id)
 
         status = sa.func.coalesce(at_view.c.value, at_admin.c.value)
         enabled = sa.case((sa.and_(status == STATUS_ENABLED, w.c.product_id.is_not(None)), 1), else_=0)
+        # A variant without a usable price is not sold (records' ``problem``): the state must agree.
+        priced = sa.case((sa.func.coalesce(price_view.c.value, price_admin.c.value) > 0, 1), else_=0)
         return (
-            sa.select(e.c.entity_id, e.c.type_id, enabled, si.c.qty, si.c.is_in_stock, self._manages_stock(si))
+            sa.select(e.c.entity_id, e.c.type_id, enabled, self._stock_sql.qty(si, e.c.sku),
+                      self._stock_sql.flag(si, e.c.sku), self._manages_stock(si), si.c.item_id, priced)
             .select_from(e)
-            .outerjoin(at_admin, status_row(at_admin, ADMIN_STORE))
-            .outerjoin(at_view, status_row(at_view, self._store.store_id))
+            .outerjoin(at_admin, value_row(at_admin, status_id, ADMIN_STORE))
+            .outerjoin(at_view, value_row(at_view, status_id, self._store.store_id))
+            .outerjoin(price_admin, value_row(price_admin, price_id, ADMIN_STORE))
+            .outerjoin(price_view, value_row(price_view, price_id, self._store.store_id))
             .outerjoin(w, sa.and_(w.c.product_id == e.c.entity_id, w.c.website_id == self._store.website_id))
             .outerjoin(si, sa.and_(si.c.product_id == e.c.entity_id, si.c.stock_id == DEFAULT_STOCK_ID))
             .where(e.c.entity_id.in_(sa.bindparam("ids", expanding=True)))
@@ -529,11 +562,12 @@ class MagentoCatalogReader:
     def _live_states(self, conn: sa.Connection, ids: Sequence[int]) -> dict[int, _LiveState]:
         states: dict[int, _LiveState] = {}
         for batch in _batches(ids, self._state_batch):
-            for entity_id, type_id, enabled, qty, flag, manages in conn.execute(
+            for entity_id, type_id, enabled, qty, flag, manages, item_id, priced in conn.execute(
                     self._state_query, {"ids": batch}).tuples():
-                stock = (_Stock(qty=int(qty or 0), flag=bool(flag), manages=bool(manages)) if flag is not None
+                stock = (_Stock(qty=int(qty or 0), flag=bool(flag), manages=bool(manages)) if item_id is not None
                          else _Stock(qty=0, flag=False, manages=True))  # no stock item: never in stock
-                states[int(entity_id)] = _LiveState(type_id=type_id, enabled=bool(enabled), stock=stock)
+                states[int(entity_id)] = _LiveState(type_id=type_id, enabled=bool(enabled), stock=stock,
+                                                    priced=bool(priced))
         return states
 
     def _children(self, conn: sa.Connection, parent_ids: Sequence[int]) -> dict[int, list[int]]:
@@ -574,13 +608,15 @@ class _LiveState:
     type_id: str
     enabled: bool  # status 1 at the store view and on its website
     stock: _Stock
+    priced: bool = True  # a price above 0 (store view over store 0)
 
 
 def _status_of(state: _LiveState, children: Iterable[int], states: dict[int, _LiveState]) -> StockStatus:
     if state.type_id != CONFIGURABLE:
-        return StockStatus(enabled=state.enabled, in_stock=state.stock.in_stock, qty=state.stock.qty)
+        return StockStatus(enabled=state.enabled, in_stock=state.stock.in_stock, qty=state.stock.qty,
+                           priced=state.priced)
     sellable = [child.stock for child in (states.get(c) for c in children)
-                if child is not None and child.enabled and child.stock.in_stock]
+                if child is not None and child.enabled and child.stock.in_stock and child.priced]
     return StockStatus(enabled=state.enabled, in_stock=bool(sellable), qty=sum(s.qty for s in sellable))
 
 
@@ -594,15 +630,16 @@ def _build_children_query() -> sa.Select[tuple[Any, ...]]:
 
 
 def _load_store(conn: sa.Connection, store_code: str) -> _Store:
-    s, g = m.store, m.store_group
+    s, g, w = m.store, m.store_group, m.store_website
     row = conn.execute(
-        sa.select(s.c.store_id, s.c.website_id, g.c.root_category_id)
-        .join(g, g.c.group_id == s.c.group_id).where(s.c.code == store_code)
+        sa.select(s.c.store_id, s.c.website_id, g.c.root_category_id, w.c.code)
+        .join(g, g.c.group_id == s.c.group_id).outerjoin(w, w.c.website_id == s.c.website_id)
+        .where(s.c.code == store_code)
     ).first()
     if row is None:
         known = sorted(c for c in conn.execute(sa.select(s.c.code)).scalars() if c)
         raise ValueError(f"Magento has no store view with code {store_code!r} (known: {', '.join(known) or 'none'})")
-    return _Store(store_id=int(row[0]), website_id=int(row[1]), root_category_id=int(row[2]))
+    return _Store(store_id=int(row[0]), website_id=int(row[1]), root_category_id=int(row[2]), website_code=row[3])
 
 
 def _load_attributes(conn: sa.Connection, entity_type_id: int) -> dict[str, _Attribute]:
@@ -674,6 +711,17 @@ def _entities(conn: sa.Connection, ids: Sequence[int]) -> dict[int, dict[str, An
     return result
 
 
+def _unsynced_types(conn: sa.Connection, after_id: int, up_to_id: int | None) -> dict[str, int]:
+    """Products of the types the pipeline leaves out, by type, with ids in (after_id, up_to_id]."""
+    e = m.catalog_product_entity
+    query = (sa.select(e.c.type_id, sa.func.count()).where(e.c.entity_id > after_id,
+                                                             e.c.type_id.not_in(SYNCED_TYPES))
+             .group_by(e.c.type_id))
+    if up_to_id is not None:
+        query = query.where(e.c.entity_id <= up_to_id)
+    return {str(type_id): int(count) for type_id, count in conn.execute(query).tuples()}
+
+
 def _children_of(conn: sa.Connection, parent_ids: Sequence[int]) -> dict[int, list[int]]:
     if not parent_ids:
         return {}
@@ -710,9 +758,10 @@ def _problems(product: SourceProduct) -> list[str]:
     if not product.title.strip():
         problems.append("name is empty")
     if product.type_id == CONFIGURABLE:
-        unpriced = [v.sku for v in product.variants if v.is_sellable and (v.price is None or v.price <= 0)]
-        if unpriced:
-            problems.append(f"sellable variant(s) without a usable price: {', '.join(unpriced)}")
+        # Bad children are left out one by one; only a parent with nothing left to sell is refused.
+        if product.is_enabled and not any(v.is_sellable for v in product.variants):
+            bad = ", ".join(f"{sku} ({why})" for sku, why in product.variant_problems)
+            problems.append(f"no variant can be sold: {bad}" if bad else "no variant can be sold")
     elif product.price is None:
         problems.append("price is missing")
     elif product.price <= 0:

@@ -27,10 +27,21 @@ class SourceVariant:
     weight: Decimal | None = None
     image: str | None = None  # the child's own base image URL, if it has one
     manages_stock: bool = True  # False: Magento does not count stock; always in stock, qty meaningless
+    # Why this child cannot be sold as a variant (VARIANT_PROBLEMS), None when it can be: its parent
+    # keeps the other variants and the import reports this one with the reason.
+    problem: str | None = None
 
     @property
     def is_sellable(self) -> bool:
-        return self.is_enabled and self.is_in_stock and (self.stock_qty > 0 or not self.manages_stock)
+        return (self.problem is None and self.is_enabled and self.is_in_stock
+                and (self.stock_qty > 0 or not self.manages_stock))
+
+
+# A bad child of a configurable: the reasons the reader gives (SourceVariant.problem).
+VARIANT_DISABLED = "disabled"
+VARIANT_NO_STOCK_ROW = "no stock row"
+VARIANT_NO_PRICE = "no price"
+VARIANT_PROBLEMS = (VARIANT_DISABLED, VARIANT_NO_STOCK_ROW, VARIANT_NO_PRICE)
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,11 @@ class SourceProduct:
             return self.is_enabled and any(v.is_sellable for v in self.variants)
         return self.is_enabled and self.is_in_stock and (self.stock_qty > 0 or not self.manages_stock)
 
+    @property
+    def variant_problems(self) -> list[tuple[str, str]]:
+        """(variant SKU, reason) of each child that cannot be sold; the others stay variants."""
+        return [(v.sku, v.problem) for v in self.variants if v.problem is not None]
+
 
 @dataclass(frozen=True)
 class RejectedRow:
@@ -85,6 +101,9 @@ class ProductChunk:
     rejected: list[RejectedRow]
     last_source_id: int
     examined: int
+    # Products of types the pipeline does not sync (bundle, grouped, downloadable...) among the
+    # ids this chunk looked past, by type: an owner sees what is left out, not just that it is.
+    unsynced_types: dict[str, int] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[SourceProduct | RejectedRow]:
         yield from self.products
@@ -98,6 +117,7 @@ class StockStatus:
     enabled: bool
     in_stock: bool
     qty: int  # configurables: the sum over sellable children
+    priced: bool = True  # a price above 0: a variant without one is never sold (SourceVariant.problem)
 
     @property
     def is_sellable(self) -> bool:

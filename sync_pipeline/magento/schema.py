@@ -3,8 +3,9 @@
 Table names, column names, types, unique keys and indexes follow Magento Open Source 2.4.7's
 declarative schema (decimal(20,6) and mediumtext value columns, multiselect values in ``_text``),
 so that the reader is tested against the layout a real shop has. Only the tables the extractor
-needs are here; everything else a real install has (quotes, orders, indexer tables, MSI) is absent
-on purpose.
+needs are here; everything else a real install has (quotes, orders, indexer tables) is absent on
+purpose. The MSI tables (Magento_Inventory*, repository magento/inventory) are in their own
+``msi_metadata``: a shop may run without them, and the reader detects which it has.
 
 On MySQL/MariaDB the integer columns are ``UNSIGNED`` like Magento's. SQLite gets plain
 ``INTEGER`` columns so that single-column primary keys stay auto-incrementing there.
@@ -453,15 +454,81 @@ cataloginventory_stock_item = sa.Table(
 )
 
 
+# --- MSI: sources, stocks, source items, reservations (Inventory/etc/db_schema.xml,
+# InventoryReservations/etc/db_schema.xml, InventorySales: inventory_stock_sales_channel) --------
+
+msi_metadata = sa.MetaData()
+
+inventory_source = sa.Table(
+    "inventory_source", msi_metadata,
+    sa.Column("source_code", sa.String(255), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("enabled", _usmallint(), nullable=False, server_default=sa.text("1")),
+    sa.Column("description", sa.Text),
+    sa.Column("country_id", sa.String(2), nullable=False, server_default=sa.text("'US'")),
+    sa.Column("postcode", sa.String(255), nullable=False, server_default=sa.text("''")),
+    sa.Column("use_default_carrier_config", _usmallint(), nullable=False, server_default=sa.text("1")),
+)
+
+inventory_stock = sa.Table(
+    "inventory_stock", msi_metadata,
+    sa.Column("stock_id", _uint(), primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(255), nullable=False),
+)
+
+inventory_source_stock_link = sa.Table(
+    "inventory_source_stock_link", msi_metadata,
+    sa.Column("link_id", _uint(), primary_key=True, autoincrement=True),
+    sa.Column("stock_id", _uint(), sa.ForeignKey("inventory_stock.stock_id", ondelete="CASCADE"), nullable=False),
+    sa.Column("source_code", sa.String(255), sa.ForeignKey("inventory_source.source_code", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("priority", _usmallint(), nullable=False),
+    sa.UniqueConstraint("stock_id", "source_code", name="INVENTORY_SOURCE_STOCK_LINK_STOCK_ID_SOURCE_CODE"),
+)
+
+inventory_stock_sales_channel = sa.Table(
+    "inventory_stock_sales_channel", msi_metadata,
+    sa.Column("type", sa.String(64), primary_key=True),  # "website"
+    sa.Column("code", sa.String(64), primary_key=True),  # store_website.code
+    sa.Column("stock_id", _uint(), sa.ForeignKey("inventory_stock.stock_id", ondelete="CASCADE"), nullable=False),
+)
+
+inventory_source_item = sa.Table(
+    "inventory_source_item", msi_metadata,
+    sa.Column("source_item_id", _uint(), primary_key=True, autoincrement=True),
+    sa.Column("source_code", sa.String(255), sa.ForeignKey("inventory_source.source_code", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("sku", sa.String(64), nullable=False),  # keyed by SKU, not entity_id
+    sa.Column("quantity", sa.Numeric(12, 4), nullable=False, server_default=_zero()),
+    sa.Column("status", _usmallint(), nullable=False, server_default=_zero()),  # 1 in stock
+    sa.UniqueConstraint("source_code", "sku", name="INVENTORY_SOURCE_ITEM_SOURCE_CODE_SKU"),
+    sa.Index("INVENTORY_SOURCE_ITEM_SKU_SOURCE_CODE_QUANTITY", "sku", "source_code", "quantity"),
+)
+
+inventory_reservation = sa.Table(
+    "inventory_reservation", msi_metadata,
+    sa.Column("reservation_id", _uint(), primary_key=True, autoincrement=True),
+    sa.Column("stock_id", _uint(), nullable=False),
+    sa.Column("sku", sa.String(64), nullable=False),
+    sa.Column("quantity", sa.Numeric(10, 4), nullable=False, server_default=_zero()),  # negative: ordered
+    sa.Column("metadata", sa.String(255)),  # JSON: event type (order_placed, shipment_created...), object id
+    sa.Index("INVENTORY_RESERVATION_STOCK_ID_SKU_QUANTITY", "stock_id", "sku", "quantity"),
+)
+
+MSI_TABLES = tuple(msi_metadata.tables)
+
+
 # Magento's tables are InnoDB with a case-insensitive utf8mb4 collation; SQLite ignores these options.
-for _table in metadata.tables.values():
+for _table in (*metadata.tables.values(), *msi_metadata.tables.values()):
     _table.dialect_kwargs.update(mysql_engine="InnoDB", mysql_charset="utf8mb4",
                                  mysql_collate="utf8mb4_general_ci")
 
 
-def create_magento_schema(engine: sa.Engine) -> None:
-    """Create the catalog tables if they are missing (SQLite or MySQL/MariaDB)."""
+def create_magento_schema(engine: sa.Engine, *, msi: bool = False) -> None:
+    """Create the catalog tables if they are missing (SQLite or MySQL/MariaDB), the MSI ones if asked."""
     metadata.create_all(engine)
+    if msi:
+        msi_metadata.create_all(engine)
     if engine.dialect.name in _MYSQL:
         # Magento numbers category links with AUTO_INCREMENT inside a composite key, which SQLite
         # cannot declare (there the writer supplies entity_id itself). MODIFY is idempotent.
@@ -472,4 +539,5 @@ def create_magento_schema(engine: sa.Engine) -> None:
 
 
 def drop_magento_schema(engine: sa.Engine) -> None:
+    msi_metadata.drop_all(engine)
     metadata.drop_all(engine)

@@ -6,7 +6,13 @@ higher ``entity_id``, but a stock change (an order, a warehouse sync) touches on
 row count, total quantity, in-stock rows, and a quantity sum weighted by product id, so that stock
 moving from one product to another (total unchanged) still changes the fingerprint.
 
-Reading it costs one statement (seven aggregates over the two tables); sensors poll it every tick.
+With MSI, an order places a reservation (``inventory_reservation``) and touches nothing else until
+it ships, and warehouse counts land in ``inventory_source_item``: the newest reservation id, the
+reservation count and the same fingerprint over the source items are part of the watermark, so
+a placed order triggers the import as a stock edit does.
+
+Reading it costs one statement (seven aggregates over the two tables), plus two for MSI's tables
+when present; sensors poll it every tick.
 """
 
 from __future__ import annotations
@@ -35,6 +41,12 @@ class SourceWatermark:
     stock_qty_total: str
     stock_in_stock_rows: int
     stock_qty_weighted: str
+    reservation_max_id: int = 0
+    reservations: int = 0
+    source_items: int = 0
+    source_qty_total: str = "0.0000"
+    source_in_stock_rows: int = 0
+    source_qty_weighted: str = "0.0000"
 
     def to_cursor(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -67,8 +79,10 @@ class SourceWatermark:
             changes.append("stock changed")
         return changes
 
-    def _stock(self) -> tuple[int, str, int, str]:
-        return (self.stock_rows, self.stock_qty_total, self.stock_in_stock_rows, self.stock_qty_weighted)
+    def _stock(self) -> tuple[Any, ...]:
+        return (self.stock_rows, self.stock_qty_total, self.stock_in_stock_rows, self.stock_qty_weighted,
+                self.reservation_max_id, self.reservations, self.source_items, self.source_qty_total,
+                self.source_in_stock_rows, self.source_qty_weighted)
 
 
 def read_watermark(engine: Engine) -> SourceWatermark:
@@ -85,8 +99,10 @@ def read_watermark(engine: Engine) -> SourceWatermark:
     statement = sa.select(product_sums, stock_totals).select_from(product_sums.join(stock_totals, sa.true()))
     with engine.connect() as conn:
         row = conn.execute(statement).one()
+        msi = _msi_fingerprint(conn)
     products_row, stock_row = row[:3], row[3:]
     return SourceWatermark(
+        **msi,
         max_updated_at=_timestamp(products_row[0]),
         max_entity_id=int(products_row[1] or 0),
         products=int(products_row[2] or 0),
@@ -95,6 +111,23 @@ def read_watermark(engine: Engine) -> SourceWatermark:
         stock_in_stock_rows=int(stock_row[2] or 0),
         stock_qty_weighted=_quantity(stock_row[3]),
     )
+
+
+def _msi_fingerprint(conn: sa.Connection) -> dict[str, Any]:
+    """Reservations and source items, when the DB has MSI's tables (else nothing: the defaults)."""
+    inspector = sa.inspect(conn)
+    if not (inspector.has_table("inventory_reservation") and inspector.has_table("inventory_source_item")):
+        return {}
+    r, item = m.inventory_reservation, m.inventory_source_item
+    reservations = conn.execute(sa.select(sa.func.max(r.c.reservation_id), sa.func.count())).one()
+    items = conn.execute(sa.select(
+        sa.func.count(), sa.func.sum(item.c.quantity), sa.func.sum(item.c.status),
+        sa.func.sum(item.c.quantity * item.c.source_item_id))).one()
+    return {
+        "reservation_max_id": int(reservations[0] or 0), "reservations": int(reservations[1] or 0),
+        "source_items": int(items[0] or 0), "source_qty_total": _quantity(items[1]),
+        "source_in_stock_rows": int(items[2] or 0), "source_qty_weighted": _quantity(items[3]),
+    }
 
 
 def _timestamp(value: Any) -> str | None:

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from sync_pipeline.listings.model import Listing
 from sync_pipeline.listings.rules import StoreRules
@@ -139,6 +139,9 @@ class StoreClient(abc.ABC):
     is shared by the push's worker threads, and its rate limiter is shared with it."""
 
     platform: str
+    # Whether one variant SKU may be sold in two products of one store (a Magento child shared by
+    # two configurables). False: the listings put it under its first parent only, with a note.
+    sku_in_several_products: ClassVar[bool] = False
 
     @abc.abstractmethod
     def find_by_sku(self, sku: str) -> RemoteProduct | None:

@@ -27,6 +27,13 @@ _OPTIONAL_TOKEN_STORE = frozenset({Platform.SHOPIFY})  # its client refuses expi
 _DEFAULT_RETRY = RetryPolicy()
 
 
+def client_class(platform: Platform) -> type[StoreClient]:
+    """The client class of a platform, to ask what the platform allows without connecting."""
+    module_name, class_name = CLIENTS[platform]
+    found: type[StoreClient] = getattr(importlib.import_module(module_name), class_name)
+    return found
+
+
 def build_client(
     store: StoreConfig,
     token_store: TokenStore | None,
@@ -35,8 +42,7 @@ def build_client(
 ) -> StoreClient:
     """The client for ``store``: ``Client(store, observer=, retry=)``, plus ``token_store=`` where
     tokens rotate (a refreshed pair must be saved before use, so those clients cannot run without)."""
-    module_name, class_name = CLIENTS[store.platform]
-    client_class = getattr(importlib.import_module(module_name), class_name)
+    cls: Any = client_class(store.platform)  # each client's own constructor, not the abstract one
     kwargs: dict[str, Any] = {"observer": observer, "retry": retry}
     if store.platform in _ROTATING_TOKENS:
         if token_store is None:
@@ -44,5 +50,5 @@ def build_client(
         kwargs["token_store"] = token_store
     elif store.platform in _OPTIONAL_TOKEN_STORE and token_store is not None:
         kwargs["token_store"] = token_store
-    client: StoreClient = client_class(store, **kwargs)
+    client: StoreClient = cls(store, **kwargs)
     return client

@@ -116,6 +116,8 @@ class _Call:
 
 class ShopeeClient(StoreClient):
     platform = "shopee"
+    # Whether Shopee accepts one model_sku in two items is not documented: keep each SKU in one item.
+    sku_in_several_products = False
 
     def __init__(
         self,

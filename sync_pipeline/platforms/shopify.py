@@ -255,6 +255,8 @@ _DEFAULT_RETRY = RetryPolicy()
 
 class ShopifyClient(StoreClient):
     platform = "shopify"
+    # Shopify does not enforce SKU uniqueness, and this client finds products by handle, not SKU.
+    sku_in_several_products = True
 
     def __init__(
         self,

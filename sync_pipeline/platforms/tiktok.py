@@ -194,6 +194,8 @@ class _TokenKeeper:
 
 class TikTokClient(StoreClient):
     platform = "tiktok"
+    # Recovery after an unknown outcome searches products by seller_skus: a SKU must name one product.
+    sku_in_several_products = False
 
     def __init__(
         self,

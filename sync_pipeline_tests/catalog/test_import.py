@@ -43,8 +43,8 @@ class Shop:
         self.app = app
         self.catalog: GeneratedCatalog | None = None
 
-    def generate(self, products: int, dirty: bool = False) -> GeneratedCatalog:
-        self.catalog = generate_catalog(self.magento, products=products, seed=7, dirty=dirty, today=TODAY)
+    def generate(self, products: int, dirty: bool = False, msi: bool = False) -> GeneratedCatalog:
+        self.catalog = generate_catalog(self.magento, products=products, seed=7, dirty=dirty, today=TODAY, msi=msi)
         return self.catalog
 
     def reader(self) -> MagentoCatalogReader:
@@ -279,3 +279,38 @@ def test_stock_moves_are_found_on_every_page_of_the_reconciliation(shop: Shop) -
     assert shop.by_source(first_simple)["stock_qty"] == 41
     assert shop.by_source(last_simple)["is_active"] is False
     assert {v["sku"]: v["stock_qty"] for v in shop.variants_of(shirt["sku"])}[child["sku"]] == 23
+
+
+def test_a_new_orders_reservation_reaches_the_stores_stock(shop: Shop) -> None:
+    """MSI: an order placed in Magento (a reservation, nothing else) lowers every store's stock."""
+    from sync_pipeline.listings.model import Listing
+    from sync_pipeline.listings.store import materialize_store_listings
+    from sync_pipeline.magento.watermark import read_watermark
+    from sync_pipeline.stores import StockBuffer, load_stores
+
+    catalog = shop.generate(20, msi=True)
+    stores = {s.key: s for s in load_stores().stores}
+    buffered = stores["shopify-eu"].model_copy(update={"stock_buffer": StockBuffer(keep_units=2, floor=10)})
+    run_import(shop.app, shop.reader(), EVERYTHING)
+    source_id = catalog.feature("msi_multi_source")
+    sku = shop.by_source(source_id)["sku"]
+
+    def store_stock() -> tuple[int, int]:
+        for store in (stores["shopify-us"], buffered):
+            materialize_store_listings(shop.app, store)
+        with shop.app.connect() as conn:
+            from sync_pipeline.catalog.tables import platform_listings as pl
+            rows = dict(conn.execute(sa.select(pl.c.store_key, pl.c.payload).where(pl.c.sku == sku)).tuples().all())
+        return (Listing.from_json(rows["shopify-us"]).stock_qty, Listing.from_json(rows["shopify-eu"]).stock_qty)
+
+    assert shop.by_source(source_id)["stock_qty"] == 14
+    assert store_stock() == (14, 12)
+    before = read_watermark(shop.magento)
+    with shop.magento.begin() as conn:
+        conn.execute(sa.insert(m.inventory_reservation).values(stock_id=1, sku=sku, quantity=Decimal("-5"),
+                                                               metadata='{"event_type":"order_placed"}'))
+    assert read_watermark(shop.magento).changes_since(before) == ["stock changed"]
+    result = run_import(shop.app, shop.reader(), EVERYTHING)
+    assert result.metrics.updated == 1
+    assert shop.by_source(source_id)["stock_qty"] == 9
+    assert store_stock() == (9, 0)  # 9 salable is under the buffered store's floor of 10

@@ -115,16 +115,58 @@ def test_bad_rows_are_skipped_with_reasons_and_existing_ones_deactivated(app: sa
     assert _variants(app)["SKU-2"]["is_active"] is False
 
 
-def test_variant_sku_owned_by_another_product_is_refused(app: sa.Engine) -> None:
+def test_a_child_sold_on_its_own_too_is_both_a_product_and_a_variant(app: sa.Engine) -> None:
+    """Magento lets a child be visible individually as well: it is its own product and a variant."""
     _staged_job(app, [configurable(10, (child(11, "Blue", "M"),))], last_id=11)
     load_staged(app)
-    thief = replace(simple(20), sku="SKU-11")  # a standalone product reusing a child's SKU
-    _staged_job(app, [thief, simple(21)], last_id=21)
+    alone = replace(simple(11), sku="SKU-11")
+    _staged_job(app, [alone, simple(21)], last_id=21)
     result = load_staged(app)
     assert result is not None
-    assert result.metrics.inserted == 1
-    assert "already belongs to SKU-10" in result.metrics.skipped_rows[0].reason
-    assert _variants(app)["SKU-11"]["parent_sku"] == "SKU-10"
+    assert (result.metrics.inserted, result.metrics.errors_count) == (2, 0)
+    with app.connect() as conn:
+        parents = sorted(conn.execute(sa.select(catalog_variants.c.parent_sku)
+                                      .where(catalog_variants.c.sku == "SKU-11")).scalars())
+    assert parents == ["SKU-10", "SKU-11"]
+
+
+def test_a_child_of_two_configurables_is_a_variant_of_both(app: sa.Engine) -> None:
+    shared = child(31, "Blue", "M")
+    first = configurable(30, (shared, child(32, "Red", "M")))
+    second = configurable(40, (shared, child(42, "Red", "L")))
+    _staged_job(app, [first, second], last_id=42)
+    result = load_staged(app)
+    assert result is not None
+    assert (result.metrics.inserted, result.metrics.errors_count) == (2, 0)
+    with app.connect() as conn:
+        rows = conn.execute(sa.select(catalog_variants.c.parent_sku, catalog_variants.c.is_active)
+                            .where(catalog_variants.c.sku == "SKU-31").order_by(catalog_variants.c.parent_sku)).all()
+    assert [tuple(r) for r in rows] == [("SKU-30", True), ("SKU-40", True)]
+    # Loading the same again changes nothing (the (parent, SKU) key holds both rows).
+    _staged_job(app, [first, second], last_id=42)
+    again = load_staged(app)
+    assert again is not None and (again.metrics.inserted, again.metrics.updated) == (0, 0)
+
+
+def test_a_bad_child_is_left_out_and_reported_while_the_others_sell(app: sa.Engine) -> None:
+    unpriced = child(52, "Red", "M", price=None, problem="no price")
+    disabled = child(53, "Red", "L", is_enabled=False, problem="disabled")
+    shirt = configurable(50, (child(51, "Blue", "M"), unpriced, disabled))
+    _staged_job(app, [shirt], last_id=53)
+    result = load_staged(app)
+    assert result is not None
+    assert (result.metrics.inserted, result.metrics.errors_count) == (1, 0)
+    assert result.metrics.variants_skipped == 2
+    assert result.metrics.skipped_variants == [
+        {"parent_sku": "SKU-50", "sku": "SKU-52", "reason": "no price"},
+        {"parent_sku": "SKU-50", "sku": "SKU-53", "reason": "disabled"}]
+    variants = _variants(app)
+    assert variants["SKU-51"]["is_active"] is True
+    assert variants["SKU-52"]["is_active"] is False and variants["SKU-53"]["is_active"] is False
+    assert _products(app)["SKU-50"]["is_active"] is True
+    with app.connect() as conn:
+        stored = conn.execute(sa.select(product_import_jobs.c.metrics)).scalars().all()[-1]
+    assert stored["variants_skipped"] == 2 and stored["skipped_variants"][0]["reason"] == "no price"
 
 
 def test_failure_mid_load_keeps_cursor_and_whole_chunks_only(app: sa.Engine) -> None:
@@ -230,3 +272,29 @@ def test_two_imports_racing_for_the_guard_let_exactly_one_through(app_db_url: st
     with engine.connect() as conn:
         assert jobs.running_job_id(conn) == winner
     engine.dispose()
+
+
+def test_an_app_db_with_the_old_variant_key_is_upgraded(app_db_url: str) -> None:
+    """catalog_variants used to be unique by SKU alone; create_all moves it to (parent, SKU), keeping rows."""
+    engine = make_engine(app_db_url)
+    try:
+        old = sa.MetaData()
+        sa.Table("catalog_variants", old, *[c._copy() for c in catalog_variants.columns
+                                            if c.name != "sku"], sa.Column("sku", sa.String(64), unique=True))
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE IF EXISTS catalog_variants"))
+        old.create_all(engine)
+        row = {"sku": "KID", "parent_sku": "P1", "source_id": 2, "stock_qty": 1, "is_active": True, "options": {},
+               "position": 0}
+        with engine.begin() as conn:
+            conn.execute(sa.insert(old.tables["catalog_variants"]), [row])
+        create_all(engine)
+        create_all(engine)  # a second call finds nothing to upgrade
+        with engine.begin() as conn:
+            conn.execute(sa.insert(catalog_variants), [dict(row, parent_sku="P2")])
+            with pytest.raises(sa.exc.IntegrityError), conn.begin_nested():
+                conn.execute(sa.insert(catalog_variants), [dict(row, parent_sku="P2")])
+            parents = sorted(conn.execute(sa.select(catalog_variants.c.parent_sku)).scalars())
+        assert parents == ["P1", "P2"]
+    finally:
+        engine.dispose()

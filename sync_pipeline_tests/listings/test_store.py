@@ -141,3 +141,25 @@ def test_a_row_the_shaper_cannot_read_becomes_an_invalid_listing_naming_the_erro
     listing = listing_or_reason(product_row("ODD", 3, special_price=object()), [], STORES["shopify-us"])
     assert not listing.valid and listing.sku == "ODD"
     assert listing.reasons[0].startswith("bad_catalog_row: TypeError")
+
+
+def test_a_child_of_two_configurables_where_the_platform_allows_it_and_where_not(engine: Engine) -> None:
+    """Shopify takes one SKU in two products; Shopee and TikTok get it under its first parent only."""
+    first, first_children = configurable("TEE-A", 5, colors=("Blue",))
+    second, second_children = configurable("TEE-B", 9, colors=("Red",))
+    shared = dict(first_children[0], parent_sku="TEE-B", position=9, options={"color": "Blue", "size": "S"})
+    insert_catalog(engine, [first, second], first_children + second_children + [shared])
+    shared_sku = first_children[0]["sku"]
+
+    def variant_skus(store_key: str, sku: str) -> list[str]:
+        return [v.sku for v in Listing.from_json(stored(engine, store_key)[sku]["payload"]).variants]
+
+    for key in ("shopify-us", "shopee-sg", "tiktok-us"):
+        materialize_store_listings(engine, STORES[key])
+        assert shared_sku in variant_skus(key, "TEE-A")
+    assert shared_sku in variant_skus("shopify-us", "TEE-B")
+    for key in ("shopee-sg", "tiktok-us"):
+        row = stored(engine, key)["TEE-B"]
+        assert shared_sku not in variant_skus(key, "TEE-B") and len(variant_skus(key, "TEE-B")) == 2
+        assert f"variant_sold_under_other_product: {shared_sku} is sold under TEE-A" in row["reasons"]
+    assert not any("variant_sold_under" in r for r in stored(engine, "shopify-us")["TEE-B"]["reasons"])
