@@ -24,6 +24,7 @@ from sync_pipeline.listings.rules_db import load_rules
 from sync_pipeline.listings.shapes import platform_limits, sold_out_skus, store_title_limits, variant_prices
 from sync_pipeline.listings.store import catalog_rows_by_sku
 from sync_pipeline.listings.titles import OUT_OF_BAND, forbidden_characters, normalize, similarity
+from sync_pipeline.platforms.factory import client_class
 from sync_pipeline.stores import Platform, StoreConfig
 
 MAX_EXAMPLES = 10
@@ -205,7 +206,10 @@ def audit_identity(engine: Engine, store: StoreConfig, skus: Sequence[str] | Non
     variant SKUs, not its whole payload (a 48,000-listing store is otherwise seconds of CPU)."""
     result = AuditResult()
     handles: dict[str, str] = {}
-    seller_skus: dict[str, str] = {}
+    seller_skus: dict[str, tuple[str, str]] = {}
+    # A Magento child of two configurables is the same SKU in two products where the platform takes
+    # that (the listings put it under one parent elsewhere); a SKU differing only by case never is.
+    shared_ok = client_class(store.platform).sku_in_several_products
     wanted = set(skus) if skus is not None else None
     for sku, handle_text, variant_skus in _identities(engine, store.key):
         involved = wanted is None or sku in wanted
@@ -216,8 +220,9 @@ def audit_identity(engine: Engine, store: StoreConfig, skus: Sequence[str] | Non
         if owner != sku and (involved or owner in wanted):  # type: ignore[operator]
             result.fail(sku, f"handle {handle_text!r} is also {owner}'s")
         for variant_sku in variant_skus:
-            owner = seller_skus.setdefault(variant_sku.strip().casefold(), sku)
-            if owner != sku and (involved or owner in wanted):  # type: ignore[operator]
+            owner, owner_sku = seller_skus.setdefault(variant_sku.strip().casefold(), (sku, variant_sku))
+            if owner != sku and not (shared_ok and owner_sku == variant_sku) and (
+                    involved or owner in wanted):  # type: ignore[operator]
                 result.fail(sku, f"seller SKU {variant_sku!r} is also in {owner}")
     return result
 
