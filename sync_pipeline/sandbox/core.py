@@ -20,6 +20,7 @@ import struct
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -72,6 +73,34 @@ class Routed:
     is_write: bool
 
 
+class SandboxClock:
+    """Wall-clock time (``time.time()``) plus an offset that only tests move.
+
+    Token lifetimes, audit delays and "wait before" rules read this clock, so a test reaches the
+    far side of a deadline by ``advance`` instead of sleeping past it (a sleep races a loaded machine).
+    With no offset, which is all normal use ever sees, it is the real clock.
+    """
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return time.time() + self._offset
+
+    def advance(self, seconds: float) -> float:
+        """Move the sandbox's time forward by ``seconds``; returns the new time."""
+        if not seconds >= 0:  # also refuses NaN: time never runs backwards for the emulators
+            raise ValueError(f"the sandbox clock only moves forward, not by {seconds!r} s")
+        with self._lock:
+            self._offset += seconds
+        return self()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._offset = 0.0
+
+
 class PlatformEmulator:
     """Base for one platform's emulator. Subclasses implement routing, handling and fault shapes."""
 
@@ -80,6 +109,11 @@ class PlatformEmulator:
 
     def __init__(self, state: SandboxState) -> None:
         self.state = state
+        self.clock: Callable[[], float] = time.time  # seconds since the epoch, as the platform sees them
+
+    def use_clock(self, clock: Callable[[], float]) -> None:
+        """Read time from ``clock`` from now on (the sandbox's own, which tests can advance)."""
+        self.clock = clock
 
     def route(self, request: Request) -> Routed:
         raise NotImplementedError
@@ -127,6 +161,9 @@ class Sandbox:
         self.state = state
         self.emulators = sorted(emulators, key=lambda e: len(e.prefix), reverse=True)
         self._faults: dict[tuple[str, str], FaultPlan] = {}
+        self.clock = SandboxClock()
+        for emulator in self.emulators:
+            emulator.use_clock(self.clock)
 
     def emulator(self, platform: str) -> PlatformEmulator:
         for e in self.emulators:
@@ -142,6 +179,7 @@ class Sandbox:
 
     def reset(self) -> None:
         self._faults.clear()
+        self.clock.reset()
         self.state.reset()
         for emulator in self.emulators:
             emulator.reset()
@@ -229,7 +267,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def admin(sandbox: Sandbox, req: Request) -> Response:
-    """``/_sandbox`` admin API: stores, faults, call counts, reset. Never part of a real platform."""
+    """``/_sandbox`` admin API: stores, faults, call counts, clock, reset. Never part of a real platform."""
     parts = [p for p in req.path.split("/") if p]
     try:
         if req.method == "POST" and parts == ["reset"]:
@@ -247,6 +285,10 @@ def admin(sandbox: Sandbox, req: Request) -> Response:
         if len(parts) == 3 and parts[0] == "expire-tokens" and req.method == "POST":
             sandbox.emulator(parts[1]).expire_tokens(parts[2])
             return Response(200, {"ok": True})
+        if parts == ["clock", "advance"] and req.method == "POST":
+            # Tests (also those driving a sandbox in another process) pass a deadline without sleeping.
+            seconds = float((req.json() or {}).get("seconds", 0))
+            return Response(200, {"now": sandbox.clock.advance(seconds)})
         if len(parts) == 3 and parts[0] == "calls":
             return Response(200, sandbox.state.call_counts(parts[1], parts[2]))
         if len(parts) == 4 and parts[0] == "docs":

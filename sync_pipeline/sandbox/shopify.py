@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,10 @@ class ShopifyEmulator(PlatformEmulator):
         self.tokens = ShopifyTokens(state)
         self._buckets: dict[str, LeakyBucket] = {}
         self._lock = threading.Lock()
+
+    def use_clock(self, clock: Callable[[], float]) -> None:
+        super().use_clock(clock)
+        self.tokens.clock = clock  # token lifetimes are the only Shopify rule that reads the clock
 
     # -- stores ------------------------------------------------------------------------------
 

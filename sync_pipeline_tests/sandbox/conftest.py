@@ -42,6 +42,14 @@ class RunningSandbox:
         self.sandbox.set_faults(platform, store, fault_plan)
         return fault_plan
 
+    def advance_clock(self, seconds: float) -> int:
+        """Move the sandbox's time past a deadline (no sleeping); returns the new time for signing."""
+        return int(self.sandbox.clock.advance(seconds))
+
+    def now(self) -> int:
+        """The sandbox's time, for request timestamps after ``advance_clock``."""
+        return int(self.sandbox.clock())
+
     def calls(self, platform: str, store: str) -> dict[str, Any]:
         return self.sandbox.state.call_counts(platform, store)
 

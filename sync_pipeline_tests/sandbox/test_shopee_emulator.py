@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
 from typing import Any
 
 import pytest
@@ -35,7 +34,7 @@ class Shop:
 
     def params(self, path: str, *, public: bool = False, timestamp: int | None = None, key: str = PARTNER_KEY,
                token: str | None = None) -> dict[str, Any]:
-        stamp = int(time.time()) if timestamp is None else timestamp
+        stamp = self.sandbox.now() if timestamp is None else timestamp  # the sandbox's clock, tests move it
         token = self.access_token if token is None else token
         base = f"{PARTNER_ID}{path}{stamp}" + ("" if public else f"{token}{SHOP_ID}")
         params: dict[str, Any] = {"partner_id": PARTNER_ID, "timestamp": stamp,
@@ -112,7 +111,7 @@ def test_bad_signatures_and_stale_timestamps(shop: Shop, change: dict[str, Any],
     path = "/api/v2/product/get_item_limit"
     change = dict(change)
     if "timestamp_offset" in change:  # relative to now when the test runs, not when it was collected
-        change["timestamp"] = int(time.time()) + change.pop("timestamp_offset")
+        change["timestamp"] = shop.sandbox.now() + change.pop("timestamp_offset")
     params = shop.params(path, **change)
     if change.get("token"):
         params["sign"] = shop.params(path)["sign"]
@@ -137,15 +136,17 @@ def test_missing_sign_wrong_token_and_unknown_shop(shop: Shop) -> None:
 
 
 def test_tokens_expire_and_refresh_tokens_work_once(sandbox_server: RunningSandbox) -> None:
-    provision_shop(sandbox_server, token_lifetime_seconds=1)
+    provision_shop(sandbox_server, token_lifetime_seconds=3600)
     shop = Shop(sandbox_server)
     shop.ok("GET", "/api/v2/product/get_item_limit")
-    time.sleep(1.1)  # the configured lifetime passes
+    sandbox_server.advance_clock(3000)  # well inside the lifetime, however slow the machine: still good
+    shop.ok("GET", "/api/v2/product/get_item_limit")
+    sandbox_server.advance_clock(601)  # the configured lifetime has passed, with no sleep to race
     assert shop.call("GET", "/api/v2/product/get_item_limit")[1]["error"] == "error_auth"
 
     body = {"refresh_token": REFRESH_TOKEN, "partner_id": PARTNER_ID, "shop_id": int(SHOP_ID)}
     status, answer = shop.call("POST", "/api/v2/auth/access_token/get", body, public=True)
-    assert status == 200 and answer["error"] == "" and answer["expire_in"] == 1
+    assert status == 200 and answer["error"] == "" and answer["expire_in"] == 3600
     assert answer["access_token"] != ACCESS_TOKEN and answer["refresh_token"] != REFRESH_TOKEN
     Shop(sandbox_server, answer["access_token"]).ok("GET", "/api/v2/product/get_item_limit")
 
@@ -179,7 +180,7 @@ def test_add_item_validates_and_guards_repeated_skus(shop: Shop) -> None:
 
 
 def test_tier_variation_waits_for_the_item_and_partial_stock(sandbox_server: RunningSandbox) -> None:
-    provision_shop(sandbox_server, tier_variation_delay_seconds=0.5)
+    provision_shop(sandbox_server, tier_variation_delay_seconds=600)
     shop = Shop(sandbox_server)
     item_id = shop.add_item("HOOD")[1]["response"]["item_id"]
     tiers = {
@@ -192,7 +193,7 @@ def test_tier_variation_waits_for_the_item_and_partial_stock(sandbox_server: Run
     }
     status, early = shop.call("POST", "/api/v2/product/init_tier_variation", tiers)
     assert early["error"] == "error_busi_item_not_ready"
-    time.sleep(0.55)
+    sandbox_server.advance_clock(600)  # the wait has passed, without racing a sleep
     models = shop.ok("POST", "/api/v2/product/init_tier_variation", tiers)["model"]
     ids = {m["model_sku"]: m["model_id"] for m in models}
     answer = shop.ok("POST", "/api/v2/product/update_stock", {

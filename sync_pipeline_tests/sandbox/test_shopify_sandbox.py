@@ -326,3 +326,20 @@ def test_stores_file_provisioning(
     ]  # type: ignore[index]
     status, _ = Shop(sandbox_server).post('{ productByIdentifier(identifier: {handle: "x"}) { id } }')
     assert status == 200
+
+
+def test_the_sandbox_clock_expires_a_token_without_sleeping(sandbox_server: RunningSandbox) -> None:
+    # The admin route moves the same clock the token lifetimes read: a test in another process can
+    # pass a deadline with it, and a reset brings the real time back.
+    sandbox_server.provision("shopify", "unit-shop", {"access_token": TOKEN, "token_lifetime": 3600})
+    shop = Shop(sandbox_server)
+    query = '{ product(id: "gid://shopify/Product/1") { id } }'
+    assert shop.post(query)[0] == 200
+    before = sandbox_server.now()
+    advanced = requests.post(f"{sandbox_server.url}/_sandbox/clock/advance", json={"seconds": 3601}, timeout=10)
+    assert advanced.status_code == 200 and advanced.json()["now"] >= before + 3601
+    assert shop.post(query)[0] == 401
+    backwards = requests.post(f"{sandbox_server.url}/_sandbox/clock/advance", json={"seconds": -1}, timeout=10)
+    assert backwards.status_code == 400 and "only moves forward" in backwards.json()["error"]
+    sandbox_server.sandbox.reset()
+    assert sandbox_server.now() < before + 3601

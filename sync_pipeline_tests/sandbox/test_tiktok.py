@@ -103,7 +103,7 @@ def test_a_correct_call_gets_the_success_envelope(shop: RunningSandbox) -> None:
 def test_bad_credentials_get_tiktoks_errors(shop: RunningSandbox, kwargs: dict[str, Any], status: int, code: int) -> None:
     kwargs = dict(kwargs)
     if "timestamp_offset" in kwargs:  # relative to when the test runs, not when it was collected
-        kwargs["timestamp"] = int(time.time()) + kwargs.pop("timestamp_offset")
+        kwargs["timestamp"] = shop.now() + kwargs.pop("timestamp_offset")
     response = signed_call(shop.url, "GET", f"{PRODUCTS}/1", **kwargs)
     assert response.status_code == status
     assert response.json()["code"] == code
@@ -173,7 +173,8 @@ def test_fault_responses_have_tiktoks_shape(shop: RunningSandbox) -> None:
 
 
 def test_create_goes_to_audit_then_activates(sandbox_server: RunningSandbox) -> None:
-    sandbox_server.provision("tiktok", CIPHER, shop_config(audit_delay_seconds=0.3))
+    # An hour of audit: PENDING holds for certain until the test moves the sandbox's clock past it.
+    sandbox_server.provision("tiktok", CIPHER, shop_config(audit_delay_seconds=3600))
     created = create(sandbox_server.url)
     assert [s["seller_sku"] for s in created["skus"]] == ["MH01-S", "MH01-M"]
     product_id = created["product_id"]
@@ -181,11 +182,14 @@ def test_create_goes_to_audit_then_activates(sandbox_server: RunningSandbox) -> 
     price = {"skus": [{"id": created["skus"][0]["id"], "price": {"amount": "40.00", "currency": "USD"}}]}
     refused = signed_call(sandbox_server.url, "POST", f"{PRODUCTS}/{product_id}/prices/update", body=price)
     assert refused.json()["code"] == 12052901  # 4.5: price updates need ACTIVATE
-    time.sleep(0.35)
-    product = ok(signed_call(sandbox_server.url, "GET", f"{PRODUCTS}/{product_id}"))
+    sandbox_server.advance_clock(3000)  # well inside the audit, however slow the machine
+    still = ok(signed_call(sandbox_server.url, "GET", f"{PRODUCTS}/{product_id}", timestamp=sandbox_server.now()))
+    assert still["status"] == "PENDING"
+    now = sandbox_server.advance_clock(601)  # 4.1: requests are stamped with the platform's time
+    product = ok(signed_call(sandbox_server.url, "GET", f"{PRODUCTS}/{product_id}", timestamp=now))
     assert product["status"] == "ACTIVATE"
-    ok(signed_call(sandbox_server.url, "POST", f"{PRODUCTS}/{product_id}/prices/update", body=price))
-    product = ok(signed_call(sandbox_server.url, "GET", f"{PRODUCTS}/{product_id}"))
+    ok(signed_call(sandbox_server.url, "POST", f"{PRODUCTS}/{product_id}/prices/update", body=price, timestamp=now))
+    product = ok(signed_call(sandbox_server.url, "GET", f"{PRODUCTS}/{product_id}", timestamp=now))
     assert product["skus"][0]["price"]["tax_exclusive_price"] == "40.00"
 
 
