@@ -148,6 +148,19 @@ platform_listings = Table(
     Index("ix_platform_listings_store_updated", "store_key", "updated_at"),
 )
 
+# The image reachability check's cache (listings/images.py): one row per image URL, with the
+# validators the host sent, so a later run asks conditionally (304) or not at all.
+image_url_checks = Table(
+    "image_url_checks",
+    metadata,
+    Column("url_hash", String(64), primary_key=True),  # sha256 of the URL: URLs outgrow an index key
+    Column("url", Text, nullable=False),
+    Column("status", Integer, nullable=False),  # the last answer (a 304 is stored as the 200 it confirms)
+    Column("etag", String(512)),
+    Column("last_modified", String(64)),
+    Column("checked_at", DateTime, nullable=False),
+)
+
 # --- the stores' own catalog rules (asset store_catalog_rules) ----------------------------------
 
 store_catalog_rules = Table(

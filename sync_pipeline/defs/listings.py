@@ -5,6 +5,7 @@ the partition, calls them, and reports what happened.
 """
 
 from collections.abc import Mapping
+from datetime import timedelta
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -12,6 +13,7 @@ from dagster import (
     AssetCheckSeverity,
     AssetExecutionContext,
     AssetKey,
+    Config,
     Definitions,
     Failure,
     MaterializeResult,
@@ -33,6 +35,7 @@ from sync_pipeline.listings.audit import (
     audit_titles,
     invalid_by_store_rules,
 )
+from sync_pipeline.listings.images import DEFAULT_FRESH_FOR, DEFAULT_WORKERS, check_images
 from sync_pipeline.listings.rules_db import load_rules
 from sync_pipeline.listings.store import StoreListingsSummary
 from sync_pipeline.push.changes import rebuild_store_listings
@@ -154,6 +157,36 @@ def listing_has_three_images(
     return _check_result(audit_images(app_db.engine, store), AssetCheckSeverity.WARN)
 
 
+class ImageCheckConfig(Config):
+    workers: int = DEFAULT_WORKERS  # requests open at once against the image hosts
+    fresh_minutes: int = int(DEFAULT_FRESH_FOR.total_seconds() // 60)  # a good answer this recent is not asked again
+
+
+@asset_check(asset="platform_listings", partitions_def=store_partitions)
+def listing_images_reachable(
+    context: AssetCheckExecutionContext, config: ImageCheckConfig, app_db: AppDatabase
+) -> AssetCheckResult:
+    """Every image URL of the store's listings answers over HTTP (HEAD, a few at a time, cached by
+    URL with its ETag / Last-Modified, so an unchanged catalog costs no transfer). A missing image
+    names SKU and URL. A warning, not a blocker: an image host's bad minute must not hold back
+    price and stock updates, and a platform that must fetch the image refuses that product alone."""
+    outcome = check_images(app_db.engine, context.partition_key, workers=config.workers,
+                           fresh_for=timedelta(minutes=config.fresh_minutes))
+    return AssetCheckResult(
+        passed=outcome.passed,
+        severity=AssetCheckSeverity.WARN,
+        metadata={
+            "urls": MetadataValue.int(outcome.urls),
+            "failures": MetadataValue.int(len(outcome.failures)),
+            "cache_hits": MetadataValue.int(outcome.cache_hits),
+            "requests": MetadataValue.int(outcome.requests),
+            "not_modified": MetadataValue.int(outcome.not_modified),
+            "transferred": MetadataValue.int(outcome.transferred),
+            "examples": MetadataValue.md("\n".join(f"- {e}" for e in outcome.examples()) or "none"),
+        },
+    )
+
+
 @asset_check(asset="platform_listings", partitions_def=store_partitions, blocking=True)
 def listing_category_mapped(
     context: AssetCheckExecutionContext, app_db: AppDatabase, stores_config: StoresConfig
@@ -201,6 +234,7 @@ LISTING_CHECKS = [
     listing_titles_in_band_and_distinct,
     listing_within_platform_limits,
     listing_has_three_images,
+    listing_images_reachable,
     listing_category_mapped,
     listing_identity_unique,
     listing_meets_store_rules,

@@ -164,6 +164,7 @@ class Sandbox:
         self.clock = SandboxClock()
         for emulator in self.emulators:
             emulator.use_clock(self.clock)
+        self.media = MediaHost()
 
     def emulator(self, platform: str) -> PlatformEmulator:
         for e in self.emulators:
@@ -180,9 +181,90 @@ class Sandbox:
     def reset(self) -> None:
         self._faults.clear()
         self.clock.reset()
+        self.media.reset()
         self.state.reset()
         for emulator in self.emulators:
             emulator.reset()
+
+
+MISSING_MARKER = "__missing__"
+_MEDIA_LAST_MODIFIED = "Mon, 02 Nov 2026 08:00:00 GMT"  # fixed: the placeholder bytes never change
+
+
+class MediaHost:
+    """The stand-in image host under ``/_sandbox/media``: a placeholder PNG per name, with the
+    validators a real CDN sends (ETag, Last-Modified) and 304 for a matching conditional request.
+
+    A name is missing (404) when it contains ``MISSING_MARKER`` or was marked missing through the
+    admin API. It counts what it served, so tests can see that a no-op check costs no transfer, and
+    can be held (requests wait until released) so tests can see how many requests a client has open.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Condition()
+        self.missing: set[str] = set()
+        self.served: dict[str, int] = {}  # "GET 200", "HEAD 304", ...
+        self.conditional = 0  # requests carrying If-None-Match or If-Modified-Since
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self._held = False
+
+    def reset(self) -> None:
+        with self._lock:
+            self.missing.clear()
+            self.served.clear()
+            self.conditional = 0
+            self.peak_in_flight = 0
+            self._held = False
+            self._lock.notify_all()
+
+    def hold(self, held: bool) -> None:
+        with self._lock:
+            self._held = held
+            self._lock.notify_all()
+
+    def wait_in_flight(self, count: int, timeout: float = 30.0) -> bool:
+        """Wait until ``count`` requests are open (tests; the timeout only guards against a hang)."""
+        with self._lock:
+            return self._lock.wait_for(lambda: self.in_flight >= count, timeout)
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {"served": dict(self.served), "requests": sum(self.served.values()),
+                    "conditional": self.conditional, "peak_in_flight": self.peak_in_flight,
+                    "missing": sorted(self.missing)}
+
+    def serve(self, method: str, name: str, headers: dict[str, str]) -> Response:
+        with self._lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            self._lock.notify_all()
+            self._lock.wait_for(lambda: not self._held)
+        try:
+            response = self._answer(name, headers)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+                key = f"{method} {response.status}"
+                self.served[key] = self.served.get(key, 0) + 1
+                if "if-none-match" in headers or "if-modified-since" in headers:
+                    self.conditional += 1
+                self._lock.notify_all()
+        return response
+
+    def _answer(self, name: str, headers: dict[str, str]) -> Response:
+        if MISSING_MARKER in name or name in self.missing:
+            return Response(404, {"error": f"no media file {name}"})
+        body = placeholder_png(name)
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        validators = {"ETag": etag, "Last-Modified": _MEDIA_LAST_MODIFIED}
+        match = headers.get("if-none-match")
+        if match is not None:
+            if etag in {tag.strip() for tag in match.split(",")} or match.strip() == "*":
+                return Response(304, b"", validators)
+        elif headers.get("if-modified-since") == _MEDIA_LAST_MODIFIED:
+            return Response(304, b"", validators)
+        return Response(200, body, {"Content-Type": "image/png", **validators})
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -204,7 +286,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:  # noqa: N802
         self._dispatch()
 
+    def do_HEAD(self) -> None:  # noqa: N802 - answers like GET, without the body
+        self._dispatch()
+
+    _head = False
+
     def _dispatch(self) -> None:
+        self._head = self.command == "HEAD"  # one handler serves every request of a kept-alive connection
         sandbox = self.server.sandbox
         parts = urlsplit(self.path)
         length = int(self.headers.get("content-length") or 0)
@@ -263,7 +351,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        self.wfile.write(payload)
+        if not self._head:
+            self.wfile.write(payload)
 
 
 def admin(sandbox: Sandbox, req: Request) -> Response:
@@ -293,10 +382,15 @@ def admin(sandbox: Sandbox, req: Request) -> Response:
             return Response(200, sandbox.state.call_counts(parts[1], parts[2]))
         if len(parts) == 4 and parts[0] == "docs":
             return Response(200, sandbox.state.list(parts[1], parts[2], parts[3]))
-        if len(parts) >= 2 and parts[0] == "media" and req.method == "GET":
+        if len(parts) >= 2 and parts[0] == "media" and req.method in {"GET", "HEAD"}:
             # A stand-in media host: clients that must upload image files (Shopee, TikTok) can fetch
             # catalog images from here when MAGENTO_MEDIA_BASE_URL points at it.
-            return Response(200, placeholder_png("/".join(parts[1:])), {"Content-Type": "image/png"})
+            return sandbox.media.serve(req.method, "/".join(parts[1:]), req.headers)
+        if parts == ["media-missing"] and req.method == "POST":
+            sandbox.media.missing.update(str(n) for n in (req.json() or {}).get("names", []))
+            return Response(200, {"ok": True})
+        if parts == ["media-stats"] and req.method == "GET":
+            return Response(200, sandbox.media.stats())
     except KeyError as exc:
         return Response(404, {"error": f"unknown platform {exc}"})
     except (ValueError, TypeError) as exc:

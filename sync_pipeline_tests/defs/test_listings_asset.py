@@ -61,6 +61,11 @@ def test_each_partition_materializes_with_metadata_and_passing_checks(
     assert len(preview.splitlines()) == 2 + 4
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert set(evaluations) == {c.check_key.name for c in LISTING_CHECKS}
+    # The catalog rows' images live on img.example, which does not exist: the image check says so
+    # (a warning), every other check passes.
+    images = evaluations.pop("listing_images_reachable")
+    assert not images.passed and images.severity == AssetCheckSeverity.WARN
+    assert "img.example" in images.metadata["examples"].value and "unreachable" in images.metadata["examples"].value
     assert all(e.passed for e in evaluations.values()), {n: e.metadata for n, e in evaluations.items()}
 
     again = materialize([platform_listings], partition_key=store_key, resources=resources(app_db_url))
