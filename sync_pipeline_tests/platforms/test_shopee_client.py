@@ -406,11 +406,21 @@ def test_thread_safe_creates_of_many_listings(shop: RunningSandbox, monkeypatch:
 
 
 def test_variations_wait_for_the_new_item_to_settle(sandbox_server: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    provision_shop(sandbox_server, tier_variation_delay_seconds=0.4)
-    client = make_client(sandbox_server, monkeypatch, tier_variation_wait_seconds=0.4)
+    # The client and the sandbox share the sandbox's clock, and the client's waits move it: the
+    # wait is certain to be long enough, and no test time is spent sleeping.
+    provision_shop(sandbox_server, tier_variation_delay_seconds=600)
+    store = shopee_store(sandbox_server, monkeypatch, tier_variation_wait_seconds=600)
+    waits: list[float] = []
+
+    def wait(seconds: float) -> None:
+        waits.append(seconds)
+        sandbox_server.advance_clock(seconds)
+
+    client = ShopeeClient(store, MemoryTokens(), None, FAST_RETRY, clock=sandbox_server.sandbox.clock, sleep=wait)
     ref = client.upsert(variant_listing(sandbox_server), None)
     assert len(ref.variant_ids) == 2
     assert ops(sandbox_server)["product.init_tier_variation"] == 1  # waited instead of being refused
+    assert 0 < sum(waits) <= 600
 
 
 def test_factory_builds_the_shopee_client(shop: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sync_pipeline.platforms.base import CallRecord, ErrorClass, PlatformError, RemoteRef, TokenPair
+from sync_pipeline.platforms import tiktok as tiktok_client
 from sync_pipeline.platforms.retry import RetryPolicy
 from sync_pipeline.platforms.tiktok import TikTokClient, idempotency_key, sign
 from sync_pipeline.platforms.tokens import DbTokenStore
@@ -177,14 +178,24 @@ def test_simple_product_is_found_by_its_sku(make_client: ClientFactory, image_ho
     assert found is not None and found.ref == ref and found.variants[0].options == {}
 
 
-def test_prices_and_stock_wait_for_the_audit(make_client: ClientFactory, image_host: ImageHost) -> None:
-    client = make_client(shop=shop_config(audit_delay_seconds=0.5))
+def test_prices_and_stock_wait_for_the_audit(make_client: ClientFactory, image_host: ImageHost,
+                                             sandbox_server: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An hour of audit on the sandbox's clock, which the client reads and its waits move: the first
+    # price update is refused for certain, and the client's polling is what ends the audit.
+    monkeypatch.setattr(tiktok_client, "AUDIT_POLL_SECONDS", 600.0)
+    polls: list[float] = []
+
+    def wait(seconds: float) -> None:
+        polls.append(seconds)
+        sandbox_server.advance_clock(seconds)
+
+    client = make_client(shop=shop_config(audit_delay_seconds=3600), settings={"audit_wait_seconds": 7200},
+                         clock=sandbox_server.sandbox.clock, sleep=wait)
     item = listing(images=(image_host.image("a"),))
     ref = client.upsert(item, None)
-    started = time.monotonic()
     cheaper = listing(images=item.images, price="45.50", stock=3)
     client.update_prices(ref, cheaper)
-    assert time.monotonic() - started >= 0.3  # it waited for PENDING -> ACTIVATE
+    assert 3000 <= sum(polls) <= 3600  # it waited for PENDING -> ACTIVATE, and no longer than needed
     client.update_stock(ref, cheaper)
     remote = client.read_product(ref)
     assert remote is not None and remote.status == "active"
@@ -194,7 +205,8 @@ def test_prices_and_stock_wait_for_the_audit(make_client: ClientFactory, image_h
 
 
 def test_a_long_audit_is_a_retryable_not_yet(make_client: ClientFactory, image_host: ImageHost) -> None:
-    client = make_client(shop=shop_config(audit_delay_seconds=60), settings={"audit_wait_seconds": 0.3})
+    # A day of audit against a 0.3 s wait: still PENDING when the client gives up, however slow the machine.
+    client = make_client(shop=shop_config(audit_delay_seconds=86400), settings={"audit_wait_seconds": 0.3})
     item = listing(images=(image_host.image("a"),))
     ref = client.upsert(item, None)
     with pytest.raises(PlatformError) as err:
