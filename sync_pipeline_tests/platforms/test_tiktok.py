@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sync_pipeline.platforms.base import CallRecord, ErrorClass, PlatformError, RemoteRef, TokenPair
 from sync_pipeline.platforms import tiktok as tiktok_client
+from sync_pipeline.platforms.base import CallRecord, ErrorClass, PlatformError, RemoteRef, TokenPair
 from sync_pipeline.platforms.retry import RetryPolicy
 from sync_pipeline.platforms.tiktok import TikTokClient, idempotency_key, sign
 from sync_pipeline.platforms.tokens import DbTokenStore
