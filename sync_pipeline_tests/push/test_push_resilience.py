@@ -11,6 +11,8 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,61 @@ from sync_pipeline_tests.push.sandbox_stores import store_listing
 from sync_pipeline_tests.push.test_push_sandbox import MEDIA, db, push, sandbox_id, stores  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parents[2]
+HOLD_LIMIT_S = 600.0  # a held write is let go after this, so a broken test cannot hang for ever
+
+
+class HeldWrites:
+    """Writes to one sandbox store wait (while ``hold_when()`` says so) until released.
+
+    A push is then caught mid-push for certain, where sandbox latency only made it likely: on a loaded
+    machine a slow test thread could miss the whole push.
+    """
+
+    def __init__(self, hold_when: Callable[[], bool]) -> None:
+        self.hold_when = hold_when
+        self.released = threading.Event()
+        self.waiting = 0  # writes held right now
+        self.busy = 0  # held writes not yet answered (they still commit after release)
+        self._lock = threading.Lock()
+
+    def wait_until(self, condition: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + HOLD_LIMIT_S  # an upper bound against hanging, never a timing assert
+        while not condition():
+            assert time.monotonic() < deadline, f"{what}: not within {HOLD_LIMIT_S:g}s"
+            time.sleep(0.05)
+
+    def gate(self, handle: Callable[[Any, Any], Any], sid: str) -> Callable[[Any, Any], Any]:
+        def held(req: Any, routed: Any) -> Any:
+            if routed.store != sid or not routed.is_write or self.released.is_set() or not self.hold_when():
+                return handle(req, routed)
+            with self._lock:
+                self.waiting += 1
+                self.busy += 1
+            try:
+                self.released.wait(HOLD_LIMIT_S)
+                with self._lock:
+                    self.waiting -= 1
+                return handle(req, routed)
+            finally:
+                with self._lock:
+                    self.busy -= 1
+        return held
+
+
+@contextmanager
+def held_writes(sandbox_server: Any, store: StoreConfig, hold_when: Callable[[], bool] = lambda: True,
+                ) -> Iterator[HeldWrites]:
+    """Hold the store's writes for the block; on leaving, release them and wait until they are answered."""
+    platform, sid = sandbox_id(store)
+    emulator = sandbox_server.sandbox.emulator(platform)
+    holder = HeldWrites(hold_when)
+    emulator.handle = holder.gate(emulator.handle, sid)
+    try:
+        yield holder
+    finally:
+        holder.released.set()
+        del emulator.handle  # the class's own handler again (the sandbox is shared by the session)
+        holder.wait_until(lambda: holder.busy == 0, "held writes answered")
 
 
 def parents_on_store(sandbox_server: Any, store: StoreConfig) -> Counter[str]:
@@ -82,20 +139,19 @@ def test_sigkill_mid_push_then_rerun_leaves_each_product_once(db: Engine, sandbo
     store = stores.by_key(store_key)
     skus = seed_store(db, store, 60)
     platform, sid = sandbox_id(store)
-    sandbox_server.faults(platform, sid, latency_ms=120, only_writes=True)  # slow enough to be caught mid-push
-    child = subprocess.Popen([sys.executable, "-m", "sync_pipeline_tests.push.push_child", app_db_url,
-                              os.environ["SYNC_STORES_FILE"], store.key], cwd=ROOT, env=os.environ.copy(),
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 60
-    while confirmed(db, store.key) < 8 and time.monotonic() < deadline and child.poll() is None:
-        time.sleep(0.05)
-    child.send_signal(signal.SIGKILL)
-    output = child.communicate()[0]
+    # Once 8 products are confirmed every further write is held: the child is killed mid-push for
+    # certain, with writes in flight (they commit after the kill, unanswered, as on a real store).
+    with held_writes(sandbox_server, store, lambda: confirmed(db, store.key) >= 8) as hold:
+        child = subprocess.Popen([sys.executable, "-m", "sync_pipeline_tests.push.push_child", app_db_url,
+                                  os.environ["SYNC_STORES_FILE"], store.key], cwd=ROOT, env=os.environ.copy(),
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        hold.wait_until(lambda: hold.waiting > 0 or child.poll() is not None, "the push reached a held write")
+        child.send_signal(signal.SIGKILL)
+        output = child.communicate()[0]
     assert child.returncode == -signal.SIGKILL, output
     done_before = confirmed(db, store.key)
     assert 8 <= done_before < len(skus), done_before  # really killed mid-push
 
-    sandbox_server.faults(platform, sid)
     report = push(db, store)  # takes over the dead process's guard at once
     assert report.progress.errors == 0, report.progress.first_errors
     assert report.progress.created == len(skus) - done_before
@@ -107,8 +163,6 @@ def test_two_pushes_of_one_store_started_together(db: Engine, sandbox_server: An
                                                   stores: StoresFile) -> None:  # noqa: F811
     store = stores.by_key("shopify-us")
     skus = seed_store(db, store, 12, "RACE")
-    platform, sid = sandbox_id(store)
-    sandbox_server.faults(platform, sid, latency_ms=50, only_writes=True)
     start = threading.Barrier(2)
     outcomes: dict[str, Any] = {}
 
@@ -120,10 +174,15 @@ def test_two_pushes_of_one_store_started_together(db: Engine, sandbox_server: An
             outcomes[name] = exc
 
     threads = [threading.Thread(target=run, args=(name,)) for name in ("a", "b")]
+    # The winner's writes wait until the loser has been refused: however the threads are scheduled,
+    # the second push comes while the first holds the store.
+    with held_writes(sandbox_server, store) as hold:
+        for thread in threads:
+            thread.start()
+        hold.wait_until(lambda: any(isinstance(v, StorePushLocked) for v in outcomes.values())
+                        or len(outcomes) == 2, "one push refused")
     for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+        thread.join(HOLD_LIMIT_S)
     refused = [v for v in outcomes.values() if isinstance(v, StorePushLocked)]
     pushed = [v for v in outcomes.values() if not isinstance(v, StorePushLocked)]
     assert len(refused) == 1 and len(pushed) == 1, outcomes
@@ -133,7 +192,6 @@ def test_two_pushes_of_one_store_started_together(db: Engine, sandbox_server: An
     with db.connect() as conn:  # the refused run never started: one run row, by the winner
         runs = conn.execute(sa.select(push_runs.c.run_id).where(push_runs.c.store_key == store.key)).scalars().all()
     assert runs == [pushed[0].run_id]
-    sandbox_server.faults(platform, sid)
     assert_each_once(db, sandbox_server, store, skus)
 
 
