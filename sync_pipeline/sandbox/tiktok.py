@@ -267,6 +267,8 @@ class TikTokEmulator(PlatformEmulator):
         super().__init__(state)
         self.clock = clock
         self._qps = _QpsLimiter()
+        # The QPS buckets refill on this clock; a test pins it to count calls without racing the refill.
+        self.rate_clock: Callable[[], float] = time.monotonic
 
     # -- admin hooks ---------------------------------------------------------------------------
 
@@ -328,7 +330,7 @@ class TikTokEmulator(PlatformEmulator):
         try:
             shop = self._authenticate(request, route)
             if not self._qps.allow((shop.config.app_key, shop.cipher, route.operation), shop.config.settings.qps,
-                                   time.monotonic()):
+                                   self.rate_clock()):
                 return envelope(TOO_MANY_REQUESTS, "Too many requests", http_status=429)
             handler: Callable[[Request, _Shop, re.Match[str]], Response] = getattr(self, route.handler)
             return handler(request, shop, found)

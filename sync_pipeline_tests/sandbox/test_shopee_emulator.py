@@ -246,7 +246,8 @@ def test_upload_image_takes_multipart_images_only(shop: Shop) -> None:
 
 
 def test_throttle_above_the_shops_rate_and_fault_shapes(sandbox_server: RunningSandbox) -> None:
-    provision_shop(sandbox_server, requests_per_second=1, burst=2)
+    # A refill every 1000 s: the third call is over the burst however slow the first two were.
+    provision_shop(sandbox_server, requests_per_second=0.001, burst=2)
     shop = Shop(sandbox_server)
     answers = [shop.call("GET", "/api/v2/product/get_item_limit") for _ in range(3)]
     assert [a[1]["error"] for a in answers] == ["", "", "error_too_many_request"]
