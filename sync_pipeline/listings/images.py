@@ -188,7 +188,9 @@ def _probe_all(urls: list[str], cache: Mapping[str, CachedAnswer], workers: int,
         host = urlsplit(url).netloc
         if host in down:
             return Probe(url, 0, error="ConnectionError (host down)", asked=False)
-        session = sessions.setdefault(threading.get_ident(), session_factory())
+        session = sessions.get(threading.get_ident())
+        if session is None:  # first URL of this worker thread: its own keep-alive pool
+            session = sessions[threading.get_ident()] = session_factory()
         answer = probe(session, url, cache.get(url))
         if answer.status == 0 and answer.error == "ConnectionError":
             down.add(host)

@@ -99,7 +99,14 @@ def test_requests_open_at_once_never_exceed_the_workers(sqlite_app_db_url: str, 
     engine = make_engine(sqlite_app_db_url)
     media.hold(True)  # every request waits at the host: the client's open requests pile up there
     outcome: list[Any] = []
-    worker = threading.Thread(target=lambda: outcome.append(check_images(engine, STORE, workers=3)))
+    sessions: list[requests.Session] = []
+
+    def session() -> requests.Session:  # real sessions, counted: one keep-alive pool per worker
+        sessions.append(requests.Session())
+        return sessions[-1]
+
+    worker = threading.Thread(target=lambda: outcome.append(check_images(engine, STORE, workers=3,
+                                                                         session_factory=session)))
     worker.start()
     try:
         assert media.wait_in_flight(3)
@@ -112,6 +119,7 @@ def test_requests_open_at_once_never_exceed_the_workers(sqlite_app_db_url: str, 
     engine.dispose()
     assert outcome[0].passed and outcome[0].requests == 20
     assert media.stats()["peak_in_flight"] == 3
+    assert len(sessions) == 3
 
 
 def test_an_unreachable_host_is_named_and_not_asked_per_image(sqlite_app_db_url: str) -> None:
