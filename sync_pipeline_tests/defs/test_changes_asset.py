@@ -70,4 +70,6 @@ def test_the_fast_path_runs_the_rule_of_every_blocking_listing_check() -> None:
     blocking = {spec.name for check in LISTING_CHECKS for spec in check.check_specs if spec.blocking}
     assert blocking == set(BLOCKING_AUDITS) | set(STORE_WIDE_AUDITS)
     warnings = {spec.name for check in LISTING_CHECKS for spec in check.check_specs if not spec.blocking}
-    assert warnings == set(WARNING_AUDITS)
+    # The image reachability check asks image hosts over HTTP: it stays with store_sync's checks
+    # (cached by URL), not in the fast path's in-step audits.
+    assert warnings - {"listing_images_reachable"} == set(WARNING_AUDITS)
