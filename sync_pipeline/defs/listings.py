@@ -36,8 +36,10 @@ from sync_pipeline.listings.audit import (
     invalid_by_store_rules,
 )
 from sync_pipeline.listings.images import DEFAULT_FRESH_FOR, DEFAULT_WORKERS, check_images
-from sync_pipeline.listings.rules_db import load_rules
+from sync_pipeline.listings.rules_db import load_rules, rules_for_listings
 from sync_pipeline.listings.store import StoreListingsSummary
+from sync_pipeline.platforms.factory import build_client
+from sync_pipeline.platforms.tokens import DbTokenStore
 from sync_pipeline.push.changes import rebuild_store_listings
 from sync_pipeline.stores import StoreConfig
 
@@ -63,6 +65,10 @@ def platform_listings(
     def report(summary: StoreListingsSummary) -> None:
         context.log.info(f"{store.key}: {summary.listings} listings so far ({summary.changed} changed)")
 
+    first_read = rules_for_listings(app_db.engine, store, lambda: build_client(store, DbTokenStore(app_db.engine)))
+    if first_read is not None:
+        context.log.info(f"{store.key}: the store's catalog rules had never been read: "
+                         + ("read now" if first_read.rules else f"not readable ({first_read.error})"))
     summary = rebuild_store_listings(app_db.engine, store, progress=report)  # and the fast path's mark
     return MaterializeResult(metadata=summary_metadata(summary))
 

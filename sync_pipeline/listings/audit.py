@@ -22,7 +22,7 @@ from sync_pipeline.listings.mapping import RULE_REASONS, rule_violations
 from sync_pipeline.listings.model import Listing
 from sync_pipeline.listings.rules_db import load_rules
 from sync_pipeline.listings.shapes import platform_limits, sold_out_skus, store_title_limits, variant_prices
-from sync_pipeline.listings.store import catalog_rows_by_sku
+from sync_pipeline.listings.store import catalog_rows_by_sku, one_product_per_sku
 from sync_pipeline.listings.titles import OUT_OF_BAND, forbidden_characters, normalize, similarity
 from sync_pipeline.platforms.factory import client_class
 from sync_pipeline.stores import Platform, StoreConfig
@@ -229,10 +229,18 @@ def audit_identity(engine: Engine, store: StoreConfig, skus: Sequence[str] | Non
 
 def audit_store_rules(engine: Engine, store: StoreConfig, skus: Sequence[str] | None = None) -> AuditResult:
     """Every valid listing meets its category's rules as last read from the store (``store_catalog_rules``);
-    a listing that fails them is invalid, with the reasons, and never pushed. No rules read: nothing to judge."""
+    a listing that fails them is invalid, with the reasons, and never pushed. Where the platform
+    publishes rules and none were ever read, every listing fails: nothing unchecked reaches the store."""
     result = AuditResult()
     rules = load_rules(engine, store.key)
     if rules is None:
+        if client_class(store.platform).publishes_catalog_rules:
+            for chunk in stored_listings(engine, store.key, skus=skus):
+                for listing in chunk:
+                    if listing.action == "list":
+                        result.checked += 1
+                        result.fail(listing.sku, f"{store.name}: the store's catalog rules were never read; "
+                                    f"materialize store_catalog_rules for '{store.key}' (job store_rules_refresh)")
         return result
     for chunk in stored_listings(engine, store.key, skus=skus):
         for listing in chunk:
@@ -291,6 +299,7 @@ def _with_column_price(listing: Listing, column_price: Any) -> Listing:
 def _price_problems(
     listing: Listing, product: dict[str, Any], variants: list[dict[str, Any]], store: StoreConfig
 ) -> list[str]:
+    variants = [dict(v) for v in one_product_per_sku(product, variants, store)[0]]  # as the shape keeps them
     expected = variant_prices(product, variants, store)
     if isinstance(expected, str):
         return [f"price cannot be computed ({expected})"]

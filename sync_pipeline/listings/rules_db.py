@@ -7,6 +7,7 @@ once they are older than ``STALE_AFTER``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -15,7 +16,8 @@ from sqlalchemy import Engine, select
 from sync_pipeline.catalog.tables import create_all, store_catalog_rules
 from sync_pipeline.listings.rules import StoreRules
 from sync_pipeline.platforms.base import PlatformError, StoreClient
-from sync_pipeline.stores import StoreConfig
+from sync_pipeline.platforms.factory import client_class
+from sync_pipeline.stores import MissingCredentialError, StoreConfig
 
 STALE_AFTER = timedelta(days=7)
 
@@ -46,6 +48,24 @@ def refresh_rules(engine: Engine, store: StoreConfig, client: StoreClient, now: 
         return RulesRefresh(store.key, None, fresh=False)
     save_rules(engine, rules, stamp)
     return RulesRefresh(store.key, rules, fresh=True)
+
+
+def rules_for_listings(engine: Engine, store: StoreConfig, connect: Callable[[], StoreClient]) -> RulesRefresh | None:
+    """The read made on a store's first listings run: where the platform publishes rules and none were
+    ever read, read them now (through ``connect()``), so the listings are judged against them. None
+    when nothing had to be read."""
+    if not client_class(store.platform).publishes_catalog_rules or load_rules(engine, store.key) is not None:
+        return None
+    try:
+        client = connect()
+    except (MissingCredentialError, ValueError) as exc:
+        # Not fatal here: the listings are still built, and the blocking rules audit holds every one
+        # of them back with a reason until the rules are read.
+        return RulesRefresh(store.key, None, fresh=False, error=f"{type(exc).__name__}: {exc}")
+    try:
+        return refresh_rules(engine, store, client)
+    finally:
+        client.close()
 
 
 def save_rules(engine: Engine, rules: StoreRules, attempted_at: datetime | None = None) -> None:

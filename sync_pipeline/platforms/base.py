@@ -142,6 +142,9 @@ class StoreClient(abc.ABC):
     # Whether one variant SKU may be sold in two products of one store (a Magento child shared by
     # two configurables). False: the listings put it under its first parent only, with a note.
     sku_in_several_products: ClassVar[bool] = False
+    # Whether the store publishes catalog rules (required attributes, brands, channels) through
+    # look-up APIs. Where it does, no listing may be pushed before they were read at least once.
+    publishes_catalog_rules: ClassVar[bool] = False
 
     @abc.abstractmethod
     def find_by_sku(self, sku: str) -> RemoteProduct | None:

@@ -118,6 +118,7 @@ class ShopeeClient(StoreClient):
     platform = "shopee"
     # Whether Shopee accepts one model_sku in two items is not documented: keep each SKU in one item.
     sku_in_several_products = False
+    publishes_catalog_rules = True
 
     def __init__(
         self,

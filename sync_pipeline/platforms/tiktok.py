@@ -196,6 +196,7 @@ class TikTokClient(StoreClient):
     platform = "tiktok"
     # Recovery after an unknown outcome searches products by seller_skus: a SKU must name one product.
     sku_in_several_products = False
+    publishes_catalog_rules = True
 
     def __init__(
         self,

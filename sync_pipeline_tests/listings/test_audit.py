@@ -160,3 +160,19 @@ def test_price_audit_passes_on_a_tiktok_listing_without_its_sold_out_variants(ap
         assert "variants" in audit_prices(engine, tiktok).examples[0]
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("store_key", list(STORES))
+def test_price_audit_passes_on_a_child_shared_by_two_configurables(app_db_url: str, store_key: str) -> None:
+    """A simple in two configurables: where a SKU names one product it stays with its first parent,
+    and the audit expects the variants the shape keeps (the demo's SHARE-* rows on Shopee)."""
+    engine = make_engine(app_db_url)
+    first, first_variants = configurable("SHARE-A", 1, sizes=("M",))
+    second, second_variants = configurable("SHARE-B", 2, sizes=("S",))
+    shared = {**first_variants[0], "parent_sku": "SHARE-B"}  # SHARE-A-M-Blue also in SHARE-B
+    insert_catalog(engine, [first, second], [*first_variants, *second_variants, shared])
+    store = STORES[store_key]
+    materialize_store_listings(engine, store)
+    result = audit_prices(engine, store)
+    assert result.passed and result.checked == 2, result.examples
+    engine.dispose()

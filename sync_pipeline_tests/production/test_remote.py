@@ -88,16 +88,27 @@ def _imports_queue_one_at_a_time(pipeline: RemotePipeline) -> None:
             > earlier.metrics["catalog_products"]["last_processed_source_id"])
 
 
-def _store_pushes_queue_per_store(pipeline: RemotePipeline) -> None:
-    first = pipeline.start_push("shopify-us")
-    again = pipeline.start_push("shopify-us")
-    other = pipeline.start_push("shopee-sg")
+def _store_pushes_queue_per_store(pipeline: RemotePipeline, deploy: Deployment) -> None:
+    # shopify-us's store calls are held, so its first run is certainly mid-push while the queue
+    # decides about the others: the other store's run must start then (side by side), and the same
+    # store's second run must wait. No wall-clock sampling decides the outcome.
+    hold = Hold(deploy, SHOPIFY_US)
+    try:
+        first = pipeline.start_push("shopify-us")
+        wait_until(lambda: hold.waiting > 0, 600, "shopify-us's first store call")
+        again = pipeline.start_push("shopify-us")
+        other = pipeline.start_push("shopee-sg")
+        wait_until(lambda: pipeline.status(other).state in {"running", "completed", "failed"}, 600,
+                   "shopee-sg's run to start while shopify-us is mid-push")
+        assert pipeline.status(first).state == "running"
+    finally:
+        hold.released.set()
     runs = {run.run_id: run for run in pipeline.wait_all([first, again, other], timeout=480, poll=0.5)}
     a, b, c = runs[first], runs[again], runs[other]
     assert [r.state for r in (a, b, c)] == ["completed"] * 3, [r.as_dict() for r in (a, b, c)]
     assert (a.partition, b.partition, c.partition) == ("shopify-us", "shopify-us", "shopee-sg")
     assert not _overlap(a, b), "two pushes of one store ran at the same time"
-    assert _overlap(a, c) or _overlap(b, c), "two different stores did not run side by side"
+    assert _overlap(a, c), "two different stores did not run side by side"
     earlier, later = sorted([a, b], key=lambda s: s.started_at or 0)
     pushed = earlier.metrics["store_push/shopify-us"]
     repushed = later.metrics["store_push/shopify-us"]
@@ -116,7 +127,7 @@ def test_remote_triggering_and_run_queue_on_the_embedded_instance(tmp_path: Path
     with deployment(tmp_path, ROOT / "dagster.embedded.yaml") as deploy:
         pipeline = RemotePipeline.connect("127.0.0.1", deploy.port, in_process=True)
         _imports_queue_one_at_a_time(pipeline)
-        _store_pushes_queue_per_store(pipeline)
+        _store_pushes_queue_per_store(pipeline, deploy)
 
         # The CLI: an import with --wait, then status and wait of that run as JSON.
         done = _cli(deploy, "--json", "import", "--limit", "5", "--wait")
@@ -260,7 +271,7 @@ def test_run_queue_on_the_production_instance_with_postgres_storage(
     with deployment(tmp_path, ROOT / "dagster.yaml", app_db_url=app_url, extra_env=env) as deploy:
         pipeline = RemotePipeline.connect("127.0.0.1", deploy.port, in_process=True)
         _imports_queue_one_at_a_time(pipeline)
-        _store_pushes_queue_per_store(pipeline)
+        _store_pushes_queue_per_store(pipeline, deploy)
     # The runs were recorded in PostgreSQL, not in files under DAGSTER_HOME.
     engine = sa.create_engine(url.set(database=throwaway_postgres["instance_db"]))
     try:
