@@ -153,8 +153,13 @@ def test_remote_triggering_and_run_queue_on_the_embedded_instance(tmp_path: Path
         assert manual.returncode == 0, manual.stderr + manual.stdout
         assert json.loads(manual.stdout.strip().splitlines()[-1])["job"] == "manual_sync"
 
-        # A failed run reads as failed, and the CLI exits 1.
-        failing = _cli(deploy, "--json", "import", "--no-resume", "--start-after-id", "0", "--limit", "5000", "--wait")
+        # Settings the job would refuse are refused before launching (exit 2, nothing launched) ...
+        refused = _cli(deploy, "--json", "import", "--no-resume", "--start-after-id", "0", "--limit", "5000", "--wait")
+        assert refused.returncode == 2 and "limit" in refused.stderr, refused.stdout + refused.stderr
+        # ... and a run that fails (a manual sync of a SKU the catalog lacks) reads as failed: exit 1.
+        failing_run = pipeline.start_manual_sync({"ops": {"manual_sync_push": {"config": {
+            "skus": ["NO-SUCH-SKU"], "platforms": ["shopify"]}}}})
+        failing = _cli(deploy, "--json", "wait", failing_run, "--timeout", "300", timeout=360)
         assert failing.returncode == 1, failing.stdout + failing.stderr
         assert json.loads(failing.stdout.strip().splitlines()[-1])["state"] == "failed"
 
