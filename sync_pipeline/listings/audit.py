@@ -229,18 +229,11 @@ def audit_identity(engine: Engine, store: StoreConfig, skus: Sequence[str] | Non
 
 def audit_store_rules(engine: Engine, store: StoreConfig, skus: Sequence[str] | None = None) -> AuditResult:
     """Every valid listing meets its category's rules as last read from the store (``store_catalog_rules``);
-    a listing that fails them is invalid, with the reasons, and never pushed. Where the platform
-    publishes rules and none were ever read, every listing fails: nothing unchecked reaches the store."""
+    a listing that fails them is invalid, with the reasons, and never pushed. No rules read: nothing to
+    judge (``platform_listings`` reads them on a store's first run, see ``rules_for_listings``)."""
     result = AuditResult()
     rules = load_rules(engine, store.key)
     if rules is None:
-        if client_class(store.platform).publishes_catalog_rules:
-            for chunk in stored_listings(engine, store.key, skus=skus):
-                for listing in chunk:
-                    if listing.action == "list":
-                        result.checked += 1
-                        result.fail(listing.sku, f"{store.name}: the store's catalog rules were never read; "
-                                    f"materialize store_catalog_rules for '{store.key}' (job store_rules_refresh)")
         return result
     for chunk in stored_listings(engine, store.key, skus=skus):
         for listing in chunk:

@@ -103,20 +103,6 @@ def test_the_check_fails_on_a_missing_required_attribute_and_passes_once_mapped(
     assert invalid_by_store_rules(engine, "tiktok-us") == []
 
 
-def test_listings_of_a_store_whose_rules_were_never_read_are_not_pushed(sqlite_app_db_url: str) -> None:
-    """A TikTok/Shopee store publishes rules: until they were read once, nothing it would judge may go."""
-    engine = make_engine(sqlite_app_db_url)
-    insert_catalog(engine, [product_row("PANT-1", 1, categories=["Men/Bottoms"], attributes={})], {})
-    store = StoreConfig.model_validate(tiktok_store())
-    materialize_store_listings(engine, store)
-    result = audit_store_rules(engine, store)
-    assert not result.passed and result.checked == 1
-    assert "rules were never read" in result.examples[0] and "store_rules_refresh" in result.examples[0]
-    save_rules(engine, RULES)
-    materialize_store_listings(engine, store)
-    assert audit_store_rules(engine, store).passed
-
-
 def test_the_check_reports_through_dagster(sqlite_app_db_url: str, tmp_path: Path) -> None:
     engine = make_engine(sqlite_app_db_url)
     insert_catalog(engine, [product_row("PANT-1", 1, categories=["Men/Bottoms"], attributes={})], {})
