@@ -42,7 +42,7 @@ mutation Launch($params: ExecutionParams!) {
 LAUNCH_PARAMS = {"params": {"selector": {"repositoryLocationName": "sync_pipeline",
                                          "repositoryName": "__repository__", "jobName": "magento_import"},
                             "runConfigData": {}}}
-RUN_IDS = "{ runsOrError { __typename ... on Runs { results { runId } } } }"
+RUN_IDS = "{ runsOrError { __typename ... on Runs { results { runId tags { key value } } } } }"
 
 
 def _require(program: str) -> str:
@@ -179,9 +179,13 @@ def _graphql(url: str, query: str, variables: dict[str, Any] | None = None, **op
 
 
 def _run_ids(deploy: Deployment) -> list[str]:
-    # Read from the webserver itself on loopback, behind the proxy's back.
+    """Runs launched by someone, read from the webserver itself on loopback, behind the proxy's back.
+    Runs the daemon's own sensors request (product_status after an import or a push) are not launches."""
     runs = _graphql(deploy.url, RUN_IDS).json()["data"]["runsOrError"]["results"]
-    return [run["runId"] for run in runs]
+    return [run["runId"] for run in runs
+            if not any(tag["key"].startswith(("dagster/sensor_name", "dagster/schedule_name", "dagster/auto_materialize",
+                                              "dagster/from_automation_condition"))
+                       for tag in run["tags"])]
 
 
 def _no_secret(result: subprocess.CompletedProcess[str]) -> None:
