@@ -25,13 +25,13 @@ ALL_PLATFORMS = ("shopify", "shopee", "tiktok")
 # platform -> (module, class) of its emulator
 EMULATORS: dict[str, tuple[str, str]] = {
     "shopify": ("sync_pipeline.sandbox.shopify", "ShopifyEmulator"),
-    "shopee": ("sync_pipeline.sandbox.shopee", "ShopeeEmulator"),
-    "tiktok": ("sync_pipeline.sandbox.tiktok", "TikTokEmulator"),
+    "shopee": ("sync_pipeline.sandbox.shopee.emulator", "ShopeeEmulator"),
+    "tiktok": ("sync_pipeline.sandbox.tiktok.emulator", "TikTokEmulator"),
 }
 
 # Emulators served beside a platform's own: TikTok's tokens come from a second host (auth_endpoint).
 COMPANIONS: dict[str, tuple[tuple[str, str], ...]] = {
-    "tiktok": (("sync_pipeline.sandbox.tiktok", "TikTokAuthEmulator"),),
+    "tiktok": (("sync_pipeline.sandbox.tiktok.emulator", "TikTokAuthEmulator"),),
 }
 
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})

@@ -19,7 +19,7 @@ from sync_pipeline.platforms.base import CallRecord, ErrorClass, PlatformError, 
 from sync_pipeline.platforms.retry import RetryPolicy
 from sync_pipeline.platforms.tiktok import TikTokClient, idempotency_key, sign
 from sync_pipeline.platforms.tokens import DbTokenStore
-from sync_pipeline.sandbox.tiktok import tiktok_sign
+from sync_pipeline.sandbox.tiktok.emulator import tiktok_sign
 from sync_pipeline.stores import StoreConfig
 from sync_pipeline_tests.platforms.tiktok_fixtures import (
     ACCESS_TOKEN,

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from sync_pipeline.listings.model import CatalogDetails, Listing, ListingVariant, Package
-from sync_pipeline.sandbox.tiktok import tiktok_sign
+from sync_pipeline.sandbox.tiktok.emulator import tiktok_sign
 
 APP_KEY = "sandbox-app-key"
 APP_SECRET = "sandbox-app-secret-0123456789"

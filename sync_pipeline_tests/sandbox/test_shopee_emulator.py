@@ -12,7 +12,7 @@ import requests
 
 from sync_pipeline.sandbox.app import provision_from_stores_file
 from sync_pipeline.sandbox.core import placeholder_png
-from sync_pipeline.sandbox.shopee import ShopeeEmulator, signature_base_string
+from sync_pipeline.sandbox.shopee.emulator import ShopeeEmulator, signature_base_string
 from sync_pipeline.stores import DEMO_STORES_FILE
 from sync_pipeline_tests.platforms.shopee_support import (
     ACCESS_TOKEN,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from sync_pipeline.sandbox.tiktok import tiktok_sign
+from sync_pipeline.sandbox.tiktok.emulator import tiktok_sign
 from sync_pipeline_tests.platforms.tiktok_fixtures import (
     ACCESS_TOKEN,
     APP_KEY,

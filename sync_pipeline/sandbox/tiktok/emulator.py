@@ -30,10 +30,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sync_pipeline.sandbox import tiktok_catalog as catalog
 from sync_pipeline.sandbox.core import PlatformEmulator, Request, Response, Routed
 from sync_pipeline.sandbox.faults import Fault
 from sync_pipeline.sandbox.state import SandboxState
+from sync_pipeline.sandbox.tiktok import catalog
 
 PLATFORM = "tiktok"
 AUTH_PLATFORM = "tiktok-auth"

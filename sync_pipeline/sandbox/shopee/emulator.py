@@ -43,10 +43,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sync_pipeline.sandbox import shopee_catalog as catalog
 from sync_pipeline.sandbox.core import PlatformEmulator, Request, Response, Routed
 from sync_pipeline.sandbox.faults import Fault
-from sync_pipeline.sandbox.shopee_catalog import LogisticsChannel
+from sync_pipeline.sandbox.shopee import catalog
+from sync_pipeline.sandbox.shopee.catalog import LogisticsChannel
 from sync_pipeline.sandbox.state import SandboxState
 
 API_PREFIX = "/api/v2/"
