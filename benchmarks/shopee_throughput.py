@@ -19,7 +19,7 @@ from pathlib import Path
 
 from benchmarks.support import CallCounter, MemoryTokenStore
 from sync_pipeline.listings.model import Listing, ListingVariant
-from sync_pipeline.platforms.shopee import DEFAULT_REQUESTS_PER_SECOND, ShopeeClient
+from sync_pipeline.platforms.shopee.client import DEFAULT_REQUESTS_PER_SECOND, ShopeeClient
 from sync_pipeline.sandbox.app import build_sandbox
 from sync_pipeline.sandbox.core import SandboxServer
 from sync_pipeline.stores import StoreConfig

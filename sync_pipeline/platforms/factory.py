@@ -16,9 +16,9 @@ from sync_pipeline.stores import Platform, StoreConfig
 # platform -> (module, class); every platform's tokens may rotate, so every client takes the TokenStore
 # (Shopify's only when its stores-file credentials say the token expires or is asked for).
 CLIENTS: dict[Platform, tuple[str, str]] = {
-    Platform.SHOPIFY: ("sync_pipeline.platforms.shopify", "ShopifyClient"),
-    Platform.SHOPEE: ("sync_pipeline.platforms.shopee", "ShopeeClient"),
-    Platform.TIKTOK: ("sync_pipeline.platforms.tiktok", "TikTokClient"),
+    Platform.SHOPIFY: ("sync_pipeline.platforms.shopify.client", "ShopifyClient"),
+    Platform.SHOPEE: ("sync_pipeline.platforms.shopee.client", "ShopeeClient"),
+    Platform.TIKTOK: ("sync_pipeline.platforms.tiktok.client", "TikTokClient"),
 }
 _ROTATING_TOKENS = frozenset({Platform.SHOPEE, Platform.TIKTOK})
 _OPTIONAL_TOKEN_STORE = frozenset({Platform.SHOPIFY})  # its client refuses expiring tokens without one

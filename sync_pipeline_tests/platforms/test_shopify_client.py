@@ -12,7 +12,7 @@ from sync_pipeline.listings.model import Listing, ListingVariant
 from sync_pipeline.platforms.base import CallRecord, ErrorClass, PlatformError
 from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.retry import RetryPolicy
-from sync_pipeline.platforms.shopify import ShopifyClient
+from sync_pipeline.platforms.shopify.client import ShopifyClient
 from sync_pipeline.stores import StoreConfig
 from sync_pipeline_tests.sandbox.conftest import RunningSandbox
 

@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sync_pipeline.platforms import tiktok as tiktok_client
 from sync_pipeline.platforms.base import CallRecord, ErrorClass, PlatformError, RemoteRef, TokenPair
 from sync_pipeline.platforms.retry import RetryPolicy
-from sync_pipeline.platforms.tiktok import TikTokClient, idempotency_key, sign
+from sync_pipeline.platforms.tiktok import client as tiktok_client
+from sync_pipeline.platforms.tiktok.client import TikTokClient, idempotency_key, sign
 from sync_pipeline.platforms.tokens import DbTokenStore
 from sync_pipeline.sandbox.tiktok.emulator import tiktok_sign
 from sync_pipeline.stores import StoreConfig

@@ -12,9 +12,9 @@ import pytest
 from sync_pipeline.listings.mapping import catalog_details, rule_violations
 from sync_pipeline.listings.model import CatalogDetails, Listing, Package
 from sync_pipeline.listings.rules import StoreRules
-from sync_pipeline.platforms import tiktok as tiktok_client
 from sync_pipeline.platforms.base import CallRecord, ErrorClass, PlatformError
-from sync_pipeline.platforms.tiktok import classify
+from sync_pipeline.platforms.tiktok import client as tiktok_client
+from sync_pipeline.platforms.tiktok.client import classify
 from sync_pipeline.stores import StoreConfig
 from sync_pipeline_tests.platforms.test_tiktok import ClientFactory, env, make_client, products
 from sync_pipeline_tests.platforms.tiktok_fixtures import (

@@ -68,7 +68,7 @@ from sync_pipeline.platforms.base import (
 from sync_pipeline.platforms.http import HttpResult, HttpTransport
 from sync_pipeline.platforms.ratelimit import CostBucketLimiter
 from sync_pipeline.platforms.retry import RetryPolicy, call_with_retries
-from sync_pipeline.platforms.shopify_auth import ShopifyTokens
+from sync_pipeline.platforms.shopify.auth import ShopifyTokens
 from sync_pipeline.stores import StoreConfig
 
 DEFAULT_API_VERSION = "2026-07"

@@ -1,0 +1,1 @@
+"""Shopee: what the pipeline knows about this platform (client)."""

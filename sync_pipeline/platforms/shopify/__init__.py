@@ -1,0 +1,1 @@
+"""Shopify: what the pipeline knows about this platform (client, auth)."""

@@ -1,0 +1,1 @@
+"""TikTok Shop: what the pipeline knows about this platform (client)."""
