@@ -24,7 +24,7 @@ ALL_PLATFORMS = ("shopify", "shopee", "tiktok")
 
 # platform -> (module, class) of its emulator
 EMULATORS: dict[str, tuple[str, str]] = {
-    "shopify": ("sync_pipeline.sandbox.shopify", "ShopifyEmulator"),
+    "shopify": ("sync_pipeline.sandbox.shopify.emulator", "ShopifyEmulator"),
     "shopee": ("sync_pipeline.sandbox.shopee.emulator", "ShopeeEmulator"),
     "tiktok": ("sync_pipeline.sandbox.tiktok.emulator", "TikTokEmulator"),
 }

@@ -19,7 +19,7 @@ from sync_pipeline.platforms.tokens import DbTokenStore
 from sync_pipeline.push import ledger
 from sync_pipeline.push.rollback import rollback_push
 from sync_pipeline.push.verify import spot_check
-from sync_pipeline.sandbox.shopify_channels import ALL_SCOPES
+from sync_pipeline.sandbox.shopify.channels import ALL_SCOPES
 from sync_pipeline.stores import StoreConfig
 from sync_pipeline_tests.platforms.tiktok_fixtures import image_host  # noqa: F401 - fixture
 from sync_pipeline_tests.push.listing_rows import save_listings

@@ -20,7 +20,7 @@ from sync_pipeline.platforms.base import TokenPair
 from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.tokens import DbTokenStore
 from sync_pipeline.push.engine import PushOptions, PushReport, push_store
-from sync_pipeline.sandbox.shopify import INVALID_TOKEN_BODY
+from sync_pipeline.sandbox.shopify.emulator import INVALID_TOKEN_BODY
 from sync_pipeline.stores import StoreConfig, load_stores
 from sync_pipeline_tests.platforms.tiktok_fixtures import image_host  # noqa: F401 - fixture
 from sync_pipeline_tests.push.builders import with_price

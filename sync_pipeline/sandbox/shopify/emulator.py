@@ -4,17 +4,17 @@
 ``https://<shop>.myshopify.com/admin/api/<version>/graphql.json`` (contract 1.1). Every request:
 
 1. checks ``X-Shopify-Access-Token`` (401 with Shopify's body otherwise);
-2. parses and validates the document against ``shopify_schema.graphql`` (the subset of Shopify's
+2. parses and validates the document against ``schema.graphql`` (the subset of Shopify's
    schema the sandbox implements; unknown fields are rejected as Shopify rejects them);
-3. prices it (``shopify_cost``) and charges the shop's leaky bucket: over 1000 points is
+3. prices it (``cost``) and charges the shop's leaky bucket: over 1000 points is
    ``MAX_COST_EXCEEDED``, a bucket short of points answers ``THROTTLED`` with HTTP 200 (1.7);
-4. runs it with graphql-core against the shop's products (``shopify_catalog``) and answers
+4. runs it with graphql-core against the shop's products (``catalog``) and answers
    ``{data, errors?, extensions: {cost}}``.
 
 Provision config: ``access_token`` (required), ``bucket_size`` (2000), ``restore_rate`` (100),
 ``locations`` (``["gid://shopify/Location/1"]``), ``api_versions`` (``["2026-07"]``),
 ``publications`` (``[[id, name], ...]``: Online Store, Point of Sale, Shop), ``scopes`` (every scope
-the sync needs; see ``shopify_channels``).
+the sync needs; see ``channels``).
 
 ``GET /shopify/<shop>/products.json`` is the Online Store's public product list: only ACTIVE
 products published there, which is how a test sees what a shopper sees.
@@ -46,12 +46,12 @@ from graphql import (
     validate,
 )
 
-from sync_pipeline.sandbox import shopify_catalog as cat
-from sync_pipeline.sandbox import shopify_channels as channels
 from sync_pipeline.sandbox.core import PlatformEmulator, Request, Response, Routed
 from sync_pipeline.sandbox.faults import Fault
-from sync_pipeline.sandbox.shopify_auth import ShopifyTokens
-from sync_pipeline.sandbox.shopify_cost import (
+from sync_pipeline.sandbox.shopify import catalog as cat
+from sync_pipeline.sandbox.shopify import channels
+from sync_pipeline.sandbox.shopify.auth import ShopifyTokens
+from sync_pipeline.sandbox.shopify.cost import (
     SINGLE_QUERY_MAX_COST,
     CostContext,
     LeakyBucket,
@@ -60,7 +60,7 @@ from sync_pipeline.sandbox.shopify_cost import (
 )
 from sync_pipeline.sandbox.state import SandboxState
 
-SCHEMA_FILE = Path(__file__).with_name("shopify_schema.graphql")
+SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
 DEFAULT_VERSIONS = ("2026-07",)
 DEFAULT_LOCATIONS = ("gid://shopify/Location/1",)
 INVALID_TOKEN_BODY = {
