@@ -10,37 +10,18 @@ from __future__ import annotations
 import os
 import re
 from decimal import Decimal
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from sync_pipeline.platforms.registry import platform_spec
+from sync_pipeline.platforms.spec import Platform as Platform  # re-exported: the stores file names it
+
 DEMO_STORES_FILE = Path(__file__).with_name("stores_demo.yaml")
 _HANDLE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
-
-class Platform(StrEnum):
-    SHOPIFY = "shopify"
-    SHOPEE = "shopee"
-    TIKTOK = "tiktok"
-
-
-DEFAULT_MULTIPLIER: dict[Platform, Decimal] = {
-    Platform.SHOPIFY: Decimal("1.00"),
-    Platform.SHOPEE: Decimal("1.15"),
-    Platform.TIKTOK: Decimal("1.20"),
-}
-
-# Credentials each platform's client needs, by the name the client asks for.
-REQUIRED_CREDENTIALS: dict[Platform, tuple[tuple[str, ...], ...]] = {
-    # Shopify: a token (static, or expiring with refresh_token + client_id + client_secret), or an
-    # app of the shop's own organisation that asks for tokens itself (client credentials grant).
-    Platform.SHOPIFY: (("access_token",), ("client_id", "client_secret")),
-    Platform.SHOPEE: (("partner_id", "partner_key", "access_token", "refresh_token"),),
-    Platform.TIKTOK: (("app_key", "app_secret", "access_token", "refresh_token"),),
-}  # each platform's choices: the credentials of one of them must all be named
 
 Rounding = Literal["none", "cents", "99", "95", "whole"]
 
@@ -56,7 +37,7 @@ class _Strict(BaseModel):
 class PriceRule(_Strict):
     """store price = clamp(round((base x fx_rate) x multiplier + add_on))."""
 
-    multiplier: Decimal | None = None  # None: the platform's default (DEFAULT_MULTIPLIER)
+    multiplier: Decimal | None = None  # None: the platform's default (its spec's default_multiplier)
     add_on: Decimal = Decimal("0")
     rounding: Rounding = "cents"
     min_price: Decimal | None = None
@@ -263,7 +244,7 @@ class StoreConfig(_Strict):
 
     @property
     def multiplier(self) -> Decimal:
-        return self.price_rule.multiplier or DEFAULT_MULTIPLIER[self.platform]
+        return self.price_rule.multiplier or platform_spec(self.platform).default_multiplier
 
     @field_validator("credentials")
     @classmethod
@@ -277,7 +258,7 @@ class StoreConfig(_Strict):
 
     @model_validator(mode="after")
     def _credentials_named(self) -> StoreConfig:
-        choices = REQUIRED_CREDENTIALS[self.platform]
+        choices = platform_spec(self.platform).required_credentials
         gaps = [[c for c in choice if c not in self.credentials] for choice in choices]
         if all(gaps):
             wanted = " or ".join(", ".join(gap) for gap in gaps)

@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from sync_pipeline.catalog.tables import catalog_products, platform_listings
-from sync_pipeline.listings.descriptions import TIKTOK_TAGS
 from sync_pipeline.listings.mapping import RULE_REASONS, rule_violations
 from sync_pipeline.listings.model import Listing
 from sync_pipeline.listings.rules_db import load_rules
@@ -25,7 +24,9 @@ from sync_pipeline.listings.shapes import platform_limits, sold_out_skus, store_
 from sync_pipeline.listings.store import catalog_rows_by_sku, one_product_per_sku
 from sync_pipeline.listings.titles import OUT_OF_BAND, forbidden_characters, normalize, similarity
 from sync_pipeline.platforms.factory import client_class
-from sync_pipeline.stores import Platform, StoreConfig
+from sync_pipeline.platforms.registry import platform_spec
+from sync_pipeline.platforms.spec import Platform
+from sync_pipeline.stores import StoreConfig
 
 MAX_EXAMPLES = 10
 MIN_IMAGES = 3
@@ -315,12 +316,7 @@ def _price_problems(
 
 
 def _description_format_problems(description: str, platform: Platform) -> list[str]:
-    tags = {m.casefold() for m in _TAG_NAME.findall(description)}
-    if platform is Platform.SHOPEE and tags:
-        return [f"HTML in a plain-text description: {sorted(tags)}"]
-    if platform is Platform.TIKTOK and tags - TIKTOK_TAGS:
-        return [f"tags TikTok rejects: {sorted(tags - TIKTOK_TAGS)}"]
-    return []
+    return platform_spec(platform).description_problems({m.casefold() for m in _TAG_NAME.findall(description)})
 
 
 def _master_titles(engine: Engine, skus: Sequence[str]) -> dict[str, str]:

@@ -31,7 +31,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
-from sync_pipeline.stores import DEFAULT_MULTIPLIER, Platform, PriceRule, StoreConfig
+from sync_pipeline.platforms.registry import platform_spec
+from sync_pipeline.platforms.spec import Platform
+from sync_pipeline.stores import PriceRule, StoreConfig
 
 MONEY_SCALE = Decimal("0.0001")  # catalog_* / platform_listings money columns: Numeric(20, 4)
 CENT = Decimal("0.01")
@@ -42,9 +44,6 @@ ZERO = Decimal("0")
 ZERO_DECIMAL_CURRENCIES = frozenset(
     {"BIF", "CLP", "DJF", "GNF", "IDR", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"}
 )
-
-# Platforms whose product model has a compare-at (was) price next to the selling price.
-PLATFORMS_WITH_COMPARE_AT = frozenset({Platform.SHOPIFY})
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,7 @@ def apply_price_rule(base: Decimal, rule: PriceRule, platform: Platform, currenc
     """One catalog amount converted, marked up, rounded, clamped and floored at zero."""
     if not isinstance(base, Decimal):
         raise TypeError(f"prices are Decimal, never {type(base).__name__}")
-    multiplier = rule.multiplier if rule.multiplier is not None else DEFAULT_MULTIPLIER[platform]
+    multiplier = rule.multiplier if rule.multiplier is not None else platform_spec(platform).default_multiplier
     marked_up = base * rule.fx_rate * multiplier + rule.add_on
     rounded = round_price(marked_up, rule.rounding, currency)
     clamped = _clamp(rounded, rule.min_price, rule.max_price)
@@ -85,7 +84,7 @@ def store_price(
     if special is None or special >= regular:
         return StorePrice(apply_price_rule(regular, rule, platform, currency), None)
     selling = apply_price_rule(special, rule, platform, currency)
-    if platform not in PLATFORMS_WITH_COMPARE_AT:
+    if not platform_spec(platform).has_compare_at_price:
         return StorePrice(selling, None)
     was = apply_price_rule(regular, rule, platform, currency)
     return StorePrice(selling, was if was > selling else None)

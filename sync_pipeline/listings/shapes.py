@@ -18,18 +18,16 @@ the colon is what metrics count. ``title_similarity_out_of_band`` is a note, not
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from sync_pipeline.listings.descriptions import plain_text, shopify_description, tiktok_html
 from sync_pipeline.listings.model import Listing, ListingVariant
 from sync_pipeline.listings.pricing import StorePrice, price_for_store
 from sync_pipeline.listings.stock import listed_stock
@@ -43,7 +41,9 @@ from sync_pipeline.listings.titles import (
     TitleLimits,
     seo_title,
 )
-from sync_pipeline.stores import Platform, StoreConfig
+from sync_pipeline.platforms.registry import platform_spec
+from sync_pipeline.platforms.spec import Platform, PlatformLimits, limits_with
+from sync_pipeline.stores import StoreConfig
 
 # -- reasons -----------------------------------------------------------------------------------
 NO_CATEGORY = "no_category"
@@ -69,39 +69,10 @@ AUDIENCES = frozenset({"men", "women", "kids", "boys", "girls", "baby", "unisex"
 COLOR_KEYS = ("color", "colour")
 MATERIAL_KEYS = ("material", "fabric")
 BRAND_KEYS = ("brand", "manufacturer")
-TIKTOK_MAX_STOCK = 99_999  # Update Inventory accepts 1..99,999 per warehouse
-ZERO_STOCK_REFUSED = frozenset({Platform.TIKTOK})  # platforms whose quantity must be >= 1
-
-
-@dataclass(frozen=True)
-class PlatformLimits:
-    """What one platform accepts (see contracts/platforms.md); a store's ``limits`` override them."""
-
-    images: int
-    options: int
-    variants: int
-    description_length: int
-    option_name_length: int
-    option_value_length: int
-    seller_sku_length: int
-
-
-PLATFORM_LIMITS: dict[Platform, PlatformLimits] = {
-    # Shopify: 3 options, 2048 variants, 250 media; titles and option text 255.
-    Platform.SHOPIFY: PlatformLimits(250, 3, 2048, 512_000, 255, 255, 255),
-    # Shopee: two-tier variation; the per-shop figures come from get_item_limit (samples: 9 images,
-    # description 2000, tier name 14, option 20); 50 models is the usual cap [unverified]: override it.
-    Platform.SHOPEE: PlatformLimits(9, 2, 50, 2000, 14, 20, 100),
-    # TikTok: 9 main images, 300 SKUs (US/EU/UK/JP/BR/MX; set 100 elsewhere), 3 sales attributes,
-    # description <= 10,000, attribute name 20 / value 50, seller_sku 1..50 without spaces.
-    Platform.TIKTOK: PlatformLimits(9, 3, 300, 10_000, 20, 50, 50),
-}
 
 
 def platform_limits(store: StoreConfig) -> PlatformLimits:
-    base = PLATFORM_LIMITS[store.platform]
-    overrides = {k: v for k, v in store.limits.items() if k in PlatformLimits.__dataclass_fields__}
-    return PlatformLimits(**{**base.__dict__, **overrides})
+    return limits_with(platform_spec(store.platform).limits, store.limits)
 
 
 def store_title_limits(store: StoreConfig) -> TitleLimits:
@@ -167,8 +138,8 @@ def build_listing(
         reasons.append(NO_CATEGORY)
     if cheapest.price <= 0 and prices:
         reasons.append(PRICE_NOT_POSITIVE)
-    if platform is Platform.TIKTOK and weight is None:
-        reasons.append(NO_WEIGHT)  # package_weight is required by Create Product
+    if weight is None and platform_spec(platform).requires_weight:
+        reasons.append(NO_WEIGHT)
     if not sku:
         reasons.append(NO_SKU)
 
@@ -205,7 +176,7 @@ def without_sold_out_variants(listing: Listing) -> Listing:
 
     Only valid listings that list are reshaped: an invalid one is never pushed, and a delist sends
     no variants' stock. Other platforms hold a 0 as it is."""
-    if listing.platform not in ZERO_STOCK_REFUSED or listing.action != "list" or not listing.valid:
+    if listing.action != "list" or not listing.valid or not platform_spec(listing.platform).refuses_zero_stock:
         return listing
     in_stock = tuple(v for v in listing.variants if v.stock_qty > 0)
     if len(in_stock) == len(listing.variants):
@@ -222,7 +193,7 @@ def sold_out_skus(
     product: Mapping[str, Any], variants: Sequence[Mapping[str, Any]], store: StoreConfig
 ) -> frozenset[str]:
     """Catalog SKUs the store's listing leaves out because they are sold out (for the audits)."""
-    if store.platform not in ZERO_STOCK_REFUSED or not product.get("is_active"):
+    if not product.get("is_active") or not platform_spec(store.platform).refuses_zero_stock:
         return frozenset()
     if not variants:
         return frozenset() if _stock(product, True, store) else frozenset({str(product.get("sku") or "")})
@@ -325,12 +296,7 @@ def slugify(text: str) -> str:
 
 
 def _description(raw: str, title: str, platform: Platform, limits: PlatformLimits) -> str:
-    if platform is Platform.SHOPIFY:
-        return shopify_description(raw)[: limits.description_length]
-    if platform is Platform.TIKTOK:
-        return tiktok_html(raw, limits.description_length) or (f"<p>{html.escape(title)}</p>" if title else "")
-    text = plain_text(raw, limits.description_length)
-    return text or title  # Shopee refuses an empty description: the title is the honest minimum
+    return platform_spec(platform).description(raw, title, limits.description_length)
 
 
 def _listing_variants(
@@ -385,10 +351,9 @@ def _variant_reasons(
         combos = [tuple(v.options.get(n, "").casefold() for n in names) for v in variants]
         if len(set(combos)) < len(combos):
             reasons.append(DUPLICATE_VARIANT_OPTIONS)
-    if platform is Platform.TIKTOK:
-        bad = [v.sku for v in variants if not 1 <= len(v.sku) <= limits.seller_sku_length or " " in v.sku]
-        if bad:
-            reasons.append(f"{SELLER_SKU_INVALID}: {bad[0]}")
+    bad = platform_spec(platform).invalid_seller_sku([v.sku for v in variants], limits.seller_sku_length)
+    if bad is not None:
+        reasons.append(f"{SELLER_SKU_INVALID}: {bad}")
     return reasons
 
 
@@ -410,7 +375,8 @@ def _stock(row: Mapping[str, Any], active: bool, store: StoreConfig) -> int:
         qty = listed_stock(int(row.get("stock_qty") or 0), store.stock_buffer)
     except (TypeError, ValueError):
         return 0
-    return min(qty, TIKTOK_MAX_STOCK) if store.platform is Platform.TIKTOK else qty
+    most = platform_spec(store.platform).max_stock
+    return qty if most is None else min(qty, most)
 
 
 def _position(variant: Mapping[str, Any]) -> tuple[int, str]:

@@ -51,7 +51,7 @@ from itertools import combinations
 
 from rapidfuzz import fuzz
 
-from sync_pipeline.stores import Platform
+from sync_pipeline.platforms.spec import Platform
 
 SIMILARITY_METRIC = "rapidfuzz.fuzz.ratio/100 on NFKC-casefolded, whitespace-collapsed text"
 CENTRE_TOLERANCE = 0.02

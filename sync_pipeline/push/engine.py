@@ -60,6 +60,7 @@ from sync_pipeline.platforms.base import (
     RemoteRef,
     StoreClient,
 )
+from sync_pipeline.platforms.registry import platform_spec
 from sync_pipeline.push import ledger
 from sync_pipeline.push.guard import DEFAULT_STALE_AFTER, StorePushGuard
 from sync_pipeline.push.ledger import Confirmed, Failed
@@ -76,17 +77,12 @@ from sync_pipeline.push.plan import (
 )
 from sync_pipeline.push.synclog import DEFAULT_RETENTION, SyncLog, prune_sync_log
 from sync_pipeline.push.timeutil import utcnow
-from sync_pipeline.stores import Platform, StoreConfig
+from sync_pipeline.stores import StoreConfig
 
 DEFAULT_ERROR_THRESHOLD = 0.05
 MAX_FIRST_ERRORS = 5
 ClientFactory = Callable[[CallObserver], StoreClient]
 
-# Requests/s the platform allows a store when the stores file sets none (contract section 5;
-# Shopify's bucket restores 100 points/s and a product write costs about 10).
-_DEFAULT_RPS: dict[Platform, float] = {Platform.SHOPIFY: 10.0, Platform.SHOPEE: 10.0, Platform.TIKTOK: 50.0}
-_SHOPEE_TIER_WAIT_SECONDS = 5.0  # the client's default wait after init_tier_variation (contract 3.5)
-_SHOPEE_CALLS_PER_CREATE = 2.5  # 2.8 calls per product measured (benchmarks/push_bench.py), less for headroom
 
 
 @dataclass(frozen=True)
@@ -176,17 +172,11 @@ ProgressCallback = Callable[[PushProgress], None]
 
 
 def workers_for(store: StoreConfig) -> int:
-    """Enough threads to keep the store's request budget busy at loopback-to-WAN latencies.
-
-    A Shopee create holds its thread for the tier-variation wait (about 5 s, no request in
-    flight), so a Shopee store needs that many seconds' worth of products in flight on top."""
-    rps = store.rate_limit.requests_per_second or _DEFAULT_RPS[store.platform]
-    if store.platform == Platform.SHOPIFY and store.rate_limit.restore_rate:
-        rps = store.rate_limit.restore_rate / 10
-    workers = math.ceil(rps * 0.5)
-    if store.platform == Platform.SHOPEE:
-        wait = float(store.settings.get("tier_variation_wait_seconds", _SHOPEE_TIER_WAIT_SECONDS))
-        workers += math.ceil(rps / _SHOPEE_CALLS_PER_CREATE * wait)
+    """Enough threads to keep the store's request budget busy at loopback-to-WAN latencies, plus
+    those the platform's writes hold while waiting with no request in flight (Shopee's tier wait)."""
+    spec = platform_spec(store.platform)
+    rps = spec.requests_per_second(store)
+    workers = math.ceil(rps * 0.5) + spec.waiting_workers(store, rps)
     return max(4, min(64, workers))
 
 

@@ -1,0 +1,39 @@
+"""What generic code asks of TikTok Shop (see ``platforms/spec.py``)."""
+
+from __future__ import annotations
+
+import html
+from decimal import Decimal
+
+from sync_pipeline.listings.descriptions import TIKTOK_TAGS, tiktok_html
+from sync_pipeline.platforms.spec import Platform, PlatformLimits, PlatformSpec
+
+
+class TikTokSpec(PlatformSpec):
+    platform = Platform.TIKTOK
+    client_module = "sync_pipeline.platforms.tiktok.client"
+    client_class_name = "TikTokClient"
+    token_store = "required"
+    required_credentials = (("app_key", "app_secret", "access_token", "refresh_token"),)
+    default_multiplier = Decimal("1.20")
+    has_compare_at_price = False
+    # 9 main images, 300 SKUs (US/EU/UK/JP/BR/MX; set 100 elsewhere), 3 sales attributes,
+    # description <= 10,000, attribute name 20 / value 50, seller_sku 1..50 without spaces.
+    limits = PlatformLimits(9, 3, 300, 10_000, 20, 50, 50)
+    refuses_zero_stock = True  # contract 4.5: 1..99,999 per warehouse
+    max_stock = 99_999  # Update Inventory accepts 1..99,999 per warehouse
+    requires_weight = True  # package_weight is required by Create Product
+    default_requests_per_second = 50.0
+
+    def description(self, raw: str, title: str, max_length: int) -> str:
+        return tiktok_html(raw, max_length) or (f"<p>{html.escape(title)}</p>" if title else "")
+
+    def description_problems(self, tags: set[str]) -> list[str]:
+        rejected = tags - TIKTOK_TAGS
+        return [f"tags TikTok rejects: {sorted(rejected)}"] if rejected else []
+
+    def invalid_seller_sku(self, skus: list[str], max_length: int) -> str | None:
+        return next((sku for sku in skus if not 1 <= len(sku) <= max_length or " " in sku), None)
+
+
+SPEC = TikTokSpec()
