@@ -33,8 +33,6 @@ from sync_pipeline.listings.pricing import StorePrice, price_for_store
 from sync_pipeline.listings.stock import listed_stock
 from sync_pipeline.listings.titles import (
     OUT_OF_BAND,
-    PLATFORM_TITLE_MAX,
-    PLATFORM_TITLE_MIN,
     TITLE_EMPTY,
     TITLE_TOO_SHORT,
     TitleFacts,
@@ -76,11 +74,12 @@ def platform_limits(store: StoreConfig) -> PlatformLimits:
 
 
 def store_title_limits(store: StoreConfig) -> TitleLimits:
-    maximum = store.limits.get("title_max_length", PLATFORM_TITLE_MAX[store.platform])
+    style = platform_spec(store.platform).titles
+    maximum = store.limits.get("title_max_length", style.max_length)
     if store.title_rule.max_length is not None:
         maximum = min(maximum, store.title_rule.max_length)
     return TitleLimits(
-        min_length=store.limits.get("title_min_length", PLATFORM_TITLE_MIN[store.platform]),
+        min_length=store.limits.get("title_min_length", style.min_length),
         max_length=maximum,
         min_similarity=store.title_rule.min_similarity,
         max_similarity=store.title_rule.max_similarity,

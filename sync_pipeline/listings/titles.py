@@ -21,11 +21,10 @@ similarity closest to the band's centre. The first candidate, in that fixed orde
 the earlier). When no candidate lands in the band (very short titles), the best readable one is
 returned with the reason ``title_similarity_out_of_band: 0.64`` - never a faked score.
 
-**Platform conventions.** Shopify reads like a catalog: ``Core | Colour Material Category for Audience``.
-Shopee's search ranks on keywords: ``Brand Core Material Colour`` (the brand first when the
-master does not say it, then material and colour).
-TikTok is concise and benefit-led: at most two qualifiers, the first saying what the material does
-(``Core, Breathable Cotton Black``).
+**Platform conventions.** Each platform's ``TitleStyle`` (``platforms/<platform>/spec.py``) says how
+its titles read: Shopify like a catalog (``Core | Colour Material Category for Audience``), Shopee
+keyword-first (``Brand Core Material Colour``), TikTok concise and benefit-led (``Core, Breathable
+Cotton Black``). This module knows no platform by name; it follows the style.
 
 **Distinct across platforms, by construction.** Each platform has its own separator between the
 product words and the qualifiers: Shopify ``Core | Qualifiers``; TikTok ``Core, Qualifiers`` and
@@ -35,8 +34,9 @@ same platform with the same rule get the same title.
 
 **Clean.** Entities are decoded (``&trade;`` -> ``™``), tags and control characters removed.
 Emoji and pictographs are removed everywhere (noise in search results; Shopee and TikTok reject
-them); trademark signs (``™``, ``®``) stay on Shopify only. TikTok also rejects Chinese characters. Promotional phrases the marketplaces refuse ("free shipping", ...)
-are removed. Truncation only ever happens at word boundaries.
+them); trademark signs (``™``, ``®``) stay where the style keeps them (Shopify). Chinese characters
+and promotional phrases ("free shipping", ...) go where the style says the platform refuses them.
+Truncation only ever happens at word boundaries.
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ from itertools import combinations
 
 from rapidfuzz import fuzz
 
-from sync_pipeline.platforms.spec import Platform
+from sync_pipeline.platforms.registry import PLATFORMS, platform_spec
+from sync_pipeline.platforms.spec import Platform, TitleStyle
 
 SIMILARITY_METRIC = "rapidfuzz.fuzz.ratio/100 on NFKC-casefolded, whitespace-collapsed text"
 CENTRE_TOLERANCE = 0.02
@@ -61,10 +62,9 @@ TITLE_EMPTY = "title_empty"
 TITLE_TOO_SHORT = "title_too_short"
 BAND_MIN_LENGTH = 10  # characters of the cleaned master below which the band may be out of reach
 
-PLATFORM_TITLE_MAX: dict[Platform, int] = {Platform.SHOPIFY: 255, Platform.SHOPEE: 120, Platform.TIKTOK: 255}
-# TikTok: 25 in most regions (1 in US/UK/EU/JP); Shopee: per shop (get_item_limit). Override per store
-# with ``limits: {title_min_length: N}``.
-PLATFORM_TITLE_MIN: dict[Platform, int] = {Platform.SHOPIFY: 1, Platform.SHOPEE: 1, Platform.TIKTOK: 25}
+PLATFORM_TITLE_MAX: dict[str, int] = {name: spec.titles.max_length for name, spec in PLATFORMS.items()}
+# Override per store with ``limits: {title_min_length: N}``.
+PLATFORM_TITLE_MIN: dict[str, int] = {name: spec.titles.min_length for name, spec in PLATFORMS.items()}
 
 FILLER_WORDS = frozenset({"a", "an", "the", "and", "with", "for", "of", "in", "on", "by", "to", "new"})
 PROMOTIONAL_PHRASES = ("free shipping", "free delivery", "best seller", "best price", "hot sale", "cheapest")
@@ -74,10 +74,10 @@ _SPACE = re.compile(r"\s+")
 _CJK = re.compile(r"[\u2e80-\u2fdf\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 _PROMO = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in PROMOTIONAL_PHRASES) + r")\b", re.IGNORECASE)
 _TRAILING_JUNK = set(FILLER_WORDS) | {"&", "-", "|", ",", "/", "+"}
-_MARKS = "™®©℠"  # trademark signs: fine on Shopify, rejected as symbols by Shopee and TikTok
-_SEPARATOR = {Platform.SHOPIFY: " | ", Platform.TIKTOK: ", ", Platform.SHOPEE: " "}
-# TikTok titles stay concise: at most two qualifiers; the others may use three.
-_MAX_QUALIFIERS = {Platform.SHOPIFY: 3, Platform.SHOPEE: 3, Platform.TIKTOK: 2}
+_MARKS = "™®©℠"  # trademark signs: kept where the style says so, else rejected as symbols
+# The master's own words, cleaned of what no platform takes (emoji), nothing else: what the type
+# noun is read from.
+_AS_WRITTEN = TitleStyle(max_length=255, min_length=1, separator=" ", max_qualifiers=0, qualifiers=(), keeps_marks=True)
 # Words that open a phrase after the product's head ("Hoodie | for Men", "Bottle | with Lid").
 _BOUNDARY_WORDS = frozenset({"size", "for", "with", "without", "featuring", "including", "that", "in", "from", "by"})
 _MAX_PHRASE_UNITS = 4  # bounds the shortenings tried: 2^(4+2) x 11 at most, most titles far fewer
@@ -88,17 +88,6 @@ _CONNECTORS = frozenset({"&", "and", "+", "n", "'n'"})
 _UNITS = frozenset({"cm", "mm", "m", "in", "inch", "inches", "ft", "oz", "lb", "lbs", "kg", "g", "ml", "l",
                     "qt", "quart", "gb", "tb", "pack", "count", "ct", "pc", "pcs", "pieces", "pair", "pairs"})
 _DASHES = frozenset({"-", "–", "—", "|", "/"})
-# What a material does for the buyer: TikTok's benefit-led qualifier. Only properties the
-# material itself has, so the title claims nothing the product page would not back.
-_BENEFITS: dict[str, str] = {
-    "cotton": "Breathable", "linen": "Breathable", "mesh": "Breathable", "bamboo": "Breathable",
-    "wool": "Warm", "merino wool": "Warm", "fleece": "Warm", "polyester fleece": "Warm", "down": "Warm",
-    "cashmere": "Soft", "polyester": "Quick-Dry", "nylon": "Lightweight", "aluminum": "Lightweight",
-    "aluminium": "Lightweight", "leather": "Durable", "cast iron": "Durable", "canvas": "Durable",
-    "stainless steel": "Rust-Resistant", "silicone": "Flexible", "rubber": "Grippy",
-}
-_BENEFIT_WORDS = tuple(sorted({f"{benefit} " for benefit in _BENEFITS.values()}))
-
 
 @dataclass(frozen=True)
 class TitleFacts:
@@ -149,27 +138,34 @@ def clean_master(raw: str) -> str:
 
 def clean_for_platform(text: str, platform: Platform) -> str:
     """``text`` without the characters and phrases ``platform`` rejects."""
+    return _clean(text, _style(platform))
+
+
+def _clean(text: str, style: TitleStyle) -> str:
     if not text.isascii():
-        kept = _MARKS if platform is Platform.SHOPIFY else ""
+        kept = _MARKS if style.keeps_marks else ""
         text = "".join(ch for ch in text if ch in kept or not _is_symbol(ch))
-    if platform in (Platform.SHOPEE, Platform.TIKTOK):
+    if style.drops_promotions:
         text = _PROMO.sub(" ", text)
-    if platform is Platform.TIKTOK and not text.isascii():
+    if style.rejects_cjk and not text.isascii():
         text = _CJK.sub(" ", text)
-    if platform is not Platform.SHOPIFY:
-        text = text.replace("|", " ")  # Shopify's separator: keeps the platforms' titles apart
-    if platform is Platform.SHOPEE:
-        text = text.replace(",", " ")  # TikTok's separator
+    for separator in style.foreign_separators:  # keeps the platforms' titles apart
+        text = text.replace(separator, " ")
     return _SPACE.sub(" ", text).strip()
 
 
 def forbidden_characters(title: str, platform: Platform) -> list[str]:
     """Characters in ``title`` that ``platform`` rejects (used by the checks)."""
-    kept = _MARKS if platform is Platform.SHOPIFY else ""
+    style = _style(platform)
+    kept = _MARKS if style.keeps_marks else ""
     bad = [ch for ch in title if unicodedata.category(ch)[0] == "C" or (_is_symbol(ch) and ch not in kept)]
-    if platform is Platform.TIKTOK:
+    if style.rejects_cjk:
         bad += _CJK.findall(title)
     return bad
+
+
+def _style(platform: str) -> TitleStyle:
+    return platform_spec(platform).titles
 
 
 def _is_symbol(ch: str) -> bool:
@@ -198,19 +194,20 @@ def similarity(master: str, title: str) -> float:
 
 def seo_title(master: str, platform: Platform, facts: TitleFacts, limits: TitleLimits) -> SeoTitle:
     """The title ``platform`` lists the product under (see the module docstring)."""
+    style = _style(platform)
     reference = clean_master(master)
-    parsed = _parse(reference, platform)
+    parsed = _parse(reference, style)
     if not parsed.words:
         return SeoTitle("", 0.0, (TITLE_EMPTY,))
     target = normalize(reference)
-    prefix = _prefix(parsed.words, platform, facts)
-    suffixes = _suffixes((*prefix, *parsed.words), platform, facts)
+    prefix = _prefix(parsed.words, style, facts)
+    suffixes = _suffixes((*prefix, *parsed.words), style, facts)
     best: tuple[float, str, float] | None = None  # (distance to the band's centre, title, similarity)
     centre = limits.centre
-    # TikTok leads with the material's benefit when a title with it lands in the band.
-    led = [option for option in suffixes if option[0].startswith(_BENEFIT_WORDS)] if platform is Platform.TIKTOK else []
+    # A benefit-led style leads with the material's benefit when a title with it lands in the band.
+    led = [option for option in suffixes if option[0].startswith(_benefit_words(style))] if style.benefit_led else []
     for options in (led, suffixes) if led else (suffixes,):
-        for candidate in _candidates(parsed, prefix, target, platform, options, limits, facts):
+        for candidate in _candidates(parsed, prefix, target, style, options, limits, facts):
             score = _score(target, candidate)
             distance = _distance(score, limits)
             if best is None or distance < best[0]:
@@ -220,7 +217,7 @@ def seo_title(master: str, platform: Platform, facts: TitleFacts, limits: TitleL
         if best is not None and best[0] < 1.0:
             break
     if best is None:  # nothing fits the length limits: fewer words, the type noun kept
-        title = _shortened(parsed, prefix, suffixes, platform, limits.max_length, facts)
+        title = _shortened(parsed, prefix, suffixes, style, limits.max_length, facts)
         best = (0.0, title, _score(target, title))
     _, title, score = best
     return SeoTitle(title, round(score, 4), _reasons(title, score, limits))
@@ -229,7 +226,7 @@ def seo_title(master: str, platform: Platform, facts: TitleFacts, limits: TitleL
 def type_noun(master: str) -> str | None:
     """The word naming what the product is ("Jacket" in "Nova Full Zip Jacket, Wool"): the last
     word of the title's head, before any parenthesis, comma, dash or preposition."""
-    parsed = _parse(clean_master(master), Platform.SHOPIFY)
+    parsed = _parse(clean_master(master), _AS_WRITTEN)
     return parsed.words[parsed.noun].rstrip(",;:") if parsed.words else None
 
 
@@ -244,8 +241,8 @@ class _Parsed:
     noun: int  # index of the type noun: the head's last word; never dropped
 
 
-def _parse(reference: str, platform: Platform) -> _Parsed:
-    if platform is not Platform.SHOPIFY:
+def _parse(reference: str, style: TitleStyle) -> _Parsed:
+    if style.drops_promotions:
         reference = _PROMO.sub(" ", reference)
     words: list[str] = []
     head: list[int] = []
@@ -264,7 +261,7 @@ def _parse(reference: str, platform: Platform) -> _Parsed:
         elif starts_tail and (in_head or tails):
             in_head = False
             tails.append([])
-        for word in _platform_words(token, platform):
+        for word in _platform_words(token, style):
             index = len(words)
             words.append(word)
             if aside_open:
@@ -312,11 +309,16 @@ def _is_spec(word: str, before: str) -> bool:
 
 
 @lru_cache(maxsize=65536)
-def _platform_words(token: str, platform: Platform) -> tuple[str, ...]:
-    return tuple(clean_for_platform(token, platform).split())
+def _platform_words(token: str, style: TitleStyle) -> tuple[str, ...]:
+    return tuple(_clean(token, style).split())
 
 
-def _cores(parsed: _Parsed, platform: Platform, facts: TitleFacts) -> Iterator[tuple[str, ...]]:
+@lru_cache(maxsize=8)
+def _benefit_words(style: TitleStyle) -> tuple[str, ...]:
+    return tuple(sorted({f"{benefit} " for benefit in style.benefits.values()}))
+
+
+def _cores(parsed: _Parsed, style: TitleStyle, facts: TitleFacts) -> Iterator[tuple[str, ...]]:
     """Shortenings of the master, gentlest first; each keeps the words' order and the type noun.
 
     What may go: trailing phrases ("... with Front Pocket", ", 32 oz"), parenthesised asides, and
@@ -325,8 +327,8 @@ def _cores(parsed: _Parsed, platform: Platform, facts: TitleFacts) -> Iterator[t
     head words ("Smart Bulb") stay; a run never leaves a unit without its number ("10.25 Inch"),
     never splits "Hide & Seek" or a phrase of the product's own ("Stainless Steel"); at least
     three words and half the head remain. Fewer pieces dropped come first, shorter runs and runs
-    nearer the brand first. TikTok, concise, starts from the master without its trailing phrases
-    and asides."""
+    nearer the brand first. A concise style (TikTok) starts from the master without its trailing
+    phrases and asides."""
     words = parsed.words
     yield _tidy(words)
     if any(w.casefold() == "and" for w in words):
@@ -343,7 +345,7 @@ def _cores(parsed: _Parsed, platform: Platform, facts: TitleFacts) -> Iterator[t
     runs = tuple((a, k) for k in range(1, most + 1) for a in range(start, end - k + 1)
                  if whole(a) and whole(a + k))[:_MAX_RUNS]
     phrases = (*reversed(parsed.tails[-_MAX_PHRASE_UNITS:]), *reversed(parsed.asides[-2:]))
-    for subset, run in _drop_order(len(phrases), len(runs), platform is Platform.TIKTOK):
+    for subset, run in _drop_order(len(phrases), len(runs), style.concise):
         dropped = {i for unit in subset for i in phrases[unit]}
         if run:
             a, k = runs[run - 1]
@@ -424,27 +426,27 @@ def _reasons(title: str, score: float, limits: TitleLimits) -> tuple[str, ...]:
     return tuple(reasons)
 
 
-def _prefix(words: Sequence[str], platform: Platform, facts: TitleFacts) -> tuple[str, ...]:
-    """Shopee titles open with the brand (its search ranks on it) when the master does not say it."""
-    if platform is not Platform.SHOPEE or not facts.brand:
+def _prefix(words: Sequence[str], style: TitleStyle, facts: TitleFacts) -> tuple[str, ...]:
+    """A brand-first style (Shopee's search ranks on it) opens with the brand when the master does not say it."""
+    if not style.brand_first or not facts.brand:
         return ()
-    brand = _clean_phrase(facts.brand, platform)
+    brand = _clean_phrase(facts.brand, style)
     present = {form for w in words for form in _forms(w)}
     return () if any(not present.isdisjoint(_forms(w)) for w in brand) else brand
 
 
-def _suffixes(words: Sequence[str], platform: Platform, facts: TitleFacts) -> list[tuple[str, int]]:
-    """(suffix, characters it adds with its separator); Shopee may also go without qualifiers."""
-    separator = _SEPARATOR[platform]
-    options = _suffix_options(_qualifiers(words, platform, facts), _MAX_QUALIFIERS[platform])
+def _suffixes(words: Sequence[str], style: TitleStyle, facts: TitleFacts) -> list[tuple[str, int]]:
+    """(suffix, characters it adds with its separator); some styles may also go without qualifiers."""
+    separator = style.separator
+    options = _suffix_options(_qualifiers(words, style, facts), style.max_qualifiers)
     suffixes = [(sfx, len(separator) + len(sfx)) for sfx in options]
-    if platform is Platform.SHOPEE:
+    if style.bare_allowed:
         suffixes.insert(0, ("", 0))
     return suffixes
 
 
 def _candidates(
-    parsed: _Parsed, prefix: tuple[str, ...], target: str, platform: Platform, suffixes: list[tuple[str, int]],
+    parsed: _Parsed, prefix: tuple[str, ...], target: str, style: TitleStyle, suffixes: list[tuple[str, int]],
     limits: TitleLimits, facts: TitleFacts,
 ) -> Iterator[str]:
     """Titles in order of preference: per core (gentlest first), the qualifier sets whose length
@@ -456,30 +458,30 @@ def _candidates(
     """
     centre = limits.centre
     seen: set[str] = set()
-    for shortened in _cores(parsed, platform, facts):
+    for shortened in _cores(parsed, style, facts):
         core = (*prefix, *shortened)
         bare = " ".join(core)
         base_length = len(target) + len(bare)
         matched2 = _score(target, bare) * base_length  # 2M
         options = sorted(suffixes, key=lambda option: abs(matched2 / (base_length + option[1]) - centre))
         for suffix, _ in options[:SUFFIXES_PER_CORE]:
-            title = _compose(core, suffix, platform, limits.max_length)
+            title = _compose(core, suffix, style, limits.max_length)
             if title and title not in seen and len(title) >= limits.min_length:
                 seen.add(title)
                 yield title
 
 
 def _shortened(
-    parsed: _Parsed, prefix: tuple[str, ...], suffixes: list[tuple[str, int]], platform: Platform, max_length: int,
+    parsed: _Parsed, prefix: tuple[str, ...], suffixes: list[tuple[str, int]], style: TitleStyle, max_length: int,
     facts: TitleFacts,
 ) -> str:
     """A title within ``max_length`` when no shortening fits: words before the type noun go first."""
     suffix = min(suffixes, key=lambda option: option[1])[0]
-    core = min(_cores(parsed, platform, facts), key=len)
+    core = min(_cores(parsed, style, facts), key=len)
     noun = parsed.words[parsed.noun].rstrip(",;:")
     words = [*prefix, *core]
     while True:
-        title = _compose(words, suffix, platform, max_length)
+        title = _compose(words, suffix, style, max_length)
         if title or len(words) <= 1:
             break
         stripped = [w.rstrip(",;:") for w in words]
@@ -494,45 +496,44 @@ def _suffix_options(qualifiers: tuple[str, ...], most: int) -> tuple[str, ...]:
     return tuple(" ".join(combo) for size in range(1, most + 1) for combo in combinations(qualifiers, size))
 
 
-def _qualifiers(words: Sequence[str], platform: Platform, facts: TitleFacts) -> tuple[str, ...]:
-    """Platform-typical qualifier phrases, skipping what the title already says.
+def _qualifiers(words: Sequence[str], style: TitleStyle, facts: TitleFacts) -> tuple[str, ...]:
+    """The style's qualifier phrases, in its order, skipping what the title already says.
 
-    Shopify reads like a catalog (colour, material, category, audience); Shopee's search ranks on
-    keywords, so material and colour lead (the brand opens the title, see ``_prefix``); TikTok's titles are short and lead with what
-    the material does for the buyer ("Breathable Cotton"), a fact of the material, never a claim
+    A benefit-led material ("Breathable Cotton") states a fact of the material, never a claim
     about this product beyond it."""
     # "Linen-Blend" already says "Linen"
     present = {form for w in words for part in (w, *w.split("-")) for form in _forms(part)}
-    audience = facts.audience
-    material = facts.material
-    if platform is Platform.SHOPIFY:
-        order = [facts.color, material, facts.category, f"for {audience}" if audience else None]
-    elif platform is Platform.SHOPEE:
-        order = [material, facts.color, audience, facts.category]
-    else:
-        benefit = _BENEFITS.get(material.casefold()) if material else None
-        order = [f"{benefit} {material}" if benefit else material, facts.color, facts.category,
-                 f"for {audience}" if audience else None]
     phrases = []
-    for phrase in order:
+    for kind in style.qualifiers:
+        phrase = _qualifier(kind, style, facts)
         if not phrase:
             continue
-        fresh = _clean_phrase(phrase, platform)
+        fresh = _clean_phrase(phrase, style)
         # A phrase half said already ("Hoodies & Sweatshirts" on a hoodie) would read as noise.
         if fresh in ((), ("for",)) or any(w != "for" and not present.isdisjoint(_forms(w)) for w in fresh):
             continue
         phrases.append(" ".join(fresh))
         present.update(form for w in fresh for form in _forms(w))
     if not phrases:
-        sku = clean_for_platform(clean_master(facts.sku), platform)
+        sku = _clean(clean_master(facts.sku), style)
         # "Item" only when the product offers nothing at all: a separator needs something after it.
         phrases.append(sku if sku and present.isdisjoint(_forms(sku)) else "Item")
     return tuple(phrases)
 
 
+def _qualifier(kind: str, style: TitleStyle, facts: TitleFacts) -> str | None:
+    audience, material = facts.audience, facts.material
+    if kind == "benefit_material":
+        benefit = style.benefits.get(material.casefold()) if material else None
+        return f"{benefit} {material}" if benefit else material
+    if kind == "for_audience":
+        return f"for {audience}" if audience else None
+    return {"color": facts.color, "material": material, "category": facts.category, "audience": audience}[kind]
+
+
 @lru_cache(maxsize=8192)
-def _clean_phrase(phrase: str, platform: Platform) -> tuple[str, ...]:
-    return tuple(clean_for_platform(clean_master(phrase), platform).split())
+def _clean_phrase(phrase: str, style: TitleStyle) -> tuple[str, ...]:
+    return tuple(_clean(clean_master(phrase), style).split())
 
 
 @lru_cache(maxsize=65536)
@@ -547,10 +548,10 @@ def _forms(word: str) -> frozenset[str]:
     return frozenset(forms)
 
 
-def _compose(core: Sequence[str], suffix: str, platform: Platform, max_length: int) -> str:
-    """``core`` + platform separator + ``suffix``, or "" when that exceeds ``max_length`` (the
+def _compose(core: Sequence[str], suffix: str, style: TitleStyle, max_length: int) -> str:
+    """``core`` + the style's separator + ``suffix``, or "" when that exceeds ``max_length`` (the
     shortening, never a cut in mid-title, is what makes titles fit)."""
-    separator = _SEPARATOR[platform] if suffix else ""
+    separator = style.separator if suffix else ""
     body = " ".join(core).rstrip(",|")
     if not body or len(body) + len(separator) + len(suffix) > max_length:
         return ""

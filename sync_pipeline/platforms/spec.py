@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
@@ -43,6 +43,28 @@ class PlatformLimits:
     seller_sku_length: int
 
 
+@dataclass(frozen=True, eq=False)  # one per platform: hashed by identity, cheap as a cache key
+class TitleStyle:
+    """How a platform's titles read; ``listings/titles.py`` searches for a title in this style."""
+
+    max_length: int
+    min_length: int  # a store may override it with ``limits: {title_min_length: N}``
+    separator: str  # between the product's words and the qualifiers: distinct per platform
+    max_qualifiers: int
+    # Qualifier phrases in the order they are offered, by kind: color, material, benefit_material
+    # ("Breathable Cotton", from ``benefits``), category, audience ("Men"), for_audience ("for Men").
+    qualifiers: tuple[str, ...]
+    keeps_marks: bool = False  # trademark signs (™ ®) stay; other symbols and emoji never do
+    drops_promotions: bool = False  # "free shipping" and the like are refused
+    rejects_cjk: bool = False  # Chinese characters are refused
+    foreign_separators: str = ""  # other platforms' separators, replaced by spaces
+    brand_first: bool = False  # open with the brand when the master does not say it
+    bare_allowed: bool = False  # the title may go without qualifiers
+    benefit_led: bool = False  # lead with the material's benefit when a title with it lands in the band
+    concise: bool = False  # shortenings drop every trailing phrase first
+    benefits: Mapping[str, str] = field(default_factory=dict)  # material -> what it does for the buyer
+
+
 class PlatformSpec:
     """One platform's knowledge that is not in its client: prices, limits, stock, description
     format, credentials, request budget. Subclasses set the attributes and override the hooks."""
@@ -58,6 +80,7 @@ class PlatformSpec:
     default_multiplier: Decimal  # price multiplier when the store's price rule sets none
     has_compare_at_price: bool  # the product model has a compare-at (was) price next to the price
     limits: PlatformLimits
+    titles: TitleStyle
     refuses_zero_stock: bool = False  # a quantity must be >= 1: sold-out variants are left out
     max_stock: int | None = None  # the most one variant may show
     requires_weight: bool = False  # a listing without a package weight cannot be created

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sync_pipeline.listings.descriptions import plain_text
-from sync_pipeline.platforms.spec import Platform, PlatformLimits, PlatformSpec
+from sync_pipeline.platforms.spec import Platform, PlatformLimits, PlatformSpec, TitleStyle
 
 if TYPE_CHECKING:
     from sync_pipeline.stores import StoreConfig
@@ -27,6 +27,13 @@ class ShopeeSpec(PlatformSpec):
     # Two-tier variation; the per-shop figures come from get_item_limit (samples: 9 images,
     # description 2000, tier name 14, option 20); 50 models is the usual cap [unverified]: override it.
     limits = PlatformLimits(9, 2, 50, 2000, 14, 20, 100)
+    # Search ranks on keywords: "Brand Core Material Colour" (the brand first when the master does
+    # not say it), and a title may go without qualifiers. Neither "|" nor "," (the others' separators).
+    titles = TitleStyle(
+        max_length=120, min_length=1, separator=" ", max_qualifiers=3,
+        qualifiers=("material", "color", "audience", "category"), drops_promotions=True,
+        foreign_separators="|,", brand_first=True, bare_allowed=True,
+    )  # the minimum is per shop (get_item_limit): a store overrides it
     default_requests_per_second = 10.0
 
     def description(self, raw: str, title: str, max_length: int) -> str:

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sync_pipeline.listings.descriptions import shopify_description
-from sync_pipeline.platforms.spec import Platform, PlatformLimits, PlatformSpec
+from sync_pipeline.platforms.spec import Platform, PlatformLimits, PlatformSpec, TitleStyle
 
 if TYPE_CHECKING:
     from sync_pipeline.stores import StoreConfig
@@ -26,6 +26,11 @@ class ShopifySpec(PlatformSpec):
     has_compare_at_price = True
     # 3 options, 2048 variants, 250 media; titles and option text 255.
     limits = PlatformLimits(250, 3, 2048, 512_000, 255, 255, 255)
+    # Reads like a catalog: "Core | Colour Material Category for Audience".
+    titles = TitleStyle(
+        max_length=255, min_length=1, separator=" | ", max_qualifiers=3,
+        qualifiers=("color", "material", "category", "for_audience"), keeps_marks=True,
+    )
     # The bucket restores 100 points/s (contract section 5) and a product write costs about 10.
     default_requests_per_second = 10.0
 

@@ -6,7 +6,17 @@ import html
 from decimal import Decimal
 
 from sync_pipeline.listings.descriptions import TIKTOK_TAGS, tiktok_html
-from sync_pipeline.platforms.spec import Platform, PlatformLimits, PlatformSpec
+from sync_pipeline.platforms.spec import Platform, PlatformLimits, PlatformSpec, TitleStyle
+
+# What a material does for the buyer: the benefit-led qualifier. Only properties the material
+# itself has, so the title claims nothing the product page would not back.
+MATERIAL_BENEFITS: dict[str, str] = {
+    "cotton": "Breathable", "linen": "Breathable", "mesh": "Breathable", "bamboo": "Breathable",
+    "wool": "Warm", "merino wool": "Warm", "fleece": "Warm", "polyester fleece": "Warm", "down": "Warm",
+    "cashmere": "Soft", "polyester": "Quick-Dry", "nylon": "Lightweight", "aluminum": "Lightweight",
+    "aluminium": "Lightweight", "leather": "Durable", "cast iron": "Durable", "canvas": "Durable",
+    "stainless steel": "Rust-Resistant", "silicone": "Flexible", "rubber": "Grippy",
+}
 
 
 class TikTokSpec(PlatformSpec):
@@ -20,6 +30,14 @@ class TikTokSpec(PlatformSpec):
     # 9 main images, 300 SKUs (US/EU/UK/JP/BR/MX; set 100 elsewhere), 3 sales attributes,
     # description <= 10,000, attribute name 20 / value 50, seller_sku 1..50 without spaces.
     limits = PlatformLimits(9, 3, 300, 10_000, 20, 50, 50)
+    # Concise and benefit-led: at most two qualifiers, the first saying what the material does
+    # ("Core, Breathable Cotton Black"); never a "|". The minimum is 25 in most regions (1 in
+    # US/UK/EU/JP): a store overrides it.
+    titles = TitleStyle(
+        max_length=255, min_length=25, separator=", ", max_qualifiers=2,
+        qualifiers=("benefit_material", "color", "category", "for_audience"), drops_promotions=True,
+        rejects_cjk=True, foreign_separators="|", benefit_led=True, concise=True, benefits=MATERIAL_BENEFITS,
+    )
     refuses_zero_stock = True  # contract 4.5: 1..99,999 per warehouse
     max_stock = 99_999  # Update Inventory accepts 1..99,999 per warehouse
     requires_weight = True  # package_weight is required by Create Product
