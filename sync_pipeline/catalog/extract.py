@@ -36,7 +36,7 @@ from sync_pipeline.catalog.request import ImportRequest
 from sync_pipeline.catalog.staging import stage_chunk
 from sync_pipeline.catalog.tables import catalog_products as products
 from sync_pipeline.catalog.tables import catalog_variants as variants
-from sync_pipeline.magento.records import RejectedRow, SourceProduct
+from sync_pipeline.magento.records import SYNCED_TYPES, RejectedRow, SourceProduct
 
 CHUNK_SIZE = 500
 RECONCILE_CHUNKS_PER_PAGE = 4  # a reconcile page only holds small state tuples, not product records
@@ -280,6 +280,10 @@ def _drifted(state: _CatalogState, live: Mapping[int, StockStatus]) -> bool:
     parent = live.get(state.source_id)
     if parent is None:
         return True  # vanished from Magento
+    if state.type_id not in SYNCED_TYPES:
+        # A type no longer synced (virtual, from before it was left out): re-read once, and the
+        # load turns it inactive so the stores delist it.
+        return state.is_active
     if state.type_id != "configurable":
         return _sellable(parent) != state.is_active or max(parent.qty, 0) != state.stock_qty
     for child_id, child_qty, child_active in state.children:

@@ -109,6 +109,7 @@ def _variant_rows(source: SourceProduct, product: dict[str, Any]) -> tuple[dict[
                 "weight": product["weight"],
                 "image": _image(source.images[0] if source.images else None),
                 "position": 0,
+                "problem": None,
             },
         )
     rows = []
@@ -140,6 +141,7 @@ def _variant_row(variant: SourceVariant, product: dict[str, Any], position: int)
         "weight": _weight(variant.weight),
         "image": _image(variant.image),
         "position": position,
+        "problem": variant.problem,  # shown by product_status and `sync-pipeline status SKU`
     }
 
 
@@ -149,7 +151,9 @@ def content_hash(product: dict[str, Any], variants: tuple[dict[str, Any], ...]) 
     ``source_updated_at`` is left out: Magento moves it on saves that change nothing we sell.
     """
     content = {key: value for key, value in product.items() if key != "source_updated_at"}
-    body = json.dumps({"product": content, "variants": variants}, sort_keys=True, default=str)
+    # A variant with no problem hashes as before the column existed: upgrading rewrites nothing.
+    shown = [{k: v for k, v in variant.items() if not (k == "problem" and v is None)} for variant in variants]
+    body = json.dumps({"product": content, "variants": shown}, sort_keys=True, default=str)
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 

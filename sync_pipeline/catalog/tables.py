@@ -68,6 +68,8 @@ catalog_variants = Table(
     Column("weight", Numeric(12, 4)),
     Column("image", String(1024)),
     Column("position", Integer, nullable=False, default=0),
+    # Why a configurable's child is not sold (disabled, no stock row, no price); NULL when it can be.
+    Column("problem", String(64)),
     UniqueConstraint("parent_sku", "sku", name="uq_catalog_variants_parent_sku"),
 )
 
@@ -203,10 +205,37 @@ def create_all(engine) -> None:  # type: ignore[no-untyped-def]
     """Create any missing table and any missing index (an index added to an existing table too);
     safe to call on every run."""
     metadata.create_all(engine, checkfirst=True)
+    _add_missing_columns(engine)
     _variants_keyed_by_parent_and_sku(engine)
     for table in metadata.sorted_tables:
         for index in table.indexes:
             index.create(engine, checkfirst=True)
+
+
+def _add_missing_columns(engine) -> None:  # type: ignore[no-untyped-def]
+    """Add the nullable columns added to a table after an app DB was made (e.g. catalog_variants.problem)."""
+    from sqlalchemy import inspect, text
+    from sqlalchemy.exc import DBAPIError
+
+    inspector = inspect(engine)
+    existing = set(inspector.get_table_names())
+    for table in metadata.sorted_tables:
+        if table.name not in existing:
+            continue
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present or not column.nullable or column.server_default is not None:
+                continue
+            quote = engine.dialect.identifier_preparer.quote
+            ddl = (f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} "
+                   f"{column.type.compile(dialect=engine.dialect)}")
+            try:
+                with engine.begin() as conn:
+                    conn.execute(text(ddl))
+            except DBAPIError:
+                # Another process (a second run starting) added it first: fine if it is there now.
+                if column.name not in {c["name"] for c in inspect(engine).get_columns(table.name)}:
+                    raise
 
 
 def _variants_keyed_by_parent_and_sku(engine) -> None:  # type: ignore[no-untyped-def]

@@ -63,8 +63,9 @@ def status_csv_path() -> Path:
 def product_status(context: AssetExecutionContext, app_db: AppDatabase, stores_config: StoresConfig) -> MaterializeResult:
     """The owner's product list: every SKU with its title, master price, each store's price and
     state (not synced, synced, error, delisted, invalid), problems first; the counts of products
-    per state and of products per store and state. Refreshed after every import and push; the full
-    report (titles, external ids, reasons, last push) is exported as CSV."""
+    per state and of products per store and state, and how many configurables are sold without
+    some of their children. Refreshed after every import and push; the full report (titles,
+    external ids, reasons, last push, the children left out and why) is exported as CSV."""
     stores = stores_config.stores.stores
     keys = [store.key for store in stores]
     path = status_csv_path()
@@ -86,6 +87,8 @@ def product_status(context: AssetExecutionContext, app_db: AppDatabase, stores_c
         "products": MetadataValue.int(written),
         "stores": MetadataValue.int(len(keys)),
         "listings": MetadataValue.int(sum(totals.values())),
+        # Configurables sold without some children (each named with its reason in the CSV's variants_left_out).
+        "products_with_variants_left_out": MetadataValue.int(sum(1 for s in states if s.variants_left_out)),
         **{f"products_{state.replace(' ', '_')}": MetadataValue.int(n) for state, n in per_product.items()},
         **{f"listings_{state.replace(' ', '_')}": MetadataValue.int(n) for state, n in totals.items()},
         "product_list": MetadataValue.table(_records(frame.head(PREVIEW_ROWS)), schema=_schema(frame)),

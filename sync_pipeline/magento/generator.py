@@ -5,8 +5,9 @@ What a real shop has and this generator reproduces:
 * stores: admin (0), ``default`` (1) and a second store view ``fr`` (2) on website ``base``;
   entity types 3 (category) and 4 (product); attribute sets; attributes inserted like setup code
   does (ids come from the database and are looked up by code, never assumed);
-* simple products, a few virtual ones (stock not managed), configurable parents whose simple
-  children carry ``size`` and ``color`` options and are not visible individually;
+* simple products (one whose stock is not managed), configurable parents whose simple children
+  carry ``size`` and ``color`` options and are not visible individually; with ``dirty=True`` also
+  virtual, bundle, grouped and downloadable products, which the pipeline counts but does not sync;
 * ``material`` (multiselect, option ids in ``_text``) and ``activity`` (an older multiselect still
   kept in ``_varchar``, as installs upgraded from before 2.4.4 have);
 * store-view overrides of name, price and status; store-view option and category labels;
@@ -49,7 +50,7 @@ SELLABLE_SHARE = 0.10
 BATCH_ROWS = 10_000
 
 STATUS_ENABLED, STATUS_DISABLED = 1, 2
-UNSYNCED_KINDS = ("bundle", "grouped", "downloadable")  # written so imports can count what they leave out
+UNSYNCED_KINDS = ("virtual", "bundle", "grouped", "downloadable")  # written so imports count what they leave out
 NOT_VISIBLE, VISIBLE_BOTH = 1, 4
 
 _TABLE_SOURCE = "Magento\\Eav\\Model\\Entity\\Attribute\\Source\\Table"
@@ -193,7 +194,7 @@ class _Child:
 class _Plan:
     """One top-level product to write, before ids are known."""
 
-    kind: str  # simple | virtual | configurable | one of UNSYNCED_KINDS
+    kind: str  # simple | configurable | one of UNSYNCED_KINDS
     leaf: str | None  # category path, e.g. "Gear/Bags"
     name: str
     sku: str
@@ -627,7 +628,8 @@ _SHOWCASE: tuple[Callable[[random.Random, int], _Plan], ...] = (
     lambda rng, n: _simple(n, price=Decimal("80.00"), price_override=Decimal("72.50"), tags=("price_override",)),
     lambda rng, n: _simple(n, store_status=STATUS_DISABLED, tags=("store_disabled",)),
     lambda rng, n: _simple(n, enabled=False, store_status=STATUS_ENABLED, tags=("store_enabled",)),
-    lambda rng, n: _simple(n, None, kind="virtual", name="E-Gift Card", manage_stock=False, qty=0,
+    # Made to order: Magento does not count its stock (qty 0, flag off), so it is always in stock.
+    lambda rng, n: _simple(n, None, name="Made-to-Order Yoga Mat", manage_stock=False, qty=0,
                            in_stock_flag=False, images=1, tags=("manage_stock_off",)),
     lambda rng, n: _simple(n, in_stock_flag=False, qty=0, tags=("out_of_stock",)),
     lambda rng, n: _simple(n, in_stock_flag=True, qty=0, tags=("in_stock_flag_zero_qty",)),
@@ -715,7 +717,7 @@ def _shared_child(rng: random.Random, n: int) -> list[_Plan]:
 def _unsynced_types(rng: random.Random, n: int) -> list[_Plan]:
     return [_simple(n + k, None, kind=kind, sku=f"UNSYNCED-{k}-{kind.upper()}", name=f"A {kind} product",
                     dirty_tags=(f"unsynced_{kind}",))
-            for k, kind in enumerate(("bundle", "grouped", "grouped", "downloadable"))]
+            for k, kind in enumerate(("bundle", "grouped", "grouped", "downloadable", "virtual"))]
 
 
 _LONG_NAME = ("Ultra Long Descriptive Product Title " * 7)[: 255 - 1] + "🎒"

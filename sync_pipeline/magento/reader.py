@@ -16,8 +16,8 @@ broken (no price, empty name, duplicated SKU...), each with a reason; ``.last_so
 
 Terms:
 
-* *candidate*: a top-level product, i.e. a configurable parent, or a simple/virtual product that
-  is visible individually (visibility != 1). Children that are not visible individually are only
+* *candidate*: a top-level product, i.e. a configurable parent, or a simple product that is
+  visible individually (visibility != 1). Children that are not visible individually are only
   ever variants.
 * *import rule* (store view S): status is 1 at S (store-view row over the store-0 row), the
   product belongs to S's website, and it is in stock: stock not managed (``manage_stock``, or the
@@ -38,8 +38,11 @@ Terms:
   while its parent keeps the other variants; a parent is rejected only when no child is left
   to sell (the reason names each bad child).
 * A simple child may belong to several configurables (Magento allows it): it is a variant of each.
-* Types not synced (bundle, grouped, downloadable, anything but simple, virtual and configurable)
-  are counted per type in each chunk's ``unsynced_types``.
+* Types not synced (virtual, bundle, grouped, downloadable: anything but simple and configurable)
+  are counted per type in each chunk's ``unsynced_types``, the products after the last candidate
+  included. Virtual products have no weight and nothing to ship, while every store here lists
+  physical goods (Shopee and TikTok Shop require a package weight and a logistics channel; the
+  Shopify listing is created as a shipped product): they are counted, not listed.
 * ``read_products`` returns every id it finds as a product (with its flags, no validation), and
   ids it cannot find as ``RejectedRow(reason="not in the Magento catalog")``.
 * Text is returned exactly as stored (HTML entities, emoji, trailing spaces included).
@@ -59,6 +62,7 @@ import sqlalchemy as sa
 from sync_pipeline.magento import schema as m
 from sync_pipeline.magento.inventory import MIN_QTY_PATH, StockColumns, detect_inventory
 from sync_pipeline.magento.records import (
+    SYNCED_TYPES,
     VARIANT_DISABLED,
     VARIANT_NO_PRICE,
     VARIANT_NO_STOCK_ROW,
@@ -76,9 +80,8 @@ DEFAULT_STOCK_ID = 1
 STATUS_ENABLED = 1
 NOT_VISIBLE_INDIVIDUALLY = 1
 DEFAULT_VISIBILITY = 4  # what Magento writes when nothing was chosen
-STANDALONE_TYPES = ("simple", "virtual")
+STANDALONE_TYPES = ("simple",)
 CONFIGURABLE = "configurable"
-SYNCED_TYPES = (*STANDALONE_TYPES, CONFIGURABLE)
 NO_SELECTION = "no_selection"
 _TABLE_SOURCE_SUFFIX = "Attribute\\Source\\Table"
 _IN_LIST_MAX = 500  # ids per IN (...) list, well under every driver's parameter limit
@@ -179,21 +182,25 @@ class MagentoCatalogReader:
         while remaining is None or remaining > 0:
             size = chunk_size if remaining is None else min(chunk_size, remaining)
             with self.engine.connect() as conn:
-                candidates = self._candidates_with_verdict(conn, after_id=cursor, size=size)
+                # One candidate more than the chunk holds says whether another chunk follows, so the
+                # last chunk also counts the unsynced products after the last candidate.
+                candidates, more = self._candidates_with_verdict(conn, after_id=cursor, size=size)
+                unsynced = _unsynced_types(conn, cursor, candidates[-1][0] if more else None)
                 if not candidates:
+                    if unsynced:  # no candidate left, but products of other types were never counted
+                        yield ProductChunk(products=[], rejected=[], last_source_id=cursor, examined=0,
+                                           unsynced_types=unsynced)
                     return
                 sellable = [entity_id for entity_id, ok in candidates if ok]
                 products = self._assemble(conn, sellable)
                 rejected_dupes = self._duplicate_skus(conn, products)
-                last_chunk = len(candidates) < size
-                unsynced = _unsynced_types(conn, cursor, None if last_chunk else candidates[-1][0])
             usable, rejected = _split_broken(products, rejected_dupes)
             cursor = candidates[-1][0]
             if remaining is not None:
                 remaining -= len(candidates)
             yield ProductChunk(products=usable, rejected=rejected, last_source_id=cursor,
                                examined=len(candidates), unsynced_types=unsynced)
-            if len(candidates) < size:
+            if not more:
                 return
 
     def read_products(self, source_ids: Iterable[int]) -> ProductChunk:
@@ -294,16 +301,20 @@ class MagentoCatalogReader:
                    sa.and_(e.c.type_id != CONFIGURABLE, self._in_stock(e))),
         )
 
-    def _candidates_with_verdict(self, conn: sa.Connection, *, after_id: int, size: int) -> list[tuple[int, bool]]:
+    def _candidates_with_verdict(self, conn: sa.Connection, *, after_id: int,
+                                 size: int) -> tuple[list[tuple[int, bool]], bool]:
+        """The next ``size`` candidates with their import-rule verdict, and whether more follow."""
         e = m.catalog_product_entity.alias("e")
         page = (sa.select(e.c.entity_id).where(e.c.entity_id > after_id, self._is_candidate(e))
-                .order_by(e.c.entity_id).limit(size))
+                .order_by(e.c.entity_id).limit(size + 1))
         ids = [int(i) for i in conn.execute(page).scalars()]
+        more = len(ids) > size
+        ids = ids[:size]
         if not ids:
-            return []
+            return [], False
         verdict = sa.select(e.c.entity_id, sa.case((self._sellable(e), 1), else_=0)).where(e.c.entity_id.in_(ids))
         sellable = {int(i) for i, ok in conn.execute(verdict).tuples() if ok}
-        return [(i, i in sellable) for i in ids]
+        return [(i, i in sellable) for i in ids], more
 
     # --- assembling records ----------------------------------------------------------------------
 

@@ -37,6 +37,10 @@ class SourceVariant:
                 and (self.stock_qty > 0 or not self.manages_stock))
 
 
+# The product types the pipeline lists; every other type (virtual, bundle, grouped, downloadable,
+# giftcard) is counted as not synced and never sold (magento/reader.py says why).
+SYNCED_TYPES = ("simple", "configurable")
+
 # A bad child of a configurable: the reasons the reader gives (SourceVariant.problem).
 VARIANT_DISABLED = "disabled"
 VARIANT_NO_STOCK_ROW = "no stock row"
@@ -50,7 +54,7 @@ class SourceProduct:
 
     source_id: int  # catalog_product_entity.entity_id
     sku: str
-    type_id: str  # simple | configurable | virtual | ...
+    type_id: str  # simple | configurable (SYNCED_TYPES); others are read back but never sold
     title: str
     description: str  # HTML as stored in Magento
     url_key: str | None
@@ -70,6 +74,8 @@ class SourceProduct:
     @property
     def is_sellable(self) -> bool:
         """The seed's import rule: enabled and in stock (a configurable needs a sellable child)."""
+        if self.type_id not in SYNCED_TYPES:
+            return False
         if self.type_id == "configurable":
             return self.is_enabled and any(v.is_sellable for v in self.variants)
         return self.is_enabled and self.is_in_stock and (self.stock_qty > 0 or not self.manages_stock)

@@ -15,6 +15,7 @@ from sync_pipeline.status.owner import store_categories, sync_log
 from sync_pipeline.status.report import (
     ProductState,
     dead_letters_of,
+    left_out_text,
     product_states,
     recent_errors,
     search_skus,
@@ -52,7 +53,10 @@ def print_product_status(sku: str | None, search: str | None, limit: int = 20, a
 def _print_detail(engine: Any, product: ProductState) -> None:
     print(f"{product.sku}  {product.title}")
     print(f"master price {product.master_price if product.master_price is not None else '-'}"
-          f"  ({'active' if product.is_active else 'inactive'} in the catalog)\n")
+          f"  ({'active' if product.is_active else 'inactive'} in the catalog)")
+    if product.variants_left_out:
+        print(f"variants left out (Magento cannot sell them): {left_out_text(product)}")
+    print()
     categories = store_categories(engine, product.sku, [s.store_key for s in product.stores])
     head = f"{'store':<12} {'state':<11} {'price':>12} {'external id':<28} {'last synced':<20} title / reason"
     print(head + "\n" + "-" * len(head))

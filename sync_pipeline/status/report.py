@@ -9,6 +9,10 @@ A store's sync state says what a person needs to know about the SKU there:
 * ``delisted``: taken off the store (inactive in the catalog);
 * ``invalid``: the listing breaks a rule of the store and is never pushed; the reason says which.
 
+A configurable's children that Magento cannot sell (disabled, no stock row, no price) are left out
+of it on every store while the product keeps its other variants: ``variants_left_out`` names each
+with its reason (``catalog_variants.problem``, written by the import).
+
 "Waiting for the next push" is decided by the push's own plan (``push.plan.decide``), so the report
 and the push never disagree about what is in step.
 """
@@ -29,6 +33,7 @@ from sqlalchemy import Engine
 
 from sync_pipeline.catalog.tables import (
     catalog_products,
+    catalog_variants,
     platform_listings,
     push_dead_letters,
     push_sync_log,
@@ -68,6 +73,7 @@ class ProductState:
     master_price: Decimal | None
     is_active: bool
     stores: tuple[StoreState, ...] = field(default_factory=tuple)
+    variants_left_out: tuple[tuple[str, str], ...] = ()  # (variant SKU, reason), in variant order
 
     def store(self, key: str) -> StoreState:
         return next(s for s in self.stores if s.store_key == key)
@@ -146,6 +152,7 @@ def _states(engine: Engine, stores: Sequence[StoreConfig], skus: Sequence[str]) 
             store_mappings.c.sku.in_(skus), store_mappings.c.store_key.in_(keys))).mappings())
         letters = _by_store_sku(conn.execute(sa.select(push_dead_letters).where(
             push_dead_letters.c.sku.in_(skus), push_dead_letters.c.store_key.in_(keys))).mappings())
+        left_out = _variants_left_out(conn, skus)
     owned = {store.key: check_owned_fields(store.owned_fields) for store in stores}
     return [
         ProductState(
@@ -155,9 +162,26 @@ def _states(engine: Engine, stores: Sequence[StoreConfig], skus: Sequence[str]) 
                             letters.get((key, row.sku)), owned[key])
                 for key in keys
             ),
+            variants_left_out=tuple(left_out.get(row.sku, ())),
         )
         for row in products
     ]
+
+
+def _variants_left_out(conn: sa.Connection, skus: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    v = catalog_variants
+    rows = conn.execute(sa.select(v.c.parent_sku, v.c.sku, v.c.problem)
+                        .where(v.c.parent_sku.in_(skus), v.c.problem.is_not(None))
+                        .order_by(v.c.parent_sku, v.c.position, v.c.sku)).tuples()
+    found: dict[str, list[tuple[str, str]]] = {}
+    for parent, sku, problem in rows:
+        found.setdefault(parent, []).append((sku, problem))
+    return found
+
+
+def left_out_text(product: ProductState) -> str:
+    """"SKU-52 (no price); SKU-53 (disabled)", or "" when every variant can be sold."""
+    return "; ".join(f"{sku} ({why})" for sku, why in product.variants_left_out)
 
 
 def store_state(store_key: str, listing: Mapping[str, Any] | None, mapping: Mapping[str, Any] | None,
@@ -230,12 +254,13 @@ STORE_COLUMNS = ("price", "title", "external_id", "state", "reason", "last_synce
 
 
 def csv_header(store_keys: Sequence[str]) -> list[str]:
-    return ["sku", "title", "master_price", "is_active"] + [
+    return ["sku", "title", "master_price", "is_active", "variants_left_out"] + [
         f"{key}:{column}" for key in store_keys for column in STORE_COLUMNS]
 
 
 def csv_row(product: ProductState) -> list[str]:
-    row = [product.sku, product.title, _text(product.master_price), "yes" if product.is_active else "no"]
+    row = [product.sku, product.title, _text(product.master_price), "yes" if product.is_active else "no",
+           left_out_text(product)]
     for store in product.stores:
         row += [_text(store.price), store.title or "", store.external_id or "", store.state.value, store.reason,
                 store.last_synced_at.isoformat(sep=" ", timespec="seconds") if store.last_synced_at else ""]

@@ -274,13 +274,27 @@ def test_two_imports_racing_for_the_guard_let_exactly_one_through(app_db_url: st
     engine.dispose()
 
 
-def test_an_app_db_with_the_old_variant_key_is_upgraded(app_db_url: str) -> None:
-    """catalog_variants used to be unique by SKU alone; create_all moves it to (parent, SKU), keeping rows."""
-    engine = make_engine(app_db_url)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres),
+                        pytest.param("mariadb", marks=pytest.mark.mariadb)])
+def upgraded_db_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    """The app DB for the upgrade test: SQLite and PostgreSQL (the supported app DBs), and MariaDB,
+    whose branch of the upgrade exists for MySQL-family app DBs although the app is not run there."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'sync.db'}"
+    fixture = {"postgres": "postgres_url", "mariadb": "mariadb_url"}[request.param]
+    url: str = request.getfixturevalue(fixture)
+    return url
+
+
+def test_an_app_db_with_the_old_variant_key_is_upgraded(upgraded_db_url: str) -> None:
+    """catalog_variants used to be unique by SKU alone, without ``problem``; create_all moves it to
+    (parent, SKU) and adds the column, keeping rows."""
+    engine = make_engine(upgraded_db_url)
     try:
         old = sa.MetaData()
         sa.Table("catalog_variants", old, *[c._copy() for c in catalog_variants.columns
-                                            if c.name != "sku"], sa.Column("sku", sa.String(64), unique=True))
+                                            if c.name not in ("sku", "problem")],
+                 sa.Column("sku", sa.String(64), unique=True))
         with engine.begin() as conn:
             conn.execute(sa.text("DROP TABLE IF EXISTS catalog_variants"))
         old.create_all(engine)
@@ -295,6 +309,7 @@ def test_an_app_db_with_the_old_variant_key_is_upgraded(app_db_url: str) -> None
             with pytest.raises(sa.exc.IntegrityError), conn.begin_nested():
                 conn.execute(sa.insert(catalog_variants), [dict(row, parent_sku="P2")])
             parents = sorted(conn.execute(sa.select(catalog_variants.c.parent_sku)).scalars())
-        assert parents == ["P1", "P2"]
+            problems = set(conn.execute(sa.select(catalog_variants.c.problem)).scalars())
+        assert parents == ["P1", "P2"] and problems == {None}
     finally:
         engine.dispose()
