@@ -12,6 +12,7 @@ from graphql import (
     GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLSchema,
+    Undefined,
     build_schema,
     parse,
     validate,
@@ -89,6 +90,54 @@ def test_every_sandbox_type_field_and_argument_exists_in_shopifys_schema(real_sc
                 for f, v in theirs.fields.items()
                 if str(v.type).endswith("!") and f not in ours.fields
             ]
+    assert problems == []
+
+
+def _default(value: object) -> str:
+    return "none" if value is Undefined else repr(value)
+
+
+def test_every_input_type_the_sandbox_accepts_has_all_of_shopifys_fields(real_schema: GraphQLSchema) -> None:
+    """An input the sandbox accepts must take every field Shopify's takes (same type, same default), so a
+    document that is valid at Shopify is never refused here for a field the sandbox left out."""
+    problems: list[str] = []
+    for name, ours in _user_types(sandbox_schema()).items():
+        theirs = real_schema.get_type(name)
+        if not isinstance(ours, GraphQLInputObjectType) or not isinstance(theirs, GraphQLInputObjectType):
+            continue
+        for field_name, real_field in theirs.fields.items():
+            field = ours.fields.get(field_name)
+            if field is None:
+                problems.append(f"input {name}.{field_name} ({real_field.type}) is missing here")
+            elif _default(field.default_value) != _default(real_field.default_value):
+                problems.append(
+                    f"input {name}.{field_name} defaults to {_default(field.default_value)} here, "
+                    f"{_default(real_field.default_value)} at Shopify"
+                )
+    assert problems == []
+
+
+def test_every_field_the_sandbox_serves_takes_all_of_shopifys_arguments(real_schema: GraphQLSchema) -> None:
+    problems: list[str] = []
+    for name, ours in _user_types(sandbox_schema()).items():
+        theirs = real_schema.get_type(name)
+        if not isinstance(ours, GraphQLObjectType | GraphQLInterfaceType) or not isinstance(
+            theirs, GraphQLObjectType | GraphQLInterfaceType
+        ):
+            continue
+        for field_name, field in ours.fields.items():
+            real = theirs.fields.get(field_name)
+            if real is None:
+                continue  # reported by the subset test
+            for arg_name, real_arg in real.args.items():
+                arg = field.args.get(arg_name)
+                if arg is None:
+                    problems.append(f"{name}.{field_name}({arg_name}: {real_arg.type}) is missing here")
+                elif _default(arg.default_value) != _default(real_arg.default_value):
+                    problems.append(
+                        f"{name}.{field_name}({arg_name}) defaults to {_default(arg.default_value)} here, "
+                        f"{_default(real_arg.default_value)} at Shopify"
+                    )
     assert problems == []
 
 

@@ -21,13 +21,11 @@ written in one transaction per mutation. Behaviour follows contract section 1:
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import re
 import sqlite3
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -35,6 +33,8 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from sync_pipeline.sandbox.shopify import paging
+from sync_pipeline.sandbox.shopify.sorting import sort_variants
 from sync_pipeline.sandbox.state import SandboxState
 
 PLATFORM = "shopify"
@@ -44,7 +44,6 @@ MAX_OPTIONS = 3
 MAX_OPTION_VALUES = 100
 MAX_TEXT = 255
 MAX_INVENTORY_QUANTITIES = 50_000
-MAX_PAGE = 250
 QUANTITY_NAMES = ("available", "on_hand")
 
 
@@ -498,6 +497,7 @@ def build_media(
     files: list[dict[str, Any]],
     before: list[dict[str, Any]],
     errors: UserErrors,
+    path: tuple[str, ...] = ("input", "files"),
 ) -> list[dict[str, Any]]:
     existing = {m["id"]: m for m in before}
     media = []
@@ -505,13 +505,13 @@ def build_media(
         if file.get("id"):
             found = existing.get(file["id"])
             if found is None:
-                errors.add(["input", "files", i, "id"], "File does not exist", "INVALID_INPUT")
+                errors.add([*path, i, "id"], "File does not exist", "INVALID_INPUT")
                 continue
             media.append(dict(found, alt=file.get("alt", found.get("alt"))))
             continue
         source = file.get("originalSource")
         if not source:
-            errors.add(["input", "files", i], "Either id or originalSource must be given", "INVALID_INPUT")
+            errors.add([*path, i], "Either id or originalSource must be given", "INVALID_INPUT")
             continue
         media_id = catalog.new_id(conn, "MediaImage")
         ready = source.startswith(("http://", "https://"))
@@ -540,42 +540,6 @@ def build_media(
 # ---- read views (dicts the GraphQL executor walks; callables take the field's arguments) ------
 
 
-def cursor(position: int) -> str:
-    return base64.b64encode(f"cursor:{position}".encode()).decode()
-
-
-def connection(
-    items: list[Any], first: int | None, after: str | None, view: Callable[[Any], Any]
-) -> dict[str, Any]:
-    if first is None:
-        raise GraphQLError("you must provide one of first or last", extensions={"code": "BAD_REQUEST"})
-    if first > MAX_PAGE:
-        raise GraphQLError(
-            f"The connection can request at most {MAX_PAGE} items (first: {first})",
-            extensions={"code": "BAD_REQUEST"},
-        )
-    start = 0
-    if after:
-        try:
-            start = int(base64.b64decode(after).decode().split(":", 1)[1]) + 1
-        except (ValueError, IndexError):
-            raise GraphQLError(
-                "Invalid cursor for current pagination sort.", extensions={"code": "BAD_REQUEST"}
-            ) from None
-    page = items[start : start + max(first, 0)]
-    nodes = [view(item) for item in page]
-    return {
-        "nodes": nodes,
-        "edges": [{"cursor": cursor(start + i), "node": n} for i, n in enumerate(nodes)],
-        "pageInfo": {
-            "hasNextPage": start + len(page) < len(items),
-            "hasPreviousPage": start > 0,
-            "startCursor": cursor(start) if page else None,
-            "endCursor": cursor(start + len(page) - 1) if page else None,
-        },
-    }
-
-
 def product_view(product: dict[str, Any]) -> dict[str, Any]:
     media = product["media"]
     view = {k: v for k, v in product.items() if k not in ("variants", "media", "options")}
@@ -584,11 +548,16 @@ def product_view(product: dict[str, Any]) -> dict[str, Any]:
             "options": lambda _info, first=None: [
                 _option_view(o, product) for o in product["options"][: first or None]
             ],
-            "variants": lambda _info, first=None, after=None: connection(
-                product["variants"], first, after, lambda v: variant_view(v, product)
+            "variants": lambda _info, sortKey="POSITION", **page: paging.connection(  # noqa: N803
+                sort_variants(product["variants"], sortKey), lambda v: variant_view(v, product), sort=sortKey, **page
             ),
             "variantsCount": {"count": len(product["variants"]), "precision": "EXACT"},
-            "media": lambda _info, first=None, after=None: connection(media, first, after, _media_view),
+            "media": lambda _info, sortKey="POSITION", query=None, **page: paging.connection(  # noqa: N803
+                sorted(media, key=lambda m: int(gid_number(m["id"], "MediaImage") or 0)) if sortKey == "ID" else media,
+                _media_view,
+                sort=sortKey,
+                **page,
+            ),
             "mediaCount": {"count": len(media), "precision": "EXACT"},
             "featuredMedia": _media_view(media[0]) if media else None,
         }

@@ -94,21 +94,38 @@ def known_category(category_id: str) -> bool:
     return category_id in _TAXONOMY_BY_ID
 
 
-def search_categories(search: str | None) -> list[dict[str, Any]]:
+def search_categories(
+    search: str | None,
+    children_of: str | None = None,
+    siblings_of: str | None = None,
+    descendants_of: str | None = None,
+) -> list[dict[str, Any]]:
     words = (search or "").casefold().split()
     found = [cid for cid, full in TAXONOMY if all(w in full.casefold() for w in words)]
-    return [view for view in (category_view(cid) for cid in found) if view is not None]
+    views = [view for view in (category_view(cid) for cid in found) if view is not None]
+    if children_of is not None:
+        views = [v for v in views if v["parentId"] == children_of]
+    if siblings_of is not None:
+        parent = (category_view(siblings_of) or {"parentId": "-"})["parentId"]
+        views = [v for v in views if v["parentId"] == parent and v["id"] != siblings_of]
+    if descendants_of is not None:
+        views = [v for v in views if v["id"] != descendants_of and v["id"].startswith(descendants_of + "-")]
+    return views
 
 
 def publication_view(config: dict[str, Any], publication_id: str) -> dict[str, Any] | None:
     return next((p for p in publications(config) if p["id"] == publication_id), None)
 
 
-def resource_publications(config: dict[str, Any], product: dict[str, Any]) -> list[dict[str, Any]]:
+def resource_publications(
+    config: dict[str, Any], product: dict[str, Any], only_published: bool = True
+) -> list[dict[str, Any]]:
+    """``onlyPublished`` defaults to true at Shopify; false lists every channel, published or not."""
+    published = set(product.get("publications", []))
     return [
-        {"isPublished": True, "publication": view, "publishDate": None}
-        for view in (publication_view(config, pid) for pid in product.get("publications", []))
-        if view is not None
+        {"isPublished": view["id"] in published, "publication": view, "publishDate": None}
+        for view in publications(config)
+        if view["id"] in published or not only_published
     ]
 
 

@@ -1,0 +1,55 @@
+"""What every resolver of the Shopify sandbox shares: the shop's catalog, its config and the product view."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from graphql import GraphQLResolveInfo, VariableNode
+
+from sync_pipeline.sandbox.shopify import catalog as cat
+from sync_pipeline.sandbox.shopify import channels, paging
+from sync_pipeline.sandbox.state import SandboxState
+
+
+class HasState(Protocol):
+    state: SandboxState
+
+
+class Rejected(Exception):
+    """A mutation found user errors: leave the transaction without writing anything."""
+
+
+class ResolverBase:
+    """Root value for one request: each attribute resolves the root field of the same name."""
+
+    def __init__(self, emulator: HasState, shop: str, config: dict[str, Any]) -> None:
+        self.state = emulator.state
+        self.config = config
+        self.catalog = cat.Catalog(emulator.state, shop, config["locations"])
+
+    def _view(self, product: dict[str, Any]) -> dict[str, Any]:
+        view = cat.product_view(product)
+        view["__typename"] = "Product"
+        view["category"] = channels.category_view(product.get("category"))
+        published = product.get("publications", [])
+        view["publishedOnPublication"] = lambda _info, publicationId: publicationId in published  # noqa: N803
+        view["resourcePublicationsV2"] = lambda _info, onlyPublished=True, catalogType=None, **page: (  # noqa: N803
+            paging.connection(
+                channels.resource_publications(self.config, product, onlyPublished), lambda r: r, **page
+            )
+        )
+        return view
+
+
+def idempotency_key(info: GraphQLResolveInfo) -> str | None:
+    for directive in info.field_nodes[0].directives:
+        if directive.name.value == "idempotent":
+            for argument in directive.arguments:
+                if argument.name.value == "key":
+                    value = argument.value
+                    if isinstance(value, VariableNode):
+                        raw = info.variable_values.get(value.name.value)
+                    else:
+                        raw = getattr(value, "value", None)
+                    return str(raw) if raw is not None else None
+    return None

@@ -1,0 +1,13 @@
+"""The root value of one Shopify sandbox request: every resolver group, composed in one class."""
+
+from __future__ import annotations
+
+from sync_pipeline.sandbox.shopify.inventory import InventoryResolvers
+from sync_pipeline.sandbox.shopify.products import ProductResolvers
+from sync_pipeline.sandbox.shopify.publishing import PublishingResolvers
+from sync_pipeline.sandbox.shopify.reads import ReadResolvers
+from sync_pipeline.sandbox.shopify.variants import VariantResolvers
+
+
+class Root(ReadResolvers, ProductResolvers, VariantResolvers, InventoryResolvers, PublishingResolvers):
+    """graphql-core resolves a root field by calling the attribute of the same name."""
