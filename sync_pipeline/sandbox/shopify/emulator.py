@@ -47,7 +47,7 @@ from graphql import (
 from sync_pipeline.sandbox.core import PlatformEmulator, Request, Response, Routed
 from sync_pipeline.sandbox.faults import Fault
 from sync_pipeline.sandbox.shopify import catalog as cat
-from sync_pipeline.sandbox.shopify import channels
+from sync_pipeline.sandbox.shopify import channels, errors
 from sync_pipeline.sandbox.shopify.auth import ShopifyTokens
 from sync_pipeline.sandbox.shopify.cost import (
     SINGLE_QUERY_MAX_COST,
@@ -227,16 +227,19 @@ class ShopifyEmulator(PlatformEmulator):
         try:
             document = parse(body["query"])
         except GraphQLError as exc:
-            return _errors_only([_error(exc, "PARSE_ERROR")], bucket)
+            return Response(200, {"errors": [errors.parse_error(exc)]})
         schema = sandbox_schema()
         problems = validate(schema, document)
-        if problems:
-            return _errors_only([_error(e, _validation_code(e.message)) for e in problems], bucket)
+        if problems:  # nothing ran, nothing charged: Shopify sends neither data nor extensions.cost
+            return Response(200, {"errors": errors.validation_errors(schema, document, problems)})
         operation = get_operation_ast(document, body.get("operationName"))
         if operation is None or not isinstance(variables, dict):
             return _errors_only(
                 [{"message": "An operation name is required", "extensions": {"code": "BAD_REQUEST"}}], bucket
             )
+        invalid_variables = errors.variable_errors(schema, operation, variables)
+        if invalid_variables:
+            return Response(200, {"errors": invalid_variables})
         ctx = CostContext(schema, _fragments(document), variables)
         requested = requested_cost(ctx, operation)
         if requested > SINGLE_QUERY_MAX_COST:
@@ -301,27 +304,6 @@ def _root_fields(operation: OperationDefinitionNode) -> list[str]:
 
 def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
     return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-
-
-def _error(exc: GraphQLError, code: str) -> dict[str, Any]:
-    formatted: dict[str, Any] = dict(exc.formatted)
-    formatted["extensions"] = {**(formatted.get("extensions") or {}), "code": code}
-    return formatted
-
-
-def _validation_code(message: str) -> str:
-    """Shopify's (graphql-ruby's) names for the common validation failures."""
-    if message.startswith("Cannot query field"):
-        return "undefinedField"
-    if message.startswith("Unknown argument"):
-        return "argumentNotAccepted"
-    if "is required, but it was not provided" in message:
-        return "missingRequiredArguments"
-    if message.startswith("Variable"):
-        return "variableMismatch"
-    if message.startswith("Unknown type"):
-        return "undefinedType"
-    return "invalidDocument"
 
 
 def _max_cost_error(cost: int) -> dict[str, Any]:
