@@ -392,3 +392,34 @@ push_rollback_snapshots = Table(
     UniqueConstraint("run_id", "store_key", "sku", name="uq_push_rollback_run_store_sku"),
     Index("ix_push_rollback_store_run", "store_key", "run_id"),
 )
+
+# --- first loads through Shopify bulk mutations (push/bulk.py) -----------------------------------
+
+# One row per bulk load of a store: written before anything is staged (the intent), then the
+# operation ids as Shopify gives them, so a run killed mid-bulk resumes by polling them.
+push_bulk_loads = Table(
+    "push_bulk_loads",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("store_key", String(64), nullable=False),
+    Column("run_id", String(64), nullable=False),  # the run that started it
+    Column("phase", String(16), nullable=False),  # product_set | publish | done | abandoned
+    Column("product_set_op", String(128)),  # gid://shopify/BulkOperation/...
+    Column("publish_op", String(128)),
+    Column("total", Integer, nullable=False),
+    Column("done", Integer, nullable=False, default=0),  # lines done of the phase running
+    Column("phase_started_at", DateTime, nullable=False),  # before the phase's operation was asked for
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_push_bulk_loads_store_phase", "store_key", "phase"),
+)
+
+# The load's lines: line number -> SKU, the listing's payload hash as sent, the product made.
+push_bulk_lines = Table(
+    "push_bulk_lines",
+    metadata,
+    Column("load_id", Integer, primary_key=True),
+    Column("line_no", Integer, primary_key=True),
+    Column("sku", String(64), nullable=False),
+    Column("payload_hash", String(64), nullable=False),
+    Column("product_id", String(128)),
+)

@@ -61,7 +61,7 @@ from sync_pipeline.platforms.base import (
     StoreClient,
 )
 from sync_pipeline.platforms.registry import platform_spec
-from sync_pipeline.push import ledger
+from sync_pipeline.push import bulk, ledger
 from sync_pipeline.push.guard import DEFAULT_STALE_AFTER, StorePushGuard
 from sync_pipeline.push.ledger import Confirmed, Failed
 from sync_pipeline.push.plan import (
@@ -128,10 +128,13 @@ class PushProgress:
     calls: int = 0
     elapsed_s: float = 0.0
     first_errors: list[str] = field(default_factory=list)
+    bulk_done: int = 0  # lines of the running bulk mutation done (push/bulk.py), of bulk_total
+    bulk_total: int = 0
 
     def describe(self) -> str:
-        return (f"{self.store_key}: {self.done}/{self.total} done, created {self.created}, adopted {self.adopted}, "
-                f"updated {self.updated}, "
+        bulk = f"bulk lines {self.bulk_done}/{self.bulk_total}, " if self.bulk_total else ""
+        return (f"{self.store_key}: {self.done}/{self.total} done, {bulk}created {self.created}, "
+                f"adopted {self.adopted}, updated {self.updated}, "
                 f"delisted {self.delisted}, unchanged {self.unchanged}, invalid {self.invalid}, "
                 f"errors {self.errors}, calls {self.calls}, {self.elapsed_s:.1f}s")
 
@@ -321,6 +324,8 @@ class _PushRun:
         self._created_refs: dict[str, RemoteRef] = {}
         self._failed: list[Failed] = []
         self._not_created: list[str] = []
+        self._stale: list[str] = []  # confirmed, but to be sent again by the next push (bulk loads)
+        self.bulk_loader: bulk.BulkLoader | None = None
         self._unflushed = 0
         self._last_flush = self._last_progress = time.monotonic()
         self._reported_done = -1
@@ -334,6 +339,7 @@ class _PushRun:
         if writes:
             client = client_factory(self.sync_log)
             try:
+                writes = self._bulk_first(client, writes)
                 self._run_pool(client, writes)
             finally:
                 client.close()
@@ -344,6 +350,63 @@ class _PushRun:
         return PushReport(self.run_id, self.store.key, False, self.plan.counts(), self.plan.field_changes(),
                           self.progress, writes_planned=len(writes), skipped_by_limit=self.plan.skipped_by_limit,
                           aborted=self.aborted, error_threshold=self.options.error_threshold)
+
+    # -- bulk loads (push/bulk.py) ----------------------------------------------------------------------
+
+    def _bulk_first(self, client: StoreClient, writes: list[PlannedProduct]) -> list[PlannedProduct]:
+        """Finish what a killed run left in bulk, then send the creates in bulk when enough are
+        due; returns the writes left for the per-call pool."""
+        loader = bulk.BulkLoader.for_client(self.engine, self.store, client, self.run_id, self.sync_log, self)
+        if loader is None:
+            return writes
+        self.bulk_loader = loader
+        handled, never_ran = loader.resume({p.sku: p for p in writes})
+        fresh = bulk.never_ran_pending(self.engine, self.store.key, never_ran) if never_ran else set()
+        left = [dataclasses.replace(p, recover=False) if p.sku in fresh else p
+                for p in writes if p.sku not in handled]
+        creates = bulk.bulk_creates(self.store, left)
+        if creates and not self.aborted:
+            loader.load(creates)
+            chosen = {p.sku for p in creates}
+            left = [p for p in left if p.sku not in chosen]
+        self._flush()
+        return left
+
+    def bulk_confirmed(self, product: PlannedProduct, ref: RemoteRef, sent_as_planned: bool) -> None:
+        outcome = _Outcome(product, ref=ref, status=MappingStatus.LISTED, sent=product.listing, attempts=1)
+        self._record(outcome)
+        if not sent_as_planned:  # the listing changed since the killed run sent it: the next push sends it
+            self._stale.append(product.sku)
+
+    def bulk_failed(self, product: PlannedProduct, error: PlatformError) -> None:
+        self._record(_Outcome(product, error=error, attempts=1))
+
+    def bulk_unpublished(self, product: PlannedProduct | None, sku: str, error: PlatformError) -> None:
+        """Made but not published: a dead letter, and the mapping's hashes cleared so that the
+        next push sends the product again (its update publishes where missing)."""
+        self._stale.append(sku)
+        if product is not None:
+            self.progress.errors += 1
+            self._failed.append(ledger.Failed.from_error(product, error, 1))
+            self._note_error(product, error)
+
+    def bulk_flush(self) -> None:
+        self._flush()
+        self._report_progress()
+
+    def bulk_progress(self, done: int, total: int) -> None:
+        self.progress.bulk_done, self.progress.bulk_total = done, total
+        self._report_progress(force=True)
+
+    def bulk_note(self, message: str) -> None:
+        if len(self.progress.first_errors) < MAX_FIRST_ERRORS:
+            self.progress.first_errors.append(message)
+
+    def _note_error(self, product: PlannedProduct, error: PlatformError) -> None:
+        if len(self.progress.first_errors) < MAX_FIRST_ERRORS:
+            code = f" [{error.platform_code}]" if error.platform_code else ""
+            self.progress.first_errors.append(f"{product.sku} ({product.action.value}): {error.error_class}"
+                                              f"{code} {error.message}")
 
     # -- the pool ------------------------------------------------------------------------------------
 
@@ -529,12 +592,14 @@ class _PushRun:
         confirmed, failed = self._confirmed, self._failed
         created, created_refs, not_created = self._created, self._created_refs, self._not_created
         self._confirmed, self._failed, self._created, self._created_refs, self._not_created = [], [], [], {}, []
+        stale, self._stale = self._stale, []
         with self.engine.begin() as conn:
             ledger.write_confirmed(conn, self.store.key, self.run_id, confirmed)
             ledger.write_snapshots(conn, self.store.key, self.run_id, created, created_refs)
             ledger.write_dead_letters(conn, self.store.key, self.run_id, failed)
             ledger.clear_dead_letters(conn, self.store.key, [c.sku for c in confirmed])
             ledger.mark_failed(conn, self.store.key, not_created)
+            ledger.clear_pushed_hashes(conn, self.store.key, stale)
         self.sync_log.flush()
         self.guard.heartbeat()
         self._unflushed = 0

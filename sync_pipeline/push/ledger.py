@@ -166,6 +166,15 @@ def set_listing_hashes_stale(conn: Connection, store_key: str, sku: str, previou
         last_payload=previous.get("payload"), last_pushed_at=utcnow()))
 
 
+def clear_pushed_hashes(conn: Connection, store_key: str, skus: Sequence[str]) -> None:
+    """The store may not have what the mapping's hashes say (a bulk line sent an older listing, a
+    product was made but not published): the next push plans a full update of these SKUs."""
+    if skus:
+        table = store_mappings
+        conn.execute(sa.update(table).where(table.c.store_key == store_key).where(table.c.sku.in_(list(skus)))
+                     .values(content_hash=None, payload_hash=None, price_hash=None, stock_hash=None))
+
+
 def delete_mapping(conn: Connection, store_key: str, sku: str) -> None:
     table = store_mappings
     conn.execute(sa.delete(table).where(table.c.store_key == store_key).where(table.c.sku == sku))

@@ -49,6 +49,7 @@ from sync_pipeline.sandbox.faults import Fault
 from sync_pipeline.sandbox.shopify import catalog as cat
 from sync_pipeline.sandbox.shopify import channels, errors
 from sync_pipeline.sandbox.shopify.auth import ShopifyTokens
+from sync_pipeline.sandbox.shopify.bulk import FILE_OPERATIONS, BulkOperations
 from sync_pipeline.sandbox.shopify.cost import (
     SINGLE_QUERY_MAX_COST,
     CostContext,
@@ -89,9 +90,11 @@ class ShopifyEmulator(PlatformEmulator):
         self.tokens = ShopifyTokens(state)
         self._buckets: dict[str, LeakyBucket] = {}
         self._lock = threading.Lock()
+        self.bulk = BulkOperations(self.clock, sandbox_schema, lambda shop, config: _Root(self, shop, config))
 
     def use_clock(self, clock: Callable[[], float]) -> None:
         super().use_clock(clock)
+        self.bulk.clock_source(clock)
         self.tokens.clock = clock  # token lifetimes are the only Shopify rule that reads the clock
 
     # -- stores ------------------------------------------------------------------------------
@@ -107,6 +110,7 @@ class ShopifyEmulator(PlatformEmulator):
             "api_versions": list(config.get("api_versions") or DEFAULT_VERSIONS),
             "publications": [list(p) for p in config.get("publications") or channels.DEFAULT_PUBLICATIONS],
             "scopes": list(config.get("scopes") or channels.ALL_SCOPES),
+            "bulk_lines_per_second": float(config.get("bulk_lines_per_second") or 0) or None,
             **{key: config[key] for key in ("token_lifetime", "refresh_token", "client_id", "client_secret",
                                            "client_credentials_lifetime") if config.get(key)},
         }  # fmt: skip
@@ -137,9 +141,11 @@ class ShopifyEmulator(PlatformEmulator):
             config["api_versions"] = sorted({*DEFAULT_VERSIONS, str(settings["api_version"])})
         config["bucket_size"] = rate_limit.get("bucket_size")
         config["restore_rate"] = rate_limit.get("restore_rate")
+        config["bulk_lines_per_second"] = settings.get("sandbox_bulk_lines_per_second")
         return shop, config
 
     def reset(self) -> None:
+        self.bulk.reset()
         with self._lock:
             self._buckets.clear()
 
@@ -152,6 +158,9 @@ class ShopifyEmulator(PlatformEmulator):
     # -- routing and faults --------------------------------------------------------------------
 
     def route(self, request: Request) -> Routed:
+        bulk_file = self.bulk.route(request, lambda shop: self.state.get_store(self.platform, shop) is not None)
+        if bulk_file is not None:
+            return bulk_file
         oauth = _OAUTH.match(request.path)
         if oauth is not None and self.state.get_store(self.platform, oauth["shop"]) is not None:
             return Routed(oauth["shop"], "oauth_access_token", False)
@@ -174,6 +183,8 @@ class ShopifyEmulator(PlatformEmulator):
     # -- one request ---------------------------------------------------------------------------
 
     def handle(self, request: Request, routed: Routed) -> Response:
+        if routed.operation in FILE_OPERATIONS:
+            return self.bulk.handle(request, routed)
         if routed.operation == "storefront" and routed.store is not None:
             return self._storefront(routed.store, request)
         if routed.operation == "oauth_access_token" and routed.store is not None:
@@ -259,6 +270,7 @@ class ShopifyEmulator(PlatformEmulator):
             bucket.give_back(requested)
             return _errors_only([missing_key], bucket)
         root = _Root(self, shop, config)
+        self.bulk.bind(root, shop, config)
         result = execute_sync(
             schema,
             document,
