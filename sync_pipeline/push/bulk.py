@@ -37,14 +37,14 @@ from sqlalchemy import Engine
 
 from sync_pipeline.catalog.tables import push_bulk_lines, push_bulk_loads, store_mappings
 from sync_pipeline.platforms.base import CallRecord, ErrorClass, PlatformError, RemoteRef, StoreClient
-from sync_pipeline.platforms.shopify import ShopifyClient
-from sync_pipeline.platforms.shopify_bulk import (
+from sync_pipeline.platforms.shopify.bulk import (
     BULK_PRODUCT_SET,
     BULK_PUBLISH,
     BulkInProgress,
     BulkStatus,
     ShopifyBulk,
 )
+from sync_pipeline.platforms.shopify.client import ShopifyClient
 from sync_pipeline.push import ledger
 from sync_pipeline.push.plan import Action, MappingStatus, PlannedProduct
 from sync_pipeline.push.synclog import SyncLog
@@ -190,9 +190,11 @@ class BulkLoader:
     def _write_intent(self, chosen: Sequence[PlannedProduct]) -> int:
         now = utcnow()
         with self.engine.begin() as conn:
-            load_id = int(conn.execute(sa.insert(push_bulk_loads).values(
+            key = conn.execute(sa.insert(push_bulk_loads).values(
                 store_key=self.store.key, run_id=self.run_id, phase="product_set", total=len(chosen), done=0,
-                phase_started_at=now, updated_at=now)).inserted_primary_key[0])
+                phase_started_at=now, updated_at=now)).inserted_primary_key
+            assert key is not None
+            load_id = int(key[0])
             rows = [{"load_id": load_id, "line_no": i, "sku": p.sku, "payload_hash": p.listing.payload_hash()}
                     for i, p in enumerate(chosen)]
             for start in range(0, len(rows), _LINES_CHUNK):

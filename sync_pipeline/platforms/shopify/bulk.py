@@ -22,7 +22,7 @@ from typing import Any
 
 from sync_pipeline.listings.model import Listing
 from sync_pipeline.platforms.base import ErrorClass, PlatformError, RemoteRef
-from sync_pipeline.platforms.shopify import ShopifyClient, _error_class
+from sync_pipeline.platforms.shopify.client import ShopifyClient, _error_class
 
 BULK_PRODUCT_SET = """mutation SyncBulkProductSet($input: ProductSetInput!) {
   productSet(input: $input, synchronous: true) {
@@ -122,13 +122,15 @@ class ShopifyBulk:
         self.client._check_user_errors("stagedUploadsCreate", payload)
         target = payload["stagedTargets"][0]
         fields = {p["name"]: p["value"] for p in target["parameters"]}
-        result = self.client.transport.request(
-            "POST", target["url"], operation="stagedUpload", data=fields,
-            files={"file": (filename, jsonl, "text/jsonl")})
+        # The form's fields in Shopify's order, the file last (a storage host reads the fields first).
+        form: list[tuple[str, tuple[str | None, Any, str | None]]] = [
+            (name, (None, value, None)) for name, value in fields.items()]
+        form.append(("file", (filename, jsonl, "text/jsonl")))
+        result = self.client.transport.request("POST", target["url"], operation="stagedUpload", files=form)
         if result.status >= 300:
             raise PlatformError(ErrorClass.NETWORK_ERROR if result.status >= 500 else ErrorClass.INVALID_PRODUCT,
                                 f"staged upload: HTTP {result.status} {result.text[:200]}", http_status=result.status)
-        return fields["key"]
+        return str(fields["key"])
 
     def start(self, mutation: str, staged_path: str, client_identifier: str) -> BulkStatus:
         data = self.client._call("bulkOperationRunMutation", BULK_RUN,
