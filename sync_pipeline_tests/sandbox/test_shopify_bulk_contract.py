@@ -1,4 +1,4 @@
-"""The bulk part of the Shopify sandbox's SDL (``shopify_bulk.graphql``) against Shopify's 2026-07
+"""The bulk part of the Shopify sandbox's SDL (``sandbox/shopify/bulk.graphql``) against Shopify's 2026-07
 schema: every input type whole, arguments and defaults as Shopify's; the client's bulk documents
 (and the productSet/publish line mutations) valid against both schemas."""
 
@@ -8,8 +8,8 @@ import pytest
 from graphql import GraphQLInputObjectType, GraphQLObjectType, GraphQLSchema, build_schema, parse, validate
 
 from sync_pipeline.platforms.shopify import bulk as client_bulk
-from sync_pipeline.sandbox.shopify import sandbox_schema
-from sync_pipeline.sandbox.shopify_bulk import BULK_SDL_FILE
+from sync_pipeline.sandbox.shopify.emulator import sandbox_schema
+from sync_pipeline.sandbox.shopify.bulk import BULK_SDL_FILE
 from sync_pipeline_tests.sandbox.test_shopify_schema_contract import real_schema  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.slow  # building Shopify's schema takes several seconds
