@@ -8,8 +8,8 @@ import pytest
 from graphql import GraphQLInputObjectType, GraphQLObjectType, GraphQLSchema, build_schema, parse, validate
 
 from sync_pipeline.platforms.shopify import bulk as client_bulk
-from sync_pipeline.sandbox.shopify.emulator import sandbox_schema
 from sync_pipeline.sandbox.shopify.bulk import BULK_SDL_FILE
+from sync_pipeline.sandbox.shopify.emulator import sandbox_schema
 from sync_pipeline_tests.sandbox.test_shopify_schema_contract import real_schema  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.slow  # building Shopify's schema takes several seconds
