@@ -44,7 +44,7 @@ import sqlalchemy as sa
 import yaml
 
 from sync_pipeline.catalog.tables import create_all, platform_listings
-from sync_pipeline.db import make_engine
+from sync_pipeline.db import make_engine, utcnow
 from sync_pipeline.listings.model import (
     AttributeValue,
     CatalogDetails,
@@ -58,7 +58,6 @@ from sync_pipeline.platforms.base import CallObserver, CallRecord, StoreClient
 from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.tokens import DbTokenStore
 from sync_pipeline.push.engine import PushOptions, push_store
-from sync_pipeline.push.timeutil import utcnow
 from sync_pipeline.stores import load_stores
 from sync_pipeline_tests.platforms.tiktok_fixtures import png
 

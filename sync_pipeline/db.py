@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -40,6 +41,11 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def utcnow() -> datetime:
+    """The app DB's clock: naive UTC, as every DateTime column of the app DB stores it."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def redact_url(url: str) -> str:

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, select
 
-from sync_pipeline.catalog.jobs import heartbeat, mark_staged, read_change_watermark, read_cursor, utcnow
+from sync_pipeline.catalog.jobs import heartbeat, mark_staged, read_change_watermark, read_cursor
 from sync_pipeline.catalog.progress import (
     PROGRESS_EVERY_PRODUCTS,
     ImportMetrics,
@@ -36,6 +36,7 @@ from sync_pipeline.catalog.request import ImportRequest
 from sync_pipeline.catalog.staging import stage_chunk
 from sync_pipeline.catalog.tables import catalog_products as products
 from sync_pipeline.catalog.tables import catalog_variants as variants
+from sync_pipeline.db import utcnow
 from sync_pipeline.magento.records import SYNCED_TYPES, RejectedRow, SourceProduct
 
 CHUNK_SIZE = 500

@@ -18,7 +18,7 @@ written only in the transaction that completes a job.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
@@ -28,6 +28,7 @@ from sync_pipeline.catalog.staging import clear_staged
 from sync_pipeline.catalog.tables import product_import_jobs as jobs
 from sync_pipeline.catalog.tables import product_import_lock as lock
 from sync_pipeline.catalog.tables import product_import_meta as meta
+from sync_pipeline.db import utcnow
 
 CURSOR_KEY = "last_successful_source_id"
 CHANGE_WATERMARK_KEY = "last_source_change_at"
@@ -54,11 +55,6 @@ class ClaimedJob:
     job_id: int
     params: dict[str, Any]
     metrics: dict[str, Any]
-
-
-def utcnow() -> datetime:
-    """Naive UTC, as every DateTime column of the app DB stores it."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 # --- meta: cursor and change watermark -----------------------------------------------------------

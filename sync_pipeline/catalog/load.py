@@ -23,7 +23,6 @@ from sync_pipeline.catalog.jobs import (
     fail_job,
     heartbeat,
     read_cursor,
-    utcnow,
 )
 from sync_pipeline.catalog.normalize import CatalogEntry, normalize_product
 from sync_pipeline.catalog.progress import (
@@ -34,6 +33,7 @@ from sync_pipeline.catalog.progress import (
 )
 from sync_pipeline.catalog.staging import KIND_GONE, KIND_PRODUCT, StagedRow, iter_staged
 from sync_pipeline.catalog.upsert import deactivate, upsert_chunk
+from sync_pipeline.db import utcnow
 from sync_pipeline.magento.records import RejectedRow
 
 PREVIEW_ROWS = 10

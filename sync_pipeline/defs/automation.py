@@ -53,10 +53,10 @@ from dagster import (
 )
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from sync_pipeline.db import utcnow
 from sync_pipeline.defs.partitions import store_partitions
 from sync_pipeline.defs.resources import AppDatabase, MagentoDatabase
 from sync_pipeline.magento.watermark import SourceWatermark, read_watermark
-from sync_pipeline.push.timeutil import utcnow
 from sync_pipeline.status.dead_letters import retryable_dead_letters
 
 CATALOG_SYNC_JOB = "catalog_sync"

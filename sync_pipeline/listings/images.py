@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from sync_pipeline.catalog.tables import image_url_checks
+from sync_pipeline.db import utcnow
 from sync_pipeline.listings.audit import MAX_EXAMPLES, stored_listings
-from sync_pipeline.push.timeutil import utcnow
 
 DEFAULT_WORKERS = 8
 DEFAULT_FRESH_FOR = timedelta(hours=6)

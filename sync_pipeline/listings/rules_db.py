@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, select
 
 from sync_pipeline.catalog.tables import create_all, store_catalog_rules
+from sync_pipeline.db import utcnow
 from sync_pipeline.listings.rules import StoreRules
 from sync_pipeline.platforms.base import PlatformError, StoreClient
 from sync_pipeline.platforms.factory import client_class
@@ -37,7 +38,7 @@ def mapped_categories(store: StoreConfig) -> list[str]:
 
 def refresh_rules(engine: Engine, store: StoreConfig, client: StoreClient, now: datetime | None = None) -> RulesRefresh:
     """Read the rules of the store's mapped categories; on failure fall back to the last good read."""
-    stamp = _naive(now or datetime.now(UTC))
+    stamp = _naive(now or utcnow())
     try:
         rules = client.read_catalog_rules(mapped_categories(store))
     except PlatformError as exc:
@@ -89,7 +90,7 @@ def rules_age(engine: Engine, store_key: str, now: datetime | None = None) -> tu
     row = _row(engine, store_key)
     if row is None:
         return None, None
-    age = _naive(now or datetime.now(UTC)) - row.read_at if row.read_at is not None else None
+    age = _naive(now or utcnow()) - row.read_at if row.read_at is not None else None
     return age, row.last_error
 
 

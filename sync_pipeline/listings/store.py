@@ -17,13 +17,14 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, exists, func, insert, select, update
 
 from sync_pipeline.catalog.tables import catalog_products, catalog_variants, platform_listings
+from sync_pipeline.db import utcnow
 from sync_pipeline.listings.identity import catalog_handles
 from sync_pipeline.listings.mapping import apply_store_rules
 from sync_pipeline.listings.model import Listing, ListingVariant
@@ -203,7 +204,7 @@ def materialize_store_listings(
     catalog rules (``store_catalog_rules``, by default as last read into the app DB); listings that
     fail them are invalid."""
     summary = StoreListingsSummary(store_key=store.key)
-    stamp = (now or datetime.now(UTC)).replace(tzinfo=None)
+    stamp = (now or utcnow()).replace(tzinfo=None)
     handles = catalog_handles(engine, store.handles)
     store_rules = load_rules(engine, store.key) if rules is FROM_APP_DB else rules
     assert store_rules is None or isinstance(store_rules, StoreRules)

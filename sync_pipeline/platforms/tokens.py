@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import os
 import threading
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import Engine, select
 
 from sync_pipeline.catalog.tables import create_all, platform_tokens
+from sync_pipeline.db import utcnow
 from sync_pipeline.platforms.base import TokenPair
 from sync_pipeline.stores import DEMO_STORES_FILE
 
@@ -84,7 +84,7 @@ class DbTokenStore:
             "refresh_token": self._hide(pair.refresh_token),
             "access_expires_at": pair.access_expires_at,
             "refresh_expires_at": pair.refresh_expires_at,
-            "updated_at": datetime.now(UTC).replace(tzinfo=None),
+            "updated_at": utcnow(),
         }
         with self._lock, self.engine.begin() as conn:
             updated = conn.execute(

@@ -26,13 +26,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from sync_pipeline.db import utcnow
 from sync_pipeline.platforms.base import CallObserver, RemoteProduct, StoreClient
 from sync_pipeline.push import ledger
 from sync_pipeline.push.guard import StorePushGuard
 from sync_pipeline.push.ledger import Confirmed
 from sync_pipeline.push.plan import MappingStatus
 from sync_pipeline.push.synclog import SyncLog
-from sync_pipeline.push.timeutil import utcnow
 from sync_pipeline.stores import StoreConfig
 
 MAX_LISTED = 50  # names kept per list in the report; the counts are exact

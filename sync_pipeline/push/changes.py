@@ -35,6 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from sync_pipeline.catalog.tables import catalog_products, platform_listings, store_sync_marks
+from sync_pipeline.db import utcnow
 from sync_pipeline.listings.audit import (
     AuditResult,
     audit_categories,
@@ -51,7 +52,6 @@ from sync_pipeline.platforms.base import CallObserver, StoreClient
 from sync_pipeline.push.engine import ProgressCallback, PushOptions, PushReport, push_store
 from sync_pipeline.push.guard import StorePushLocked
 from sync_pipeline.push.plan import UnknownOwnedFieldError
-from sync_pipeline.push.timeutil import utcnow
 from sync_pipeline.stores import MissingCredentialError, StoreConfig
 
 ClientFactory = Callable[[CallObserver], StoreClient]

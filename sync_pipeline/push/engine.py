@@ -50,6 +50,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from sync_pipeline.db import utcnow
 from sync_pipeline.listings.model import Listing
 from sync_pipeline.platforms.base import (
     CallObserver,
@@ -76,7 +77,6 @@ from sync_pipeline.push.plan import (
     with_owned_fields_from,
 )
 from sync_pipeline.push.synclog import DEFAULT_RETENTION, SyncLog, prune_sync_log
-from sync_pipeline.push.timeutil import utcnow
 from sync_pipeline.stores import StoreConfig
 
 DEFAULT_ERROR_THRESHOLD = 0.05

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from sync_pipeline.catalog.tables import push_runs, push_store_locks
-from sync_pipeline.push.timeutil import utcnow
+from sync_pipeline.db import utcnow
 
 DEFAULT_STALE_AFTER = timedelta(minutes=10)
 

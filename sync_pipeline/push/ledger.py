@@ -23,10 +23,10 @@ from sync_pipeline.catalog.tables import (
     push_runs,
     store_mappings,
 )
+from sync_pipeline.db import utcnow
 from sync_pipeline.listings.model import Listing
 from sync_pipeline.platforms.base import PlatformError, RemoteProduct, RemoteRef
 from sync_pipeline.push.plan import MappingStatus, PlannedProduct, PushedHashes, StoreMapping
-from sync_pipeline.push.timeutil import utcnow
 
 # --- reading --------------------------------------------------------------------------------------
 

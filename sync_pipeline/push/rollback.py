@@ -20,13 +20,13 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from sync_pipeline.catalog.tables import push_rollback_snapshots
+from sync_pipeline.db import utcnow
 from sync_pipeline.listings.model import Listing
 from sync_pipeline.platforms.base import CallObserver, ErrorClass, PlatformError, RemoteRef, StoreClient
 from sync_pipeline.push import ledger
 from sync_pipeline.push.guard import StorePushGuard
 from sync_pipeline.push.plan import Action, MappingStatus
 from sync_pipeline.push.synclog import SyncLog
-from sync_pipeline.push.timeutil import utcnow
 from sync_pipeline.stores import StoreConfig
 
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from sync_pipeline.catalog.tables import platform_listings, push_dead_letters, push_sync_log
+from sync_pipeline.db import utcnow
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -50,7 +51,7 @@ def parse_since(text: str | None, now: datetime | None = None) -> datetime | Non
     """``--since``: a duration back from now (``30m``, ``2h``, ``7d``) or an ISO date/time (UTC)."""
     if text is None:
         return None
-    now = now or datetime.now(UTC).replace(tzinfo=None)
+    now = now or utcnow()
     matched = _DURATION.match(text)
     if matched:
         return now - timedelta(seconds=int(matched.group(1)) * _UNIT_SECONDS[matched.group(2)])

@@ -20,6 +20,7 @@ from dagster import (
 )
 
 from sync_pipeline.catalog.tables import push_dead_letters, push_runs, push_sync_log, store_mappings
+from sync_pipeline.db import utcnow
 from sync_pipeline.defs.partitions import store_partitions
 from sync_pipeline.defs.push import (
     manual_sync,
@@ -36,7 +37,6 @@ from sync_pipeline.defs.resources import AppDatabase, StoresConfig
 from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.tokens import DbTokenStore
 from sync_pipeline.push import ledger
-from sync_pipeline.push.timeutil import utcnow
 from sync_pipeline.stores import StoresFile
 from sync_pipeline_tests.platforms.tiktok_fixtures import image_host  # noqa: F401 - fixture
 from sync_pipeline_tests.push.builders import with_price

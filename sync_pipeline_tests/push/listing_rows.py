@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from sync_pipeline.catalog.tables import platform_listings
+from sync_pipeline.db import utcnow
 from sync_pipeline.listings.model import Listing
-from sync_pipeline.push.timeutil import utcnow
 
 
 def save_listings(engine: Engine, listings: Iterable[Listing]) -> None:

@@ -16,12 +16,12 @@ import yaml
 from sqlalchemy import Engine
 
 from sync_pipeline.catalog.tables import catalog_products, platform_listings, push_sync_log, store_sync_marks
+from sync_pipeline.db import utcnow
 from sync_pipeline.platforms.base import CallObserver, StoreClient
 from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.tokens import DbTokenStore
 from sync_pipeline.push import changes
 from sync_pipeline.push.guard import StorePushGuard
-from sync_pipeline.push.timeutil import utcnow
 from sync_pipeline.stores import StoreConfig, StoresFile, load_stores
 from sync_pipeline_tests.listings.catalog_rows import insert_catalog, product_row
 from sync_pipeline_tests.platforms.tiktok_fixtures import image_host  # noqa: F401 - fixture

@@ -222,7 +222,7 @@ def test_stale_guard_is_taken_over(db: Engine) -> None:
     dead.acquire()
     with db.begin() as conn:
         from sync_pipeline.catalog.tables import push_store_locks
-        from sync_pipeline.push.timeutil import utcnow
+        from sync_pipeline.db import utcnow
         conn.execute(sa.update(push_store_locks).values(heartbeat_at=utcnow() - timedelta(hours=1)))
     StorePushGuard(db, STORE.key, "run-new", stale_after=timedelta(minutes=10)).acquire()
 
@@ -240,7 +240,7 @@ def test_a_taken_over_runs_push_record_becomes_failed_abandoned(db: Engine) -> N
     import sys
 
     from sync_pipeline.catalog.tables import push_store_locks
-    from sync_pipeline.push.timeutil import utcnow
+    from sync_pipeline.db import utcnow
 
     # A holder on this machine whose process has exited (as after SIGKILL).
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
