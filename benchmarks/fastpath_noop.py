@@ -25,8 +25,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from benchmarks.listings_bench import fill_catalog
-from sync_pipeline.catalog.tables import catalog_products, create_all
-from sync_pipeline.db import make_engine
+from sync_pipeline.catalog.tables import catalog_products
+from sync_pipeline.db import create_all, make_engine
 from sync_pipeline.push import changes
 from sync_pipeline.stores import DEMO_STORES_FILE, load_stores
 

@@ -53,8 +53,8 @@ import sqlalchemy as sa
 from sync_pipeline.catalog.imports import start_import
 from sync_pipeline.catalog.load import LoadResult, load_staged
 from sync_pipeline.catalog.request import ImportRequest
-from sync_pipeline.catalog.tables import catalog_products, catalog_variants, create_all
-from sync_pipeline.db import make_engine
+from sync_pipeline.catalog.tables import catalog_products, catalog_variants
+from sync_pipeline.db import create_all, make_engine
 from sync_pipeline.magento import schema as m
 from sync_pipeline.magento.reader import MagentoCatalogReader
 

@@ -48,14 +48,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sync_pipeline.catalog.tables import catalog_products, create_all, store_mappings, store_sync_marks
-from sync_pipeline.db import make_engine
+from sync_pipeline.catalog.tables import catalog_products
+from sync_pipeline.db import create_all, make_engine
 from sync_pipeline.demo import DEMO_CREDENTIALS
 from sync_pipeline.magento.generator import generate_catalog
 from sync_pipeline.magento.watermark import read_watermark
 from sync_pipeline.platforms.base import RemoteProduct
 from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.tokens import DbTokenStore
+from sync_pipeline.push.tables import store_mappings, store_sync_marks
 from sync_pipeline.sandbox.app import build_sandbox, provision_from_stores_file
 from sync_pipeline.sandbox.core import SandboxServer
 from sync_pipeline.stores import DEMO_STORES_FILE, StoreConfig, load_stores

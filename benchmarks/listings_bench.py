@@ -27,8 +27,8 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, text
 
-from sync_pipeline.catalog.tables import catalog_products, catalog_variants, create_all, metadata
-from sync_pipeline.db import make_engine, redact_url
+from sync_pipeline.catalog.tables import catalog_products, catalog_variants
+from sync_pipeline.db import create_all, make_engine, metadata, redact_url
 from sync_pipeline.listings.shapes import store_title_limits, title_facts
 from sync_pipeline.listings.store import catalog_chunks, materialize_store_listings
 from sync_pipeline.listings.titles import seo_title

@@ -43,8 +43,7 @@ import requests
 import sqlalchemy as sa
 import yaml
 
-from sync_pipeline.catalog.tables import create_all, platform_listings
-from sync_pipeline.db import make_engine, utcnow
+from sync_pipeline.db import create_all, make_engine, utcnow
 from sync_pipeline.listings.model import (
     AttributeValue,
     CatalogDetails,
@@ -54,6 +53,7 @@ from sync_pipeline.listings.model import (
     Package,
     ShippingChoice,
 )
+from sync_pipeline.listings.tables import platform_listings
 from sync_pipeline.platforms.base import CallObserver, CallRecord, StoreClient
 from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.tokens import DbTokenStore

@@ -182,8 +182,7 @@ def _known_store(key: str) -> None:
 
 class _app_engine:  # noqa: N801 - used as a context manager like a function
     def __enter__(self) -> Any:
-        from sync_pipeline.catalog.tables import create_all
-        from sync_pipeline.db import default_sync_db_url, make_engine
+        from sync_pipeline.db import create_all, default_sync_db_url, make_engine
 
         self.engine = make_engine(os.environ.get("SYNC_DB_URL") or default_sync_db_url())
         create_all(self.engine)

@@ -14,8 +14,7 @@ from dagster import ConfigurableResource, EnvVar
 from pydantic import PrivateAttr
 from sqlalchemy import Engine
 
-from sync_pipeline.catalog.tables import create_all
-from sync_pipeline.db import default_magento_db_url, default_sync_db_url, make_engine
+from sync_pipeline.db import create_all, default_magento_db_url, default_sync_db_url, make_engine
 from sync_pipeline.stores import StoresFile, load_stores, stores_file_path
 
 

@@ -16,12 +16,13 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from sync_pipeline.catalog.tables import catalog_products, platform_listings
+from sync_pipeline.catalog.tables import catalog_products
 from sync_pipeline.listings.mapping import RULE_REASONS, rule_violations
 from sync_pipeline.listings.model import Listing
 from sync_pipeline.listings.rules_db import load_rules
 from sync_pipeline.listings.shapes import platform_limits, sold_out_skus, store_title_limits, variant_prices
 from sync_pipeline.listings.store import catalog_rows_by_sku, one_product_per_sku
+from sync_pipeline.listings.tables import platform_listings
 from sync_pipeline.listings.titles import OUT_OF_BAND, forbidden_characters, normalize, similarity
 from sync_pipeline.platforms.factory import client_class
 from sync_pipeline.platforms.registry import platform_spec

@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select
 
-from sync_pipeline.catalog.tables import create_all, store_catalog_rules
-from sync_pipeline.db import utcnow
+from sync_pipeline.db import create_all, utcnow
 from sync_pipeline.listings.rules import StoreRules
+from sync_pipeline.listings.tables import store_catalog_rules
 from sync_pipeline.platforms.base import PlatformError, StoreClient
 from sync_pipeline.platforms.factory import client_class
 from sync_pipeline.stores import MissingCredentialError, StoreConfig

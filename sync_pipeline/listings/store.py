@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, exists, func, insert, select, update
 
-from sync_pipeline.catalog.tables import catalog_products, catalog_variants, platform_listings
+from sync_pipeline.catalog.tables import catalog_products, catalog_variants
 from sync_pipeline.db import utcnow
 from sync_pipeline.listings.identity import catalog_handles
 from sync_pipeline.listings.mapping import apply_store_rules
@@ -39,6 +39,7 @@ from sync_pipeline.listings.shapes import (
     handle_for,
     reason_code,
 )
+from sync_pipeline.listings.tables import platform_listings
 from sync_pipeline.platforms.factory import client_class
 from sync_pipeline.stores import StoreConfig
 

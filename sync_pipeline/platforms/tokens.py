@@ -18,16 +18,29 @@ import threading
 from decimal import Decimal
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlalchemy import Engine, select
+from sqlalchemy import Column, DateTime, Engine, Numeric, String, Table, Text, select
 
-from sync_pipeline.catalog.tables import create_all, platform_tokens
-from sync_pipeline.db import utcnow
+from sync_pipeline.db import create_all, metadata, utcnow
 from sync_pipeline.platforms.base import TokenPair
 from sync_pipeline.stores import DEMO_STORES_FILE
 
 SECRET_KEY_ENV = "SYNC_SECRET_KEY"
 _ENCRYPTED = "fernet:"
 _GENERATE = "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+
+
+# The platforms' token storage: one row per store whose tokens were refreshed.
+platform_tokens = Table(
+    "platform_tokens",
+    metadata,
+    Column("store_key", String(64), primary_key=True),
+    # Refresh tokens are single-use: the new pair is committed here before it is ever used.
+    Column("access_token", Text, nullable=False),
+    Column("refresh_token", Text, nullable=False),
+    Column("access_expires_at", Numeric(20, 3)),
+    Column("refresh_expires_at", Numeric(20, 3)),
+    Column("updated_at", DateTime, nullable=False),
+)
 
 
 class TokenKeyError(RuntimeError):

@@ -34,7 +34,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from sync_pipeline.catalog.tables import catalog_products, platform_listings, store_sync_marks
+from sync_pipeline.catalog.tables import catalog_products
 from sync_pipeline.db import utcnow
 from sync_pipeline.listings.audit import (
     AuditResult,
@@ -48,10 +48,12 @@ from sync_pipeline.listings.audit import (
 )
 from sync_pipeline.listings.rules_db import load_rules
 from sync_pipeline.listings.store import StoreListingsSummary, materialize_store_listings
+from sync_pipeline.listings.tables import platform_listings
 from sync_pipeline.platforms.base import CallObserver, StoreClient
 from sync_pipeline.push.engine import ProgressCallback, PushOptions, PushReport, push_store
 from sync_pipeline.push.guard import StorePushLocked
 from sync_pipeline.push.plan import UnknownOwnedFieldError
+from sync_pipeline.push.tables import store_sync_marks
 from sync_pipeline.stores import MissingCredentialError, StoreConfig
 
 ClientFactory = Callable[[CallObserver], StoreClient]

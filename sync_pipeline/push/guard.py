@@ -22,8 +22,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from sync_pipeline.catalog.tables import push_runs, push_store_locks
 from sync_pipeline.db import utcnow
+from sync_pipeline.push.tables import push_runs, push_store_locks
 
 DEFAULT_STALE_AFTER = timedelta(minutes=10)
 

@@ -15,18 +15,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
-from sync_pipeline.catalog.tables import (
-    catalog_products,
-    platform_listings,
-    push_dead_letters,
-    push_rollback_snapshots,
-    push_runs,
-    store_mappings,
-)
+from sync_pipeline.catalog.tables import catalog_products
 from sync_pipeline.db import utcnow
 from sync_pipeline.listings.model import Listing
+from sync_pipeline.listings.tables import platform_listings
 from sync_pipeline.platforms.base import PlatformError, RemoteProduct, RemoteRef
 from sync_pipeline.push.plan import MappingStatus, PlannedProduct, PushedHashes, StoreMapping
+from sync_pipeline.push.tables import push_dead_letters, push_rollback_snapshots, push_runs, store_mappings
 
 # --- reading --------------------------------------------------------------------------------------
 

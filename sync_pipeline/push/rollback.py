@@ -19,7 +19,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from sync_pipeline.catalog.tables import push_rollback_snapshots
 from sync_pipeline.db import utcnow
 from sync_pipeline.listings.model import Listing
 from sync_pipeline.platforms.base import CallObserver, ErrorClass, PlatformError, RemoteRef, StoreClient
@@ -27,6 +26,7 @@ from sync_pipeline.push import ledger
 from sync_pipeline.push.guard import StorePushGuard
 from sync_pipeline.push.plan import Action, MappingStatus
 from sync_pipeline.push.synclog import SyncLog
+from sync_pipeline.push.tables import push_rollback_snapshots
 from sync_pipeline.stores import StoreConfig
 
 

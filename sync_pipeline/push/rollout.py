@@ -17,8 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from sync_pipeline.catalog.tables import push_runs
 from sync_pipeline.push import ledger
+from sync_pipeline.push.tables import push_runs
 
 SPOT_CHECK = "spot_check"  # key in push_runs.counts: "passed" | "failed"
 HISTORY = 200  # latest push runs of a store looked at

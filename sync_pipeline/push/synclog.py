@@ -23,9 +23,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from sync_pipeline.catalog.tables import push_sync_log
 from sync_pipeline.db import utcnow
 from sync_pipeline.platforms.base import CallRecord
+from sync_pipeline.push.tables import push_sync_log
 
 DEFAULT_RETENTION = timedelta(days=30)
 MAX_BODY_CHARS = 4000

@@ -14,10 +14,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from sync_pipeline.catalog.tables import platform_listings, push_dead_letters, push_runs, store_mappings
 from sync_pipeline.db import utcnow
 from sync_pipeline.listings.model import Listing
+from sync_pipeline.listings.tables import platform_listings
 from sync_pipeline.platforms.base import RemoteProduct, RemoteRef, StoreClient
+from sync_pipeline.push.tables import push_dead_letters, push_runs, store_mappings
 
 _CENT = Decimal("0.01")
 

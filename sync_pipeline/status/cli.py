@@ -9,8 +9,7 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-from sync_pipeline.catalog.tables import create_all
-from sync_pipeline.db import default_sync_db_url, make_engine
+from sync_pipeline.db import create_all, default_sync_db_url, make_engine
 from sync_pipeline.status.owner import store_categories, sync_log
 from sync_pipeline.status.report import (
     ProductState,

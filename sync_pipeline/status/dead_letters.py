@@ -10,8 +10,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from sync_pipeline.catalog.tables import push_dead_letters
 from sync_pipeline.platforms.base import RETRYABLE
+from sync_pipeline.push.tables import push_dead_letters
 
 
 @dataclass(frozen=True)

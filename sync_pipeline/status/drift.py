@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from sync_pipeline.catalog.tables import store_mappings
 from sync_pipeline.listings.model import Listing
 from sync_pipeline.platforms.base import PlatformError, RemoteRef, StoreClient
+from sync_pipeline.push.tables import store_mappings
 from sync_pipeline.push.verify import compare
 
 MISSING = "product: missing on the store"

@@ -12,8 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from sync_pipeline.catalog.tables import platform_listings, push_dead_letters, push_sync_log
 from sync_pipeline.db import utcnow
+from sync_pipeline.listings.tables import platform_listings
+from sync_pipeline.push.tables import push_dead_letters, push_sync_log
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}

@@ -31,16 +31,11 @@ from typing import IO, Any
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from sync_pipeline.catalog.tables import (
-    catalog_products,
-    catalog_variants,
-    platform_listings,
-    push_dead_letters,
-    push_sync_log,
-    store_mappings,
-)
+from sync_pipeline.catalog.tables import catalog_products, catalog_variants
 from sync_pipeline.listings.model import Listing
+from sync_pipeline.listings.tables import platform_listings
 from sync_pipeline.push.plan import Action, MappingStatus, StoreMapping, check_owned_fields, decide
+from sync_pipeline.push.tables import push_dead_letters, push_sync_log, store_mappings
 from sync_pipeline.stores import StoreConfig
 
 CHUNK = 500

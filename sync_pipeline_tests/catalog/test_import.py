@@ -20,13 +20,8 @@ from sync_pipeline.catalog.imports import run_import, start_import
 from sync_pipeline.catalog.load import load_staged
 from sync_pipeline.catalog.progress import Progress
 from sync_pipeline.catalog.request import ImportRequest
-from sync_pipeline.catalog.tables import (
-    catalog_products,
-    catalog_variants,
-    create_all,
-    magento_product_staging,
-)
-from sync_pipeline.db import make_engine
+from sync_pipeline.catalog.tables import catalog_products, catalog_variants, magento_product_staging
+from sync_pipeline.db import create_all, make_engine
 from sync_pipeline.magento import schema as m
 from sync_pipeline.magento.generator import GeneratedCatalog, generate_catalog
 from sync_pipeline.magento.reader import MagentoCatalogReader
@@ -299,7 +294,7 @@ def test_a_new_orders_reservation_reaches_the_stores_stock(shop: Shop) -> None:
         for store in (stores["shopify-us"], buffered):
             materialize_store_listings(shop.app, store)
         with shop.app.connect() as conn:
-            from sync_pipeline.catalog.tables import platform_listings as pl
+            from sync_pipeline.listings.tables import platform_listings as pl
             rows = dict(conn.execute(sa.select(pl.c.store_key, pl.c.payload).where(pl.c.sku == sku)).tuples().all())
         return (Listing.from_json(rows["shopify-us"]).stock_qty, Listing.from_json(rows["shopify-eu"]).stock_qty)
 

@@ -16,11 +16,10 @@ from sync_pipeline.catalog.staging import stage_chunk
 from sync_pipeline.catalog.tables import (
     catalog_products,
     catalog_variants,
-    create_all,
     magento_product_staging,
     product_import_jobs,
 )
-from sync_pipeline.db import make_engine
+from sync_pipeline.db import create_all, make_engine
 from sync_pipeline.magento.records import RejectedRow, SourceProduct
 from sync_pipeline_tests.catalog.builders import child, configurable, simple
 

@@ -13,8 +13,8 @@ from dagster import AssetCheckSeverity, Definitions, materialize
 
 from sync_pipeline.catalog.tables import catalog_products as products_table
 from sync_pipeline.catalog.tables import catalog_variants as variants_table
-from sync_pipeline.catalog.tables import create_all, product_import_jobs
-from sync_pipeline.db import make_engine
+from sync_pipeline.catalog.tables import product_import_jobs
+from sync_pipeline.db import create_all, make_engine
 from sync_pipeline.defs import catalog
 from sync_pipeline.defs.resources import AppDatabase, MagentoDatabase
 from sync_pipeline.magento.generator import generate_catalog

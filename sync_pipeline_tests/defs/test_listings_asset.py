@@ -9,7 +9,6 @@ from dagster import AssetCheckSeverity, AssetSelection, materialize
 from sqlalchemy import update
 
 from sync_pipeline.catalog.tables import catalog_products
-from sync_pipeline.catalog.tables import platform_listings as listings_table
 from sync_pipeline.db import make_engine
 from sync_pipeline.defs.listings import (
     LISTING_CHECKS,
@@ -18,6 +17,7 @@ from sync_pipeline.defs.listings import (
     platform_listings,
 )
 from sync_pipeline.defs.resources import AppDatabase, StoresConfig
+from sync_pipeline.listings.tables import platform_listings as listings_table
 from sync_pipeline.stores import DEMO_STORES_FILE, load_stores
 from sync_pipeline_tests.listings.catalog_rows import configurable, insert_catalog, product_row
 

@@ -19,7 +19,6 @@ from dagster import (
     materialize,
 )
 
-from sync_pipeline.catalog.tables import push_dead_letters, push_runs, push_sync_log, store_mappings
 from sync_pipeline.db import utcnow
 from sync_pipeline.defs.partitions import store_partitions
 from sync_pipeline.defs.push import (
@@ -37,6 +36,7 @@ from sync_pipeline.defs.resources import AppDatabase, StoresConfig
 from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.tokens import DbTokenStore
 from sync_pipeline.push import ledger
+from sync_pipeline.push.tables import push_dead_letters, push_runs, push_sync_log, store_mappings
 from sync_pipeline.stores import StoresFile
 from sync_pipeline_tests.platforms.tiktok_fixtures import image_host  # noqa: F401 - fixture
 from sync_pipeline_tests.push.builders import with_price

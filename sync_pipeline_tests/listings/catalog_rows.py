@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import Engine, insert
 
-from sync_pipeline.catalog.tables import catalog_products, catalog_variants, create_all
+from sync_pipeline.catalog.tables import catalog_products, catalog_variants
+from sync_pipeline.db import create_all
 
 NOW = datetime(2026, 11, 1, 12, 0, 0)
 

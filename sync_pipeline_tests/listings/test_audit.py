@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select, update
 
-from sync_pipeline.catalog.tables import catalog_products, catalog_variants, platform_listings
+from sync_pipeline.catalog.tables import catalog_products, catalog_variants
 from sync_pipeline.db import make_engine
 from sync_pipeline.listings.audit import (
     audit_categories,
@@ -20,6 +20,7 @@ from sync_pipeline.listings.audit import (
 )
 from sync_pipeline.listings.model import Listing
 from sync_pipeline.listings.store import listing_row, materialize_store_listings
+from sync_pipeline.listings.tables import platform_listings
 from sync_pipeline.stores import StoreConfig, load_stores
 from sync_pipeline_tests.listings.catalog_rows import NOW, configurable, insert_catalog, product_row
 

@@ -9,12 +9,12 @@ import yaml
 from dagster import AssetSelection, materialize
 from sqlalchemy import select
 
-from sync_pipeline.catalog.tables import platform_listings
 from sync_pipeline.db import make_engine
 from sync_pipeline.defs.listings import listing_identity_unique
 from sync_pipeline.defs.listings import platform_listings as listings_asset
 from sync_pipeline.defs.resources import AppDatabase, StoresConfig
 from sync_pipeline.listings.identity import assign_handles
+from sync_pipeline.listings.tables import platform_listings
 from sync_pipeline.stores import DEMO_STORES_FILE, StoresFileError, load_stores
 from sync_pipeline_tests.listings.catalog_rows import insert_catalog, product_row
 

@@ -9,10 +9,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine, select, update
 
-from sync_pipeline.catalog.tables import catalog_products, platform_listings
+from sync_pipeline.catalog.tables import catalog_products
 from sync_pipeline.db import make_engine
 from sync_pipeline.listings.model import Listing
 from sync_pipeline.listings.store import materialize_store_listings
+from sync_pipeline.listings.tables import platform_listings
 from sync_pipeline.stores import load_stores
 from sync_pipeline_tests.listings.catalog_rows import configurable, insert_catalog, product_row
 

@@ -12,7 +12,6 @@ import yaml
 from dagster import AssetCheckSeverity, AssetSelection, materialize
 from sqlalchemy import select, update
 
-from sync_pipeline.catalog.tables import platform_listings, store_catalog_rules
 from sync_pipeline.db import make_engine
 from sync_pipeline.defs.listings import listing_meets_store_rules
 from sync_pipeline.defs.listings import platform_listings as platform_listings_asset
@@ -23,6 +22,7 @@ from sync_pipeline.listings.audit import audit_store_rules, invalid_by_store_rul
 from sync_pipeline.listings.rules import AttributeRule, CategoryRules, StoreRules
 from sync_pipeline.listings.rules_db import load_rules, save_rules
 from sync_pipeline.listings.store import materialize_store_listings
+from sync_pipeline.listings.tables import platform_listings, store_catalog_rules
 from sync_pipeline.stores import StoreConfig, StoresFileError, load_stores
 from sync_pipeline_tests.listings.catalog_rows import insert_catalog, product_row
 from sync_pipeline_tests.platforms.test_tiktok import env

@@ -10,13 +10,13 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine
 
-from sync_pipeline.catalog.tables import platform_tokens
 from sync_pipeline.db import make_engine
 from sync_pipeline.platforms.base import TokenPair
 from sync_pipeline.platforms.tokens import (
     SECRET_KEY_ENV,
     DbTokenStore,
     TokenKeyError,
+    platform_tokens,
     unencrypted_tokens_warning,
 )
 from sync_pipeline.stores import DEMO_STORES_FILE

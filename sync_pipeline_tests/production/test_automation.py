@@ -343,7 +343,8 @@ def test_redact_hides_credentials(text: str, hidden: str) -> None:
 
 
 def _dead_letter(engine: sa.Engine, store: str, sku: str, error_class: str, minutes_ago: int, attempts: int = 1) -> None:
-    from sync_pipeline.catalog.tables import create_all, push_dead_letters
+    from sync_pipeline.db import create_all
+    from sync_pipeline.push.tables import push_dead_letters
 
     create_all(engine)
     at = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=minutes_ago)

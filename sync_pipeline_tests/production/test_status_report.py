@@ -17,19 +17,16 @@ import sqlalchemy as sa
 from dagster import materialize
 
 from sync_pipeline import cli
-from sync_pipeline.catalog.tables import (
-    catalog_products,
-    catalog_variants,
-    platform_listings,
-    push_dead_letters,
-)
+from sync_pipeline.catalog.tables import catalog_products, catalog_variants
 from sync_pipeline.db import make_engine
 from sync_pipeline.defs import catalog
 from sync_pipeline.defs.listings import platform_listings as listings_asset
 from sync_pipeline.defs.push import store_push
 from sync_pipeline.defs.resources import AppDatabase, MagentoDatabase, StoresConfig
 from sync_pipeline.demo import DEMO_CREDENTIALS
+from sync_pipeline.listings.tables import platform_listings
 from sync_pipeline.magento.generator import generate_catalog
+from sync_pipeline.push.tables import push_dead_letters
 from sync_pipeline.sandbox.app import build_sandbox, provision_from_stores_file
 from sync_pipeline.sandbox.core import SandboxServer
 from sync_pipeline.status.report import (

@@ -14,8 +14,8 @@ from sync_pipeline import cli
 from sync_pipeline.catalog import jobs
 from sync_pipeline.catalog.load import load_staged
 from sync_pipeline.catalog.staging import stage_chunk
-from sync_pipeline.catalog.tables import catalog_variants, create_all
-from sync_pipeline.db import make_engine
+from sync_pipeline.catalog.tables import catalog_variants
+from sync_pipeline.db import create_all, make_engine
 from sync_pipeline.status.report import product_states, write_csv
 from sync_pipeline.stores import load_stores
 from sync_pipeline_tests.catalog.builders import child, configurable, simple

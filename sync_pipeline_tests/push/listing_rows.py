@@ -7,9 +7,9 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from sync_pipeline.catalog.tables import platform_listings
 from sync_pipeline.db import utcnow
 from sync_pipeline.listings.model import Listing
+from sync_pipeline.listings.tables import platform_listings
 
 
 def save_listings(engine: Engine, listings: Iterable[Listing]) -> None:

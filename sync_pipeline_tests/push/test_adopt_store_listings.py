@@ -13,8 +13,7 @@ import pytest
 from dagster import DagsterInstance
 from sqlalchemy import Engine
 
-from sync_pipeline.catalog.tables import create_all
-from sync_pipeline.db import make_engine
+from sync_pipeline.db import create_all, make_engine
 from sync_pipeline.defs.adopt import adopt_store_listings_job
 from sync_pipeline.defs.resources import AppDatabase, StoresConfig
 from sync_pipeline.platforms.factory import build_client

@@ -15,13 +15,15 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy import Engine
 
-from sync_pipeline.catalog.tables import catalog_products, platform_listings, push_sync_log, store_sync_marks
+from sync_pipeline.catalog.tables import catalog_products
 from sync_pipeline.db import utcnow
+from sync_pipeline.listings.tables import platform_listings
 from sync_pipeline.platforms.base import CallObserver, StoreClient
 from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.tokens import DbTokenStore
 from sync_pipeline.push import changes
 from sync_pipeline.push.guard import StorePushGuard
+from sync_pipeline.push.tables import push_sync_log, store_sync_marks
 from sync_pipeline.stores import StoreConfig, StoresFile, load_stores
 from sync_pipeline_tests.listings.catalog_rows import insert_catalog, product_row
 from sync_pipeline_tests.platforms.tiktok_fixtures import image_host  # noqa: F401 - fixture
@@ -198,8 +200,7 @@ def test_the_rules_digest_follows_the_stores_entry() -> None:
 
 def test_an_existing_app_db_gets_the_fast_path_indexes(app_db_url: str) -> None:
     """Deployed app DBs predate the indexes; create_all (run by every run's resource) adds them."""
-    from sync_pipeline.catalog.tables import create_all
-    from sync_pipeline.db import make_engine
+    from sync_pipeline.db import create_all, make_engine
 
     engine = make_engine(app_db_url)
     try:

@@ -11,20 +11,19 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from sync_pipeline.catalog.tables import (
-    create_all,
+from sync_pipeline.db import create_all, make_engine
+from sync_pipeline.platforms.base import CallObserver, ErrorClass, PlatformError, StoreClient
+from sync_pipeline.push import ledger
+from sync_pipeline.push.engine import PushOptions, PushProgress, push_store, repush_dead_letters
+from sync_pipeline.push.guard import StorePushGuard, StorePushLocked
+from sync_pipeline.push.rollback import rollback_push
+from sync_pipeline.push.tables import (
     push_dead_letters,
     push_rollback_snapshots,
     push_runs,
     push_sync_log,
     store_mappings,
 )
-from sync_pipeline.db import make_engine
-from sync_pipeline.platforms.base import CallObserver, ErrorClass, PlatformError, StoreClient
-from sync_pipeline.push import ledger
-from sync_pipeline.push.engine import PushOptions, PushProgress, push_store, repush_dead_letters
-from sync_pipeline.push.guard import StorePushGuard, StorePushLocked
-from sync_pipeline.push.rollback import rollback_push
 from sync_pipeline.stores import StoreConfig
 from sync_pipeline_tests.push.builders import make_listing, with_price, with_stock
 from sync_pipeline_tests.push.listing_rows import save_listings
@@ -221,8 +220,8 @@ def test_stale_guard_is_taken_over(db: Engine) -> None:
     dead = StorePushGuard(db, STORE.key, "run-dead")
     dead.acquire()
     with db.begin() as conn:
-        from sync_pipeline.catalog.tables import push_store_locks
         from sync_pipeline.db import utcnow
+        from sync_pipeline.push.tables import push_store_locks
         conn.execute(sa.update(push_store_locks).values(heartbeat_at=utcnow() - timedelta(hours=1)))
     StorePushGuard(db, STORE.key, "run-new", stale_after=timedelta(minutes=10)).acquire()
 
@@ -239,8 +238,8 @@ def test_a_taken_over_runs_push_record_becomes_failed_abandoned(db: Engine) -> N
     import subprocess
     import sys
 
-    from sync_pipeline.catalog.tables import push_store_locks
     from sync_pipeline.db import utcnow
+    from sync_pipeline.push.tables import push_store_locks
 
     # A holder on this machine whose process has exited (as after SIGKILL).
     gone = subprocess.Popen([sys.executable, "-c", "pass"])

@@ -22,10 +22,10 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy import Engine
 
-from sync_pipeline.catalog.tables import push_bulk_loads, push_dead_letters, push_sync_log
 from sync_pipeline.push import ledger
 from sync_pipeline.push.bulk import bulk_threshold
 from sync_pipeline.push.engine import PushProgress
+from sync_pipeline.push.tables import push_bulk_loads, push_dead_letters, push_sync_log
 from sync_pipeline.stores import StoreConfig, StoresFile, load_stores
 from sync_pipeline_tests.push.listing_rows import save_listings
 from sync_pipeline_tests.push.sandbox_stores import store_listing

@@ -20,11 +20,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from sync_pipeline.catalog.tables import push_runs, push_sync_log, store_mappings
 from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.tokens import DbTokenStore
 from sync_pipeline.push import ledger
 from sync_pipeline.push.guard import StorePushLocked
+from sync_pipeline.push.tables import push_runs, push_sync_log, store_mappings
 from sync_pipeline.push.verify import spot_check
 from sync_pipeline.stores import StoreConfig, StoresFile
 from sync_pipeline_tests.push.listing_rows import save_listings

@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from sync_pipeline.catalog.tables import create_all
-from sync_pipeline.db import make_engine
+from sync_pipeline.db import create_all, make_engine
 from sync_pipeline.platforms.base import CallObserver, StoreClient
 from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.tokens import DbTokenStore
@@ -182,7 +181,7 @@ def test_rejected_product_lands_in_dead_letters_then_repushes(db: Engine, sandbo
 def _log_rows(db: Engine, run_id: str) -> list[Any]:
     import sqlalchemy as sa
 
-    from sync_pipeline.catalog.tables import push_sync_log
+    from sync_pipeline.push.tables import push_sync_log
 
     with db.connect() as conn:
         return list(conn.execute(sa.select(push_sync_log).where(push_sync_log.c.run_id == run_id)).mappings())
@@ -263,7 +262,7 @@ def test_tokens_obtained_by_refresh_are_encrypted_in_the_app_db(db: Engine, sand
     import sqlalchemy as sa
     from cryptography.fernet import Fernet
 
-    from sync_pipeline.catalog.tables import platform_tokens
+    from sync_pipeline.platforms.tokens import platform_tokens
 
     monkeypatch.setenv("SYNC_SECRET_KEY", Fernet.generate_key().decode())
     targets = [s for s in ready(stores) if s.platform.value in ("shopee", "tiktok")]

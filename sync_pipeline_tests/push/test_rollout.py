@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from sync_pipeline.catalog.tables import create_all
-from sync_pipeline.db import make_engine
+from sync_pipeline.db import create_all, make_engine
 from sync_pipeline.push import ledger
 from sync_pipeline.push.rollout import next_step, record_spot_check
 from sync_pipeline.stores import DEMO_STORES_FILE, StoresFileError, load_stores

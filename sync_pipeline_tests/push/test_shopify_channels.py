@@ -12,8 +12,7 @@ import pytest
 import requests
 from sqlalchemy import Engine
 
-from sync_pipeline.catalog.tables import create_all
-from sync_pipeline.db import make_engine
+from sync_pipeline.db import create_all, make_engine
 from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.tokens import DbTokenStore
 from sync_pipeline.push import ledger

@@ -15,8 +15,7 @@ import yaml
 from dagster import materialize
 from sqlalchemy import Engine
 
-from sync_pipeline.catalog.tables import create_all
-from sync_pipeline.db import make_engine
+from sync_pipeline.db import create_all, make_engine
 from sync_pipeline.defs import catalog as catalog_defs
 from sync_pipeline.defs.listings import LISTING_CHECKS, platform_listings
 from sync_pipeline.defs.push import store_push
