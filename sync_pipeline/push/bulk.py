@@ -35,6 +35,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from sync_pipeline.db import utcnow
 from sync_pipeline.platforms.base import CallRecord, ErrorClass, PlatformError, RemoteRef, StoreClient
 from sync_pipeline.platforms.shopify.bulk import (
     BULK_PRODUCT_SET,
@@ -48,7 +49,6 @@ from sync_pipeline.push import ledger
 from sync_pipeline.push.plan import Action, MappingStatus, PlannedProduct
 from sync_pipeline.push.synclog import SyncLog
 from sync_pipeline.push.tables import push_bulk_lines, push_bulk_loads, store_mappings
-from sync_pipeline.push.timeutil import utcnow
 from sync_pipeline.stores import Platform, StoreConfig
 
 DEFAULT_THRESHOLD = 1000
