@@ -84,6 +84,7 @@ class PlatformSpec:
     refuses_zero_stock: bool = False  # a quantity must be >= 1: sold-out variants are left out
     max_stock: int | None = None  # the most one variant may show
     requires_weight: bool = False  # a listing without a package weight cannot be created
+    bulk_loads: bool = False  # many creates can go as one bulk operation (push/bulk.py)
     default_requests_per_second: float
 
     def client_class(self) -> type[StoreClient]:

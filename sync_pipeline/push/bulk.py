@@ -37,6 +37,7 @@ from sqlalchemy import Engine
 
 from sync_pipeline.db import utcnow
 from sync_pipeline.platforms.base import CallRecord, ErrorClass, PlatformError, RemoteRef, StoreClient
+from sync_pipeline.platforms.registry import platform_spec
 from sync_pipeline.platforms.shopify.bulk import (
     BULK_PRODUCT_SET,
     BULK_PUBLISH,
@@ -49,7 +50,7 @@ from sync_pipeline.push import ledger
 from sync_pipeline.push.plan import Action, MappingStatus, PlannedProduct
 from sync_pipeline.push.synclog import SyncLog
 from sync_pipeline.push.tables import push_bulk_lines, push_bulk_loads, store_mappings
-from sync_pipeline.stores import Platform, StoreConfig
+from sync_pipeline.stores import StoreConfig
 
 DEFAULT_THRESHOLD = 1000
 DEFAULT_POLL_SECONDS = 5.0
@@ -78,7 +79,7 @@ def bulk_creates(store: StoreConfig, writes: Sequence[PlannedProduct]) -> list[P
     """The creates to send in bulk: none unless more than the threshold are due. A create whose
     earlier outcome is unknown (``recover``) or that adopts a merchant product needs its look-up
     first, so it stays on the per-call path."""
-    if store.platform != Platform.SHOPIFY:
+    if not platform_spec(store.platform).bulk_loads:
         return []
     threshold = bulk_threshold(store)
     creates = [p for p in writes if p.action is Action.CREATE and not p.recover and p.adopt is None]
@@ -125,7 +126,7 @@ class BulkLoader:
     @staticmethod
     def for_client(engine: Engine, store: StoreConfig, client: StoreClient, run_id: str, sync_log: SyncLog,
                    sink: BulkSink) -> BulkLoader | None:
-        if store.platform != Platform.SHOPIFY or not isinstance(client, ShopifyClient):
+        if not platform_spec(store.platform).bulk_loads or not isinstance(client, ShopifyClient):
             return None
         return BulkLoader(engine, store, client, run_id, sync_log, sink)
 

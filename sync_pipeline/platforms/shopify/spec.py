@@ -24,6 +24,7 @@ class ShopifySpec(PlatformSpec):
     required_credentials = (("access_token",), ("client_id", "client_secret"))
     default_multiplier = Decimal("1.00")
     has_compare_at_price = True
+    bulk_loads = True  # productSet through bulkOperationRunMutation
     # 3 options, 2048 variants, 250 media; titles and option text 255.
     limits = PlatformLimits(250, 3, 2048, 512_000, 255, 255, 255)
     # Reads like a catalog: "Core | Colour Material Category for Audience".
