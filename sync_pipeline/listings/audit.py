@@ -19,7 +19,7 @@ from sqlalchemy import Engine, select
 from sync_pipeline.catalog.tables import catalog_products
 from sync_pipeline.listings.mapping import RULE_REASONS, rule_violations
 from sync_pipeline.listings.model import Listing
-from sync_pipeline.listings.rules_db import load_rules
+from sync_pipeline.listings.rules_db import load_rules, never_read_reason, rules_required
 from sync_pipeline.listings.shapes import platform_limits, sold_out_skus, store_title_limits, variant_prices
 from sync_pipeline.listings.store import catalog_rows_by_sku, one_product_per_sku
 from sync_pipeline.listings.tables import platform_listings
@@ -231,11 +231,19 @@ def audit_identity(engine: Engine, store: StoreConfig, skus: Sequence[str] | Non
 
 def audit_store_rules(engine: Engine, store: StoreConfig, skus: Sequence[str] | None = None) -> AuditResult:
     """Every valid listing meets its category's rules as last read from the store (``store_catalog_rules``);
-    a listing that fails them is invalid, with the reasons, and never pushed. No rules read: nothing to
-    judge (``platform_listings`` reads them on a store's first run, see ``rules_for_listings``)."""
+    a listing that fails them is invalid, with the reasons, and never pushed. Where the platform
+    publishes rules and none could ever be read, every listing fails (nothing unchecked reaches the
+    store); ``platform_listings`` and the fast path read them first (``rules_for_listings``)."""
     result = AuditResult()
     rules = load_rules(engine, store.key)
     if rules is None:
+        if rules_required(store):
+            reason = never_read_reason(engine, store)
+            for chunk in stored_listings(engine, store.key, skus=skus):
+                for listing in chunk:
+                    if listing.action == "list":
+                        result.checked += 1
+                        result.fail(listing.sku, reason)
         return result
     for chunk in stored_listings(engine, store.key, skus=skus):
         for listing in chunk:

@@ -88,10 +88,12 @@ def rule_violations(listing: Listing, rules: StoreRules, store_name: str) -> lis
         if cert_id not in given:
             reasons.append(f"{CERTIFICATION_REQUIRED}: {where} requires the certification '{cert_name}' "
                            f"(id {cert_id}): add it to mapping.categories.'{category.category_id}'.certifications")
+    # The clients send the listing's own weight when the store maps no package (Shopee, TikTok).
+    weight = details.package.weight if details.package else _listing_weight(listing)
     package = details.package
-    if package is None or package.weight is None or package.weight <= 0:
+    if category.weight_required and (weight is None or weight <= 0):
         reasons.append(f"{PACKAGE_REQUIRED}: {where} requires a package weight: set the Magento weight")
-    elif category.dimensions_required and not package.has_dimensions:
+    elif category.dimensions_required and not (package and package.has_dimensions):
         reasons.append(f"{PACKAGE_REQUIRED}: {where} requires package dimensions: set mapping.package.dimensions "
                        "or the category's dimensions")
     reasons += _shipping_violations(details, rules, store_name)
@@ -182,15 +184,18 @@ def _package(
     mapping = store.mapping.package
     dims: Dimensions | None = defaults.dimensions or mapping.dimensions
     from_catalog = {axis: _decimal(product.get(code)) for axis, code in mapping.magento_dimensions.items()}
-    weight = listing.weight_kg or next((v.weight_kg for v in listing.variants if v.weight_kg), None)
     return Package(
-        weight=weight,
+        weight=_listing_weight(listing),
         weight_unit=mapping.weight_unit,
         length=from_catalog.get("length") or (dims.length if dims else None),
         width=from_catalog.get("width") or (dims.width if dims else None),
         height=from_catalog.get("height") or (dims.height if dims else None),
         dimension_unit=mapping.dimension_unit,
     )
+
+
+def _listing_weight(listing: Listing) -> Decimal | None:
+    return listing.weight_kg or next((v.weight_kg for v in listing.variants if v.weight_kg), None)
 
 
 def _decimal(value: str | None) -> Decimal | None:

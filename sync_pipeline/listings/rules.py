@@ -42,6 +42,7 @@ class CategoryRules:
     size_chart_required: bool = False
     certifications: tuple[tuple[str, str], ...] = ()  # required (id, name)
     dimensions_required: bool = False
+    weight_required: bool = True  # Shopee get_item_limit weight_limit.weight_mandatory; TikTok always
     image_limit: int | None = None
 
     def attribute(self, name_or_id: str) -> AttributeRule | None:

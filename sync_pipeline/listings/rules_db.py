@@ -55,18 +55,32 @@ def rules_for_listings(engine: Engine, store: StoreConfig, connect: Callable[[],
     """The read made on a store's first listings run: where the platform publishes rules and none were
     ever read, read them now (through ``connect()``), so the listings are judged against them. None
     when nothing had to be read."""
-    if not client_class(store.platform).publishes_catalog_rules or load_rules(engine, store.key) is not None:
+    if not rules_required(store) or load_rules(engine, store.key) is not None:
         return None
     try:
         client = connect()
     except (MissingCredentialError, ValueError) as exc:
         # Not fatal here: the listings are still built, and the blocking rules audit holds every one
-        # of them back with a reason until the rules are read.
-        return RulesRefresh(store.key, None, fresh=False, error=f"{type(exc).__name__}: {exc}")
+        # of them back with this reason until the rules are read.
+        error = f"{type(exc).__name__}: {exc}"
+        _record_failure(engine, store, _naive(datetime.now(UTC)), error)
+        return RulesRefresh(store.key, None, fresh=False, error=error)
     try:
         return refresh_rules(engine, store, client)
     finally:
         client.close()
+
+
+def rules_required(store: StoreConfig) -> bool:
+    """The store's platform publishes catalog rules, so its listings are judged against them."""
+    return client_class(store.platform).publishes_catalog_rules
+
+
+def never_read_reason(engine: Engine, store: StoreConfig) -> str:
+    """Why a store whose platform publishes rules has none: the owner's next step included."""
+    _age, error = rules_age(engine, store.key)
+    why = f"the last read failed ({error})" if error else "no read was attempted"
+    return f"rules of store {store.key} never read: {why}; run store_rules_refresh for '{store.key}'"
 
 
 def save_rules(engine: Engine, rules: StoreRules, attempted_at: datetime | None = None) -> None:

@@ -46,10 +46,10 @@ from sync_pipeline.listings.audit import (
     audit_store_rules,
     audit_titles,
 )
-from sync_pipeline.listings.rules_db import load_rules
+from sync_pipeline.listings.rules_db import load_rules, rules_for_listings
 from sync_pipeline.listings.store import StoreListingsSummary, materialize_store_listings
 from sync_pipeline.listings.tables import platform_listings
-from sync_pipeline.platforms.base import CallObserver, StoreClient
+from sync_pipeline.platforms.base import CallObserver, CallRecord, StoreClient
 from sync_pipeline.push.engine import ProgressCallback, PushOptions, PushReport, push_store
 from sync_pipeline.push.guard import StorePushLocked
 from sync_pipeline.push.plan import UnknownOwnedFieldError
@@ -209,6 +209,9 @@ def sync_store_changes(engine: Engine, store: StoreConfig, client_factory: Clien
                        on_progress: ProgressCallback | None = None) -> StoreChanges:
     """One store through the fast path: listings refreshed, changed listings audited, then pushed."""
     outcome = StoreChanges(store.key)
+    # A store whose rules were never read has them read now, before its listings are built (a
+    # store that cannot be read is held back by the rules audit, with the reason).
+    rules_for_listings(engine, store, lambda: client_factory(_ignore_call))
     outcome.listings, outcome.full_rebuild = refresh_store_listings(engine, store)
     marks = read_marks(engine, store.key)
     since = marks.listings_pushed_at if marks is not None else None
@@ -236,6 +239,10 @@ def sync_store_changes(engine: Engine, store: StoreConfig, client_factory: Clien
     if not outcome.push.failed:
         _write_marks(engine, store.key, listings_pushed_at=newest)
     return outcome
+
+
+def _ignore_call(record: CallRecord) -> None:
+    """The rules read is not part of the push: its calls are not in the push's sync log."""
 
 
 def sync_changes(engine: Engine, stores: Sequence[StoreConfig], client_factory: Callable[[StoreConfig], ClientFactory],

@@ -20,6 +20,7 @@ from sync_pipeline.defs.resources import AppDatabase, StoresConfig
 from sync_pipeline.listings.tables import platform_listings as listings_table
 from sync_pipeline.stores import DEMO_STORES_FILE, load_stores
 from sync_pipeline_tests.listings.catalog_rows import configurable, insert_catalog, product_row
+from sync_pipeline_tests.listings.rules_support import seed_open_rules
 
 STORE_KEYS = load_stores().keys()
 
@@ -49,6 +50,11 @@ def test_each_partition_materializes_with_metadata_and_passing_checks(
     for name in ("DEMO_SHOPIFY_US_TOKEN", "DEMO_SHOPEE_PARTNER_KEY", "DEMO_TIKTOK_APP_SECRET"):
         monkeypatch.delenv(name, raising=False)  # listings never need a store's credentials
     seed(app_db_url)
+    # Listings never need credentials, but a Shopee/TikTok store's are judged against its rules,
+    # read beforehand (store_catalog_rules; here seeded: this test is not about them).
+    engine = make_engine(app_db_url)
+    seed_open_rules(engine, load_stores().stores)
+    engine.dispose()
     result = materialize([platform_listings, *LISTING_CHECKS], partition_key=store_key, resources=resources(app_db_url))
     assert result.success
     metadata = result.asset_materializations_for_node("platform_listings")[0].metadata

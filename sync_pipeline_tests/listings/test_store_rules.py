@@ -125,6 +125,33 @@ def test_the_check_reports_through_dagster(sqlite_app_db_url: str, tmp_path: Pat
     assert REASON in evaluation.metadata["invalid_examples"].value
 
 
+def test_a_store_whose_rules_were_never_read_and_cannot_be_read_is_held_back(
+    sqlite_app_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fail closed: no rules ever read and none readable (here: the credentials are not set) means
+    no listing of the store passes the blocking check, with the reason and the next step."""
+    for name in ("TT_APP_KEY", "TT_APP_SECRET", "TT_ACCESS", "TT_REFRESH"):
+        monkeypatch.delenv(name, raising=False)
+    engine = make_engine(sqlite_app_db_url)
+    insert_catalog(engine, [product_row("PANT-1", 1, categories=["Men/Bottoms"], attributes={})], {})
+    stores_file = tmp_path / "stores.yaml"
+    stores_file.write_text(yaml.safe_dump({"stores": [tiktok_store()]}), encoding="utf-8")
+    resources = {"app_db": AppDatabase(url=sqlite_app_db_url), "stores_config": StoresConfig(path=str(stores_file))}
+    held = materialize([platform_listings_asset, listing_meets_store_rules], partition_key="tiktok-us",
+                       resources=resources, raise_on_error=False)
+    assert held.asset_materializations_for_node("platform_listings")  # the listings are built ...
+    (evaluation,) = held.get_asset_check_evaluations()
+    assert not evaluation.passed and not held.success  # ... and none is pushed
+    example = evaluation.metadata["examples"].value
+    assert "PANT-1: rules of store tiktok-us never read: the last read failed (MissingCredentialError" in example
+    assert "run store_rules_refresh for 'tiktok-us'" in example
+    assert load_rules(engine, "tiktok-us") is None
+    # Once rules are read (here saved), the same listing is judged by them instead.
+    save_rules(engine, RULES)
+    result = audit_store_rules(engine, StoreConfig.model_validate(tiktok_store()))
+    assert not result.passed and result.examples == [f"PANT-1: {REASON}"]
+
+
 def test_unreachable_store_keeps_the_last_good_rules_and_warns_when_old(
     sandbox_server: RunningSandbox, sqlite_app_db_url: str, tmp_path: Path, env: None
 ) -> None:

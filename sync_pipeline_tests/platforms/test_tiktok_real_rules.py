@@ -34,8 +34,8 @@ IMAGES = "/product/202309/images/upload"
 PRODUCTS = "/product/202309/products"
 
 
-def upload_files() -> dict[str, Any]:
-    return {"data": ("a.png", png()), "use_case": (None, "MAIN_IMAGE")}
+def upload_files(use_case: str = "MAIN_IMAGE") -> dict[str, Any]:
+    return {"data": ("a.png", png()), "use_case": (None, use_case)}
 
 
 class Recorder:
@@ -273,7 +273,8 @@ def test_rule7_variant_images_on_one_attribute_and_all_its_values(
     sandbox_server: RunningSandbox, make_client: ClientFactory, image_host: ImageHost
 ) -> None:
     client = make_client()
-    uri = signed_call(sandbox_server.url, "POST", IMAGES, files=upload_files(), cipher=None).json()["data"]["uri"]
+    uri = signed_call(sandbox_server.url, "POST", IMAGES, files=upload_files("ATTRIBUTE_IMAGE"),
+                      cipher=None).json()["data"]["uri"]
 
     def sku(size: str, color: str, size_img: bool, color_img: bool) -> dict[str, Any]:
         return {"seller_sku": f"V-{size}-{color}", "price": {"amount": "9.00", "currency": "USD"},
@@ -330,3 +331,36 @@ def test_rule9_new_products_start_in_review_and_refuse_price_updates(
     with pytest.raises(PlatformError) as later:
         client.update_prices(ref, listing())
     assert later.value.error_class is ErrorClass.RATE_LIMITED  # retried later, not given up
+
+
+def test_an_image_serves_only_the_use_case_it_was_uploaded_for(
+    sandbox_server: RunningSandbox, make_client: ClientFactory, image_host: ImageHost
+) -> None:
+    """4.5 Upload Image ``use_case``: a main image is not a variant image, a size chart or a
+    certificate (the old client uploaded everything as MAIN_IMAGE); the client names each use."""
+    client = make_client()
+    main = signed_call(sandbox_server.url, "POST", IMAGES, files=upload_files(), cipher=None).json()["data"]["uri"]
+    attribute = signed_call(sandbox_server.url, "POST", IMAGES, files=upload_files("ATTRIBUTE_IMAGE"),
+                            cipher=None).json()["data"]["uri"]
+    assert main == attribute  # the same file: one uri, now good for both uses
+    other = {"data": ("b.png", png(shade=9)), "use_case": (None, "ATTRIBUTE_IMAGE")}
+    only_attribute = signed_call(sandbox_server.url, "POST", IMAGES, files=other, cipher=None).json()["data"]["uri"]
+    chart = signed_call(sandbox_server.url, "POST", IMAGES, files={"data": ("c.png", png(shade=5)), "use_case": (
+        None, "MAIN_IMAGE")}, cipher=None).json()["data"]["uri"]
+
+    def sku(size: str, uri: str) -> dict[str, Any]:
+        return {"seller_sku": f"U-{size}", "price": {"amount": "9.00", "currency": "USD"},
+                "inventory": [{"warehouse_id": "7000001", "quantity": 1}],
+                "sales_attributes": [{"name": "Size", "value_name": size, "sku_img": {"uri": uri}}]}
+
+    assert create_code(sandbox_server, main_images=[{"uri": only_attribute}]) == 12052300
+    assert create_code(sandbox_server, skus=[sku("S", chart), sku("M", main)]) == 12052520
+    assert create_code(sandbox_server, category_id="601226", size_chart={"image": {"uri": chart}}) == 12052670
+    # The client uploads each picture for its use: main images, variant images, size chart.
+    whole = listing("UC01", images=(image_host.image("uc-main"),))
+    variants = tuple(replace(v, image=image_host.image(f"uc-v{i}")) for i, v in enumerate(whole.variants))
+    client.upsert(mapped(replace(whole, variants=variants), "601226",
+                         categories={"601226": {"size_chart": {"image": image_host.image("uc-chart")}}}), None)
+    stored = {p["external_product_id"]: p for p in products(sandbox_server)}["UC01"]
+    assert all(any(a.get("sku_img") for a in s["sales_attributes"]) for s in stored["skus"])
+    assert "image" in stored["size_chart"]

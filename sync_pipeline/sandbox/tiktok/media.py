@@ -27,8 +27,11 @@ from sync_pipeline.sandbox.tiktok.shop import (
 
 
 class TikTokMedia(TikTokBase):
-    def _image_known(self, shop: _Shop, uri: Any, _use_case: str) -> bool:
-        return isinstance(uri, str) and self.state.get(PLATFORM, shop.cipher, "images", uri) is not None
+    def _image_known(self, shop: _Shop, uri: Any, use_case: str) -> bool:
+        """An uploaded image, uploaded for this use (4.5 Upload Image ``use_case``: a main image is
+        not a size chart; the same file uploaded for two uses serves both)."""
+        image = self.state.get(PLATFORM, shop.cipher, "images", uri) if isinstance(uri, str) else None
+        return image is not None and use_case in image.get("use_cases", [image["use_case"]])
 
     def _upload_image(self, request: Request, shop: _Shop, _found: re.Match[str]) -> Response:
         if request.content_type != "multipart/form-data":
@@ -51,7 +54,10 @@ class TikTokMedia(TikTokBase):
         uri = f"tos-sandbox-i-{shop.cipher}/{hashlib.sha256(image).hexdigest()[:32]}"
         data = {"uri": uri, "url": f"https://sandbox.invalid/{uri}", "width": width, "height": height,
                 "use_case": use_case}
-        self.state.put(PLATFORM, shop.cipher, "images", uri, data)
+        with self.state.lock:
+            before = self.state.get(PLATFORM, shop.cipher, "images", uri) or {}
+            uses = sorted({*before.get("use_cases", []), use_case})
+            self.state.put(PLATFORM, shop.cipher, "images", uri, {**data, "use_cases": uses})
         return envelope(OK, "Success", data)
 
 

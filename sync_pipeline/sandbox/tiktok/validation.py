@@ -20,7 +20,6 @@ from sync_pipeline.sandbox.tiktok.shop import (
     MAX_SELLER_SKU,
     MAX_SKUS,
     MAX_TITLE,
-    PLATFORM,
     SELLER_SKU_TOO_LONG,
     SKU_ID_DUPLICATE,
     SKU_NOT_OF_PRODUCT,
@@ -100,8 +99,8 @@ class TikTokValidation(TikTokMedia):
         uris = []
         for image in images:
             uri = image.get("uri") if isinstance(image, dict) else None
-            # 4.5: external image URLs are not accepted; only uris from Upload Image.
-            if not isinstance(uri, str) or self.state.get(PLATFORM, shop.cipher, "images", uri) is None:
+            # 4.5: external image URLs are not accepted; only uris from Upload Image (use_case MAIN_IMAGE).
+            if not isinstance(uri, str) or not self._image_known(shop, uri, "MAIN_IMAGE"):
                 raise ApiError(MAIN_IMAGE_URI_ILLEGAL, "The main image uri is illegal")
             uris.append({"uri": uri})
         return uris
