@@ -33,7 +33,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from sync_pipeline.sandbox.shopify import paging
+from sync_pipeline.sandbox.shopify import fields, paging
 from sync_pipeline.sandbox.shopify.sorting import sort_variants
 from sync_pipeline.sandbox.state import SandboxState
 
@@ -243,6 +243,9 @@ def validate_scalars(product_input: dict[str, Any], creating: bool, errors: User
             errors.add(
                 ["input"], f"{label} is too long (maximum is {MAX_TEXT} characters)", "INVALID_PRODUCT"
             )
+            if key == "productType":  # recorded: Shopify reports the custom product type as well
+                errors.add(["input"], f"Custom product type is too long (maximum is {MAX_TEXT} characters)",
+                           "INVALID_PRODUCT")  # fmt: skip
 
 
 def build_options(
@@ -486,9 +489,22 @@ def _variant(
             ok = False
         else:
             variant["mediaId"] = found["id"]
+    fields.apply_variant_extras(variant, variant_input)
+    if variant_input.get("metafields") is not None:
+        variant["metafields"] = replace_metafields(catalog, conn, variant.get("metafields") or [],
+                                                   variant_input["metafields"])  # fmt: skip
     variant["selectedOptions"] = selected
     variant["title"] = " / ".join(s["value"] for s in selected)
     return variant if ok else None
+
+
+def replace_metafields(
+    catalog: Catalog, conn: sqlite3.Connection, current: list[dict[str, Any]], given: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """productSet's rule for list fields: the metafields given are the owner's metafields afterwards."""
+    wanted = {(m.get("namespace") or fields.APP_NAMESPACE, m.get("key")) for m in given}
+    kept = [m for m in current if (m["namespace"], m["key"]) in wanted]
+    return fields.merge_metafields(kept, given, lambda: catalog.new_id(conn, "Metafield"), now_iso())
 
 
 def build_media(
@@ -560,6 +576,7 @@ def product_view(product: dict[str, Any]) -> dict[str, Any]:
             ),
             "mediaCount": {"count": len(media), "precision": "EXACT"},
             "featuredMedia": _media_view(media[0]) if media else None,
+            **fields.product_fields(product),
         }
     )
     return view
@@ -573,7 +590,7 @@ def _option_view(option: dict[str, Any], product: dict[str, Any]) -> dict[str, A
         "id": option["id"],
         "name": option["name"],
         "position": option["position"],
-        "values": [v["name"] for v in option["values"]],
+        "values": [v["name"] for v in option["values"] if v["name"] in used],  # only values with variants
         "optionValues": [dict(v, hasVariants=v["name"] in used) for v in option["values"]],
     }
 
@@ -582,6 +599,7 @@ def variant_view(variant: dict[str, Any], product: dict[str, Any]) -> dict[str, 
     view = {k: v for k, v in variant.items() if k not in ("inventory", "mediaId")}
     view["inventoryQuantity"] = sum(variant["inventory"].values())
     view["product"] = lambda _info: product_view(product)
+    view.update(fields.variant_fields(variant))
     return view
 
 

@@ -71,7 +71,7 @@ _PATH = re.compile(r"^/(?P<shop>[a-z0-9][a-z0-9-]*)/admin/api/(?P<version>[^/]+)
 _OAUTH = re.compile(r"^/(?P<shop>[a-z0-9][a-z0-9-]*)/admin/oauth/access_token$")
 _STOREFRONT = re.compile(r"^/(?P<shop>[a-z0-9][a-z0-9-]*)/products\.json$")
 STOREFRONT_PAGE_LIMIT = 250
-_IDEMPOTENT_MUTATIONS = frozenset({"inventorySetQuantities"})  # contract 1.4: required from 2026-04
+_IDEMPOTENT_MUTATIONS = frozenset({"inventorySetQuantities", "inventoryAdjustQuantities"})  # contract 1.4: required from 2026-04
 
 
 @cache

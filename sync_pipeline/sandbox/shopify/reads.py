@@ -77,3 +77,43 @@ class ReadResolvers(ResolverBase):
         skus = [v for k, v in terms if k == "sku"]
         candidates = self.catalog.products_with_sku(skus[0]) if skus else self.catalog.products()
         return [p for p in candidates if cat.product_matches(p, terms)]
+
+    # locations, operations and single nodes
+
+    def locations(
+        self, _info: GraphQLResolveInfo, sortKey: str = "NAME", query: str | None = None,  # noqa: N803
+        includeLegacy: bool = False, includeInactive: bool = False, **page: Any,  # noqa: N803
+    ) -> dict[str, Any]:  # fmt: skip
+        names = self.config.get("location_names") or {}
+        found = [
+            {"id": lid, "name": names.get(lid) or f"Location {i}", "isActive": True, "isPrimary": i == 1,
+             "fulfillsOnlineOrders": True, "shipsInventory": True}
+            for i, lid in enumerate(self.config["locations"], start=1)
+        ]  # fmt: skip
+        words = [w.split(":", 1)[-1].casefold() for w in (query or "").split()]
+        found = [loc for loc in found if all(w in loc["name"].casefold() for w in words)]
+        found.sort(key=lambda loc: loc["name"] if sortKey == "NAME" else loc["id"])
+        return paging.connection(found, lambda loc: loc, sort=sortKey, **page)
+
+    def productOperation(self, _info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:  # noqa: N802, A002
+        number = cat.gid_number(id, "ProductSetOperation")
+        stored = None if number is None else self.state.get("shopify", self.catalog.shop, "product_operation", number)
+        if stored is None:
+            return None
+        product = self.catalog.product(stored["productId"]) if stored["productId"] else None
+        return {"__typename": "ProductSetOperation", "id": stored["id"], "status": stored["status"],
+                "product": None if product is None else self._view(product), "userErrors": stored["userErrors"]}  # fmt: skip
+
+    def productVariant(self, _info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:  # noqa: N802, A002
+        for product in self.catalog.products():
+            for variant in product["variants"]:
+                if variant["id"] == id:
+                    return cat.variant_view(variant, product)
+        return None
+
+    def inventoryItem(self, _info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:  # noqa: N802, A002
+        for product in self.catalog.products():
+            for variant in product["variants"]:
+                if variant["inventoryItem"]["id"] == id:
+                    return cat.variant_view(variant, product)["inventoryItem"]  # type: ignore[no-any-return]
+        return None

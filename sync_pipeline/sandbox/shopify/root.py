@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from sync_pipeline.sandbox.shopify.creation import CreationResolvers
 from sync_pipeline.sandbox.shopify.inventory import InventoryResolvers
-from sync_pipeline.sandbox.shopify.products import ProductResolvers
+from sync_pipeline.sandbox.shopify.metafields import MetafieldResolvers
 from sync_pipeline.sandbox.shopify.publishing import PublishingResolvers
 from sync_pipeline.sandbox.shopify.reads import ReadResolvers
 from sync_pipeline.sandbox.shopify.variants import VariantResolvers
 
 
-class Root(ReadResolvers, ProductResolvers, VariantResolvers, InventoryResolvers, PublishingResolvers):
+class Root(
+    ReadResolvers, CreationResolvers, VariantResolvers, InventoryResolvers, PublishingResolvers, MetafieldResolvers
+):
     """graphql-core resolves a root field by calling the attribute of the same name."""
