@@ -243,3 +243,34 @@ def test_rule3_the_client_sends_what_each_channel_needs(sandbox_server: RunningS
     bad = replace(listing, details=catalog_details(listing, {}, masked, rules))
     assert rule_violations(bad, rules, store.name)[0].startswith(
         "shipping_channel_unusable: Shopee Singapore, logistics channel 10002 is disabled or masked")
+
+
+def test_item_limits_weight_mandatory_and_size_chart_mandatory_reach_the_check(
+    sandbox_server: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """get_item_limit per category (real-stores 2.3): weight_limit.weight_mandatory and
+    size_chart_limit.size_chart_mandatory become the category's rules; a listing lacking either is
+    held back with what to set."""
+    provision_shop(sandbox_server)
+    client = make_client(sandbox_server, monkeypatch)
+    rules = client.read_catalog_rules(["100017", "100021", "100024"])
+    assert rules.categories["100017"].weight_required and not rules.categories["100017"].size_chart_required
+    assert not rules.categories["100021"].weight_required
+    assert rules.categories["100024"].size_chart_required
+    store = store_with(sandbox_server, monkeypatch, {"brand": {"default": "No Brand"}},
+                       {"Men/Tops": "100017", "Gear/Bags": "100021", "Women/Dresses": "100024"})
+
+    def judged(category: str, **changes: Any) -> list[str]:
+        listing = replace(simple_listing(sandbox_server, f"L-{category}"), category_id=category, **changes)
+        listing = replace(listing, details=catalog_details(listing, {}, store, rules))
+        return rule_violations(listing, rules, store.name)
+
+    weightless = {"weight_kg": None, "variants": (dataclasses.replace(
+        simple_listing(sandbox_server).variants[0], weight_kg=None),)}
+    assert judged("100017", **weightless) == [
+        "package_data_required: Shopee Singapore, category 100017 requires a package weight: set the Magento weight"]
+    assert judged("100021", **weightless) == []  # this category does not demand a weight
+    assert judged("100024") == [
+        "size_chart_required: Shopee Singapore, category 100024 requires a size chart: set mapping.categories."
+        "'100024'.size_chart (template_id or image)"]
+    assert judged("100017") == []

@@ -529,6 +529,9 @@ class ShopeeClient(StoreClient):
                 brands=brands,
                 no_brand_allowed=not mandatory,
                 dimensions_required=bool((limits.get("dimension_limit") or {}).get("dimension_mandatory")),
+                # real-stores 2.3 get_item_limit: absent flags keep the strict reading (2.1: weight required).
+                weight_required=bool((limits.get("weight_limit") or {}).get("weight_mandatory", True)),
+                size_chart_required=bool((limits.get("size_chart_limit") or {}).get("size_chart_mandatory")),
                 image_limit=int((limits.get("item_image_count_limit") or {}).get("max_limit") or 0) or None,
             )
         channels = tuple(

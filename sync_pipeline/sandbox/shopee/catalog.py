@@ -26,6 +26,7 @@ CATEGORIES: tuple[tuple[int, int, str, bool], ...] = (
     (100022, 100003, "Fitness Equipment", False),
     (100004, 0, "Watches", True),
     (100023, 100004, "Sports Watches", False),
+    (100024, 100002, "Dresses", False),
 )
 
 MATERIAL_VALUES = {"Cotton": 1001, "Polyester": 1002, "Nylon": 1003, "Wool": 1004, "Leather": 1005}
@@ -43,6 +44,19 @@ CUSTOM_INPUT_TYPES = frozenset({3, 4, 5})
 MULTIPLE_INPUT_TYPES = frozenset({2, 5})
 BRANDS = {"Luma": 3001, "Atlas Outfitters": 3002, "Nimbus Co.": 3003}
 MANDATORY_BRAND = frozenset({100023})  # get_brand_list is_mandatory
+# get_item_limit per category (real-stores 2.3): weight_limit.weight_mandatory (true unless listed
+# here) and size_chart_limit.size_chart_mandatory.
+WEIGHT_OPTIONAL = frozenset({100021})
+SIZE_CHART_MANDATORY = frozenset({100024})
+
+
+def category_limits(category_id: int) -> dict[str, Any]:
+    """The per-category part of get_item_limit's answer."""
+    return {
+        "weight_limit": {"weight_mandatory": category_id not in WEIGHT_OPTIONAL},
+        "dimension_limit": {"dimension_mandatory": False},
+        "size_chart_limit": {"size_chart_mandatory": category_id in SIZE_CHART_MANDATORY},
+    }
 
 
 class SizeOption(BaseModel):

@@ -11,7 +11,9 @@ from sync_pipeline.sandbox.shopee.shop import ShopeeBase, _paging, _param_error
 
 class ShopeeLookups(ShopeeBase):
     def _get_item_limit(self, shop: str, request: Request) -> dict[str, Any]:
-        return self._config(shop).limits.model_dump()
+        category = request.arg("category_id") or ""
+        limits = self._config(shop).limits.model_dump()
+        return {**limits, **catalog.category_limits(int(category))} if category.isdigit() else limits
 
     def _get_channel_list(self, shop: str, request: Request) -> dict[str, Any]:
         channels = self._config(shop).logistics_channels
