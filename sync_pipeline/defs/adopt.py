@@ -2,15 +2,16 @@
 
 Thin on purpose: the matching lives in ``sync_pipeline.push.adopt``."""
 
-
 from dagster import Config, Definitions, Failure, MetadataValue, OpExecutionContext, job, op
 from pydantic import Field
 
-from sync_pipeline.defs.push import client_factory
+from sync_pipeline.defs.launch import Rule, refused_at_launch
+from sync_pipeline.defs.push import client_factory, refused_as_failure
 from sync_pipeline.defs.resources import AppDatabase, StoresConfig
 from sync_pipeline.push.adopt import MAX_LISTED, adopt_store_listings
 from sync_pipeline.push.guard import StorePushLocked
-from sync_pipeline.stores import MissingCredentialError
+from sync_pipeline.push.requests import check_store
+from sync_pipeline.stores import MissingCredentialError, load_stores, stores_file_path
 
 
 class AdoptConfig(Config):
@@ -20,10 +21,8 @@ class AdoptConfig(Config):
 @op(name="adopt_store_listings_run")
 def adopt_store_listings_run(context: OpExecutionContext, config: AdoptConfig, app_db: AppDatabase,
                              stores_config: StoresConfig) -> None:
-    try:
-        store = stores_config.stores.by_key(config.store)
-    except KeyError as exc:
-        raise Failure(description=str(exc)) from None
+    with refused_as_failure():
+        store = check_store(stores_config.stores, stores_config.path, config.store)
     try:
         report = adopt_store_listings(app_db.engine, store, client_factory(app_db, store),
                                       run_id=f"adopt-{context.run_id}")
@@ -46,9 +45,16 @@ def adopt_store_listings_run(context: OpExecutionContext, config: AdoptConfig, a
     })
 
 
+def _adopt_rule(config: AdoptConfig) -> None:
+    path = stores_file_path()
+    check_store(load_stores(path), str(path), config.store)  # at launch, against the code location's stores file
+
+
 @job(name="adopt_store_listings", description="Owners who already sell on a store start here: read the store's products, match them to the "
                  "catalog by SKU and record them, so the next push updates them instead of creating duplicates. "
-                 "Changes nothing on the store.")
+                 "Changes nothing on the store.",
+     config=refused_at_launch("adopt_store_listings", {
+         "adopt_store_listings_run": Rule(adopt_store_listings_run, AdoptConfig, _adopt_rule)}))
 def adopt_store_listings_job() -> None:
     adopt_store_listings_run()
 

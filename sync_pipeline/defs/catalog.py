@@ -36,6 +36,7 @@ from sync_pipeline.catalog.load import load_staged
 from sync_pipeline.catalog.progress import ImportMetrics, Progress
 from sync_pipeline.catalog.request import MANUAL_MAX_LIMIT, ImportRequest, InvalidImportRequest
 from sync_pipeline.defs.jobs import IMPORT_ROLE_TAG
+from sync_pipeline.defs.launch import Rule, refused_at_launch
 from sync_pipeline.defs.resources import AppDatabase, MagentoDatabase
 from sync_pipeline.magento.reader import MagentoCatalogReader
 
@@ -160,11 +161,20 @@ def catalog_products_have_three_images(context: AssetCheckExecutionContext, app_
     return _check_result(rule, AssetCheckSeverity.WARN)
 
 
+def import_settings_rule(manual: bool) -> Rule:
+    """The import's settings as ``ImportRequest`` judges them, for the launch check."""
+    def check(config: MagentoImportConfig) -> None:
+        ImportRequest.from_settings(config.limit, config.resume_from_last, config.start_after_id, manual=manual)
+    return Rule(magento_products.op, MagentoImportConfig, check)
+
+
 magento_import = define_asset_job(
     MANUAL_IMPORT_JOB,
     selection=[magento_products, catalog_products],
     description="Import the next page of Magento products into the catalog (limit 100 unless set, at most 1,000).",
-    config={"ops": {"magento_products": {"config": {"limit": 100, "resume_from_last": True}}}},
+    # Unset, the limit is 100 (ImportRequest); a limit or start point the step would refuse is
+    # refused at launch.
+    config=refused_at_launch(MANUAL_IMPORT_JOB, {"magento_products": import_settings_rule(manual=True)}),
     tags=IMPORT_ROLE_TAG,  # the run queue lets one import run at a time
 )
 

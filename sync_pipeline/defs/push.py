@@ -12,8 +12,9 @@ does not bring the whole partition in step.
 
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -37,19 +38,19 @@ from dagster import (
 )
 from pydantic import Field
 
+from sync_pipeline.defs.launch import Rule, refused_at_launch
 from sync_pipeline.defs.partitions import store_partitions
 from sync_pipeline.defs.resources import AppDatabase, StoresConfig
 from sync_pipeline.platforms.base import CallObserver, StoreClient
 from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.tokens import DbTokenStore, TokenKeyError, unencrypted_tokens_warning
-from sync_pipeline.push import ledger, rollout, verify
+from sync_pipeline.push import ledger, requests, rollout, verify
 from sync_pipeline.push.changes import listings_high_water, record_full_push
 from sync_pipeline.push.engine import (
     DEFAULT_ERROR_THRESHOLD,
     PushOptions,
     PushProgress,
     PushReport,
-    check_error_classes,
     push_store,
     repush_dead_letters,
 )
@@ -57,13 +58,17 @@ from sync_pipeline.push.guard import StorePushLocked
 from sync_pipeline.push.plan import UnknownOwnedFieldError, check_owned_fields
 from sync_pipeline.push.rollback import NothingToRollBack
 from sync_pipeline.push.rollback import rollback_push as rollback_store_push
-from sync_pipeline.stores import MissingCredentialError, StoreConfig
-from sync_pipeline.stores import Platform as StorePlatform
+from sync_pipeline.stores import (
+    MissingCredentialError,
+    StoreConfig,
+    StoresFile,
+    load_stores,
+    stores_file_path,
+)
 
 PUSH_GROUP = "push"
 STORE_PUSH = AssetKey("store_push")
 LISTINGS = AssetKey("platform_listings")
-PLATFORM_CHOICES = ("shopify", "shopee", "tiktok", "all")
 
 
 class StorePushConfig(Config):
@@ -285,19 +290,18 @@ class RollbackConfig(Config):
 def choose_stores(stores_config: StoresConfig, keys: list[str], platforms: list[str], *,
                   default_all: bool) -> list[StoreConfig]:
     """Stores named by key or by platform; a clear Failure for unknown names."""
-    stores = stores_config.stores
-    unknown_platforms = [p for p in platforms if p not in PLATFORM_CHOICES]
-    if unknown_platforms:
-        raise Failure(description=f"unknown platform(s) {unknown_platforms}; choose from {list(PLATFORM_CHOICES)}")
-    chosen = {s.key: s for s in stores.stores if "all" in platforms or s.platform in
-              {StorePlatform(p) for p in platforms if p != "all"}}
-    for key in keys:
-        chosen[key] = _store(stores_config, key)
-    if not chosen and default_all:
-        chosen = {s.key: s for s in stores.stores}
-    if not chosen:
-        raise Failure(description="choose stores (keys) or platforms (shopify, shopee, tiktok, all)")
-    return [chosen[k] for k in sorted(chosen)]
+    with refused_as_failure():
+        return requests.choose_stores(stores_config.stores, stores_config.path, keys, platforms,
+                                      default_all=default_all)
+
+
+@contextmanager
+def refused_as_failure() -> Iterator[None]:
+    """A request the step refuses fails the run naming the setting (the launch refuses it first)."""
+    try:
+        yield
+    except requests.RefusedRequest as exc:
+        raise Failure(description=str(exc)) from None
 
 
 def _push_stores(context: OpExecutionContext, app_db: AppDatabase, stores: list[StoreConfig],
@@ -333,8 +337,8 @@ def _push_stores(context: OpExecutionContext, app_db: AppDatabase, stores: list[
 @op(name="manual_sync_push")
 def manual_sync_push(context: OpExecutionContext, config: ManualSyncConfig, app_db: AppDatabase,
                      stores_config: StoresConfig) -> None:
-    if not config.skus:
-        raise Failure(description="manual_sync needs at least one SKU")
+    with refused_as_failure():
+        requests.check_skus(config.skus, required=True)
     stores = choose_stores(stores_config, config.stores, config.platforms, default_all=False)
     unknown = ledger.unknown_skus(app_db.engine, [store.key for store in stores], config.skus)
     if unknown:  # refused before any store is called: a typo must not look like a successful sync
@@ -347,6 +351,9 @@ def manual_sync_push(context: OpExecutionContext, config: ManualSyncConfig, app_
 @op(name="push_dry_run_plan")
 def push_dry_run_plan(context: OpExecutionContext, config: DryRunConfig, app_db: AppDatabase,
                       stores_config: StoresConfig) -> None:
+    with refused_as_failure():
+        requests.check_skus(config.skus, required=False)
+        requests.check_max_products(config.max_products)
     stores = choose_stores(stores_config, config.stores, config.platforms, default_all=True)
     _push_stores(context, app_db, stores, PushOptions(skus=tuple(config.skus) if config.skus else None,
                                                       max_products=config.max_products, dry_run=True))
@@ -355,10 +362,9 @@ def push_dry_run_plan(context: OpExecutionContext, config: DryRunConfig, app_db:
 @op(name="retry_dead_letters_push")
 def retry_dead_letters_push(context: OpExecutionContext, config: RetryDeadLettersConfig, app_db: AppDatabase,
                             stores_config: StoresConfig) -> None:
-    try:
-        check_error_classes(config.error_classes or ())
-    except ValueError as exc:
-        raise Failure(description=f"retry_dead_letters: {exc}") from None
+    with refused_as_failure():
+        requests.check_dead_letter_classes(config.error_classes)
+        requests.check_skus(config.skus, required=False)
     stores = choose_stores(stores_config, config.stores, config.platforms, default_all=True)
     warn_if_tokens_unencrypted(context, stores_config)
     _push_stores(context, app_db, stores, PushOptions(), dead_letters={
@@ -368,7 +374,9 @@ def retry_dead_letters_push(context: OpExecutionContext, config: RetryDeadLetter
 @op(name="rollback_push_run")
 def rollback_push_run(context: OpExecutionContext, config: RollbackConfig, app_db: AppDatabase,
                       stores_config: StoresConfig) -> None:
-    store = _store(stores_config, config.store)
+    with refused_as_failure():
+        store = requests.check_store(stores_config.stores, stores_config.path, config.store)
+        requests.check_run_id(config.run_id)
     warn_if_tokens_unencrypted(context, stores_config)
     try:
         report = rollback_store_push(app_db.engine, store, config.run_id, client_factory(app_db, store),
@@ -385,24 +393,60 @@ def rollback_push_run(context: OpExecutionContext, config: RollbackConfig, app_d
         raise Failure(description=report.describe(), metadata=metadata)
 
 
-@job(description="Push chosen SKUs to chosen stores (by key or platform) now, with the push's progress and logs.")
+# --- the same rules at launch (defs/launch.py), against the code location's stores file -----------
+
+
+def _location_stores() -> tuple[StoresFile, str]:
+    """The stores file the code location serves (its partitions come from it too)."""
+    path = stores_file_path()
+    return load_stores(path), str(path)
+
+
+def _manual_sync_rule(config: ManualSyncConfig) -> None:
+    requests.check_skus(config.skus, required=True)
+    requests.choose_stores(*_location_stores(), config.stores, config.platforms, default_all=False)
+
+
+def _dry_run_rule(config: DryRunConfig) -> None:
+    requests.check_skus(config.skus, required=False)
+    requests.check_max_products(config.max_products)
+    requests.choose_stores(*_location_stores(), config.stores, config.platforms, default_all=True)
+
+
+def _retry_rule(config: RetryDeadLettersConfig) -> None:
+    requests.check_dead_letter_classes(config.error_classes)
+    requests.check_skus(config.skus, required=False)
+    requests.choose_stores(*_location_stores(), config.stores, config.platforms, default_all=True)
+
+
+def _rollback_rule(config: RollbackConfig) -> None:
+    requests.check_store(*_location_stores(), config.store)
+    requests.check_run_id(config.run_id)
+
+
+@job(description="Push chosen SKUs to chosen stores (by key or platform) now, with the push's progress and logs.",
+     config=refused_at_launch("manual_sync", {"manual_sync_push": Rule(manual_sync_push, ManualSyncConfig, _manual_sync_rule)}))
 def manual_sync() -> None:
     manual_sync_push()
 
 
 @job(description="Report, per chosen store, what a push would create, update and delist and which fields change; "
-                 "calls no store.")
+                 "calls no store.",
+     config=refused_at_launch("push_dry_run", {"push_dry_run_plan": Rule(push_dry_run_plan, DryRunConfig, _dry_run_rule)}))
 def push_dry_run() -> None:
     push_dry_run_plan()
 
 
 @job(description="Push the dead letters again (all, or by store / platform / SKU / error class); clears those "
-                 "that succeed.")
+                 "that succeed.",
+     config=refused_at_launch("retry_dead_letters", {
+         "retry_dead_letters_push": Rule(retry_dead_letters_push, RetryDeadLettersConfig, _retry_rule)}))
 def retry_dead_letters() -> None:
     retry_dead_letters_push()
 
 
-@job(description="Undo one push run on one store: delete products it created, restore those it updated or delisted.")
+@job(description="Undo one push run on one store: delete products it created, restore those it updated or delisted.",
+     config=refused_at_launch("rollback_push", {"rollback_push_run": Rule(rollback_push_run, RollbackConfig, _rollback_rule)}))
 def rollback_push() -> None:
     rollback_push_run()
 

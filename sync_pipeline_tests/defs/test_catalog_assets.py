@@ -122,10 +122,19 @@ def test_manual_job_defaults_to_limit_100_and_pages_with_the_config(tmp_path: Pa
 )
 def test_manual_job_refuses_bad_config_with_a_clear_message(tmp_path: Path, sqlite_app_db_url: str,
                                                            config: dict[str, Any], message: str) -> None:
+    from dagster import DagsterInvalidConfigError, instance_for_test
+
     magento_url, _ = _generated(tmp_path, 5)
     job = _import_job(magento_url, sqlite_app_db_url)
-    result = job.execute_in_process(run_config={"ops": {"magento_products": {"config": config}}},
-                                    raise_on_error=False)
+    run_config = {"ops": {"magento_products": {"config": config}}}
+    with instance_for_test() as instance:
+        # The job's config mapping refuses it while the run is being set up: no run exists.
+        with pytest.raises(DagsterInvalidConfigError, match=f"ops.magento_products.config: .*{message}"):
+            job.execute_in_process(run_config=run_config, instance=instance)
+        assert instance.get_runs() == []
+    # Materialized from the asset graph (no job around it), the step refuses the same settings.
+    result = materialize([catalog.magento_products, catalog.catalog_products], run_config=run_config,
+                         resources=_resources(magento_url, sqlite_app_db_url), raise_on_error=False)
     assert not result.success
     failure = result.failure_data_for_node("magento_products")
     assert failure is not None and message in failure.user_failure_data.description

@@ -213,12 +213,67 @@ def test_manual_sync_refuses_unknown_skus_before_any_call(world: World) -> None:
         assert conn.execute(sa.select(sa.func.count()).select_from(push_runs)).scalar_one() == 0
 
 
+def _refused_at_launch(world: World, job: Any, op: str, config: dict[str, Any]) -> str:
+    """The job refuses ``config`` while the run is set up: the message, with no run and no call."""
+    from dagster import DagsterInvalidConfigError, instance_for_test
+
+    before = world.total_calls()
+    with instance_for_test() as instance:
+        with pytest.raises(DagsterInvalidConfigError) as refused:
+            job.execute_in_process(run_config={"ops": {op: {"config": config}}}, instance=instance,
+                                   resources=world.resources)
+        assert instance.get_runs() == []
+    assert world.total_calls() == before
+    with world.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(push_runs)).scalar_one() == 0
+    message = str(refused.value)
+    assert message.startswith(f"{job.name} refused before launch, nothing was started: ops.{op}.config: "), message
+    return message
+
+
+def _plain_job(op: Any) -> Any:
+    """The op in a job without the launch check: what the step itself refuses."""
+    from dagster import job
+
+    @job(name=f"plain_{op.name}")
+    def plain() -> None:
+        op()
+    return plain
+
+
 def test_retry_dead_letters_refuses_an_unknown_error_class(world: World) -> None:
-    result = world.run_job(retry_dead_letters, "retry_dead_letters_push",
-                           {"stores": ["shopify-us"], "error_classes": ["NETWORK_EROR"]}, ok=False)
+    from sync_pipeline.defs.push import retry_dead_letters_push
+
+    config = {"stores": ["shopify-us"], "error_classes": ["NETWORK_EROR"]}
+    message = _refused_at_launch(world, retry_dead_letters, "retry_dead_letters_push", config)
+    assert "error_classes: unknown error class(es) NETWORK_EROR" in message
+    result = world.run_job(_plain_job(retry_dead_letters_push), "retry_dead_letters_push", config, ok=False)
     assert "unknown error class(es) NETWORK_EROR" in _failure_text(result)
     with world.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(push_runs)).scalar_one() == 0
+
+
+@pytest.mark.parametrize(("job_name", "config", "reason"), [
+    ("manual_sync", {"skus": [], "stores": ["shopify-us"]}, "skus: name at least one SKU"),
+    ("manual_sync", {"skus": ["JOB-A", " "], "stores": ["shopify-us"]}, "skus: entry 2 is blank"),
+    ("manual_sync", {"skus": ["JOB-A"], "stores": ["shopify-uss"]}, "stores: 'shopify-uss' not in "),
+    ("manual_sync", {"skus": ["JOB-A"], "platforms": ["shopfy"]}, "platforms: unknown platform(s) shopfy"),
+    ("manual_sync", {"skus": ["JOB-A"]}, "stores / platforms: choose stores"),
+    ("push_dry_run", {"max_products": 0}, "max_products: 0 is not a positive number"),
+    ("rollback_push", {"store": "shopee", "run_id": "x"}, "store: 'shopee' is not in "),
+    ("rollback_push", {"store": "shopee-sg", "run_id": " "}, "run_id: the push run to undo is blank"),
+    ("adopt_store_listings", {"store": "nope"}, "store: 'nope' is not in "),
+])
+def test_config_a_step_would_refuse_is_refused_before_the_run_exists(
+        world: World, job_name: str, config: dict[str, Any], reason: str) -> None:
+    from sync_pipeline.definitions import defs
+
+    job = defs.resolve_job_def(job_name)
+    (op,) = job.graph.node_dict
+    assert reason in _refused_at_launch(world, job, op, config)
+    # The step applies the same rule when run without the launch check.
+    plain = _plain_job(job.graph.node_named(op).definition)
+    assert reason in _failure_text(world.run_job(plain, op, config, ok=False))
 
 
 def test_rollback_refuses_a_run_that_pushed_nothing_to_the_store(world: World) -> None:
