@@ -24,7 +24,7 @@ from dagster import (
 )
 
 from sync_pipeline.defs.listings import summary_metadata
-from sync_pipeline.defs.push import PUSH_GROUP, client_factory, report_metadata
+from sync_pipeline.defs.push import PUSH_GROUP, client_factory, report_metadata, warn_if_tokens_unencrypted
 from sync_pipeline.defs.resources import AppDatabase, StoresConfig
 from sync_pipeline.push.changes import BLOCKING_AUDITS, STORE_WIDE_AUDITS, StoreChanges, sync_changes
 from sync_pipeline.push.engine import PushProgress
@@ -49,6 +49,7 @@ def catalog_changes_pushed(context: AssetExecutionContext, app_db: AppDatabase,
     blocking checks of ``platform_listings``, and pushed through the store's usual push, all stores
     at once. Nothing changed: a few small queries per store and no call to any store."""
     stores = list(stores_config.stores.stores)
+    warn_if_tokens_unencrypted(context, stores_config)  # once for the run, not once per store
 
     def progress(p: PushProgress) -> None:
         context.log.info(p.describe())

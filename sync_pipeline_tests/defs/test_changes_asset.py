@@ -62,6 +62,30 @@ def test_changes_reach_every_store_in_one_step_and_a_locked_store_fails_the_run(
     assert again.success and _partitions(again, "store_push") == {locked}
 
 
+@pytest.mark.slow
+def test_one_warning_per_run_when_refreshed_tokens_would_be_stored_in_clear(
+    db: Engine, stores: StoresFile, catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    """As store_push does: every store pushed in one run, one warning for the run; none with a key."""
+    import logging
+
+    from cryptography.fernet import Fernet
+    from dagster import instance_for_test
+
+    def warnings_of_one_run() -> int:
+        with instance_for_test() as instance:
+            result = materialize([catalog_changes_pushed], resources=_resources(db, tmp_path), instance=instance)
+            assert result.success
+            return sum(1 for entry in instance.all_logs(result.run_id)
+                       if entry.level == logging.WARNING and "SYNC_SECRET_KEY" in entry.user_message)
+
+    assert len(stores.stores) > 1
+    monkeypatch.delenv("SYNC_SECRET_KEY", raising=False)
+    assert warnings_of_one_run() == 1
+    monkeypatch.setenv("SYNC_SECRET_KEY", Fernet.generate_key().decode())
+    assert warnings_of_one_run() == 0
+
+
 def test_the_fast_path_runs_the_rule_of_every_blocking_listing_check() -> None:
     """A blocking check added to platform_listings must gate the fast path's push as well."""
     from sync_pipeline.defs.listings import LISTING_CHECKS
