@@ -23,6 +23,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import ssl
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -431,7 +432,15 @@ def _describe(exc: DagsterGraphQLClientError) -> str:
         return f"the Dagster webserver did not answer ({type(cause).__name__ if cause else 'no answer'})"
     if body:
         message += f": {str(body)[:500]}"
+    elif len(exc.args) > 1 and isinstance(exc.args[1], str):
+        # E.g. a launch the job's config mapping refused: the reason, without the exception's path.
+        message += f": {_without_exception_name(exc.args[1].strip())[:500]}"
     return message
+
+
+def _without_exception_name(text: str) -> str:
+    head, sep, rest = text.partition(": ")
+    return rest if sep and re.fullmatch(r"[\w.]+(Error|Exception)", head) else text
 
 
 def status_name(status: DagsterRunStatus) -> str:

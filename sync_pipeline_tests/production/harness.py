@@ -31,6 +31,9 @@ from sync_pipeline.stores import DEMO_STORES_FILE
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
 LOCATION_MODULE = "sync_pipeline.definitions"
+# Upper bound of every wait for something to happen (a process to load, a run to finish): a bound
+# against hanging, never a judgement of speed, so it is generous enough for a heavily loaded machine.
+LIVENESS_S = 900.0
 
 
 def free_port() -> int:
@@ -68,7 +71,7 @@ class Deployment:
         flags = ["--read-only"] if read_only else []
         self._spawn(f"webserver-{port}", [str(BIN / "dagster-webserver"), *flags, "-h", "127.0.0.1",
                                           "-p", str(port), "-w", str(self.root / "workspace.yaml")])
-        wait_until(lambda: self._location_loaded(port), 120, "the webserver's code location to load", every=1.0)
+        wait_until(lambda: self._location_loaded(port), LIVENESS_S, "the webserver's code location to load", every=1.0)
         return port
 
     def start_daemon(self) -> None:
@@ -149,6 +152,10 @@ def deployment(root: Path, instance_yaml: Path, *, products: int = 60, app_db_ur
         "DAGSTER_HOME": str(home), "MAGENTO_DB_URL": magento_url, "SYNC_STORES_FILE": str(stores_file),
         "SYNC_DB_URL": app_db_url or f"sqlite:///{root / 'sync.db'}", "SYNC_DATA_DIR": str(root / "data"),
         "PYTHONPATH": str(ROOT), "DAGSTER_DISABLE_TELEMETRY": "1",
+        # Dagster gives up on a code-server call after 60 s by default (a run's launch, a sensor
+        # tick): on a heavily loaded machine the code server's first load alone can take that long.
+        **{f"DAGSTER_{kind}GRPC_TIMEOUT_SECONDS": str(int(LIVENESS_S))
+           for kind in ("", "REPOSITORY_", "SCHEDULE_", "SENSOR_")},
         # Shopee and TikTok download each image: the sandbox serves stand-in images for the catalog's paths.
         "MAGENTO_MEDIA_BASE_URL": f"http://127.0.0.1:{sandbox_port}/_sandbox/media/catalog/product",
     })

@@ -141,7 +141,7 @@ http {{
                                start_new_session=True)
     proxy = Proxy(f"https://127.0.0.1:{owners_port}", f"https://127.0.0.1:{watchers_port}", cert, root)
     try:
-        wait_until(lambda: _listening(process, owners_port) and _listening(process, watchers_port), 30,
+        wait_until(lambda: _listening(process, owners_port) and _listening(process, watchers_port), 300,
                    "nginx to listen")
         yield proxy
     except BaseException:

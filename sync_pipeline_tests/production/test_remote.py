@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import sqlalchemy as sa
 
-from sync_pipeline.remote import RemotePipeline, RunStatus
+from sync_pipeline.remote import RemoteError, RemotePipeline, RunStatus
 from sync_pipeline_tests.conftest import POSTGRES_ADMIN_URL, _unavailable
-from sync_pipeline_tests.production.harness import BIN, ROOT, Deployment, deployment, wait_until
+from sync_pipeline_tests.production.harness import BIN, LIVENESS_S, ROOT, Deployment, deployment, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dagster_processes")]
 
@@ -57,7 +58,7 @@ def _overlap(a: RunStatus, b: RunStatus) -> bool:
     return a.started_at < b.finished_at and b.started_at < a.finished_at
 
 
-def _watch_pair(pipeline: RemotePipeline, first: str, second: str, timeout: float = 360) -> list[tuple[str, str]]:
+def _watch_pair(pipeline: RemotePipeline, first: str, second: str, timeout: float = LIVENESS_S) -> list[tuple[str, str]]:
     """Both runs' states, sampled until both finished (bounded)."""
     seen = []
     deadline = time.monotonic() + timeout
@@ -103,7 +104,7 @@ def _store_pushes_queue_per_store(pipeline: RemotePipeline, deploy: Deployment) 
         assert pipeline.status(first).state == "running"
     finally:
         hold.released.set()
-    runs = {run.run_id: run for run in pipeline.wait_all([first, again, other], timeout=480, poll=0.5)}
+    runs = {run.run_id: run for run in pipeline.wait_all([first, again, other], timeout=LIVENESS_S, poll=0.5)}
     a, b, c = runs[first], runs[again], runs[other]
     assert [r.state for r in (a, b, c)] == ["completed"] * 3, [r.as_dict() for r in (a, b, c)]
     assert (a.partition, b.partition, c.partition) == ("shopify-us", "shopify-us", "shopee-sg")
@@ -118,9 +119,15 @@ def _store_pushes_queue_per_store(pipeline: RemotePipeline, deploy: Deployment) 
     assert c.metrics["platform_listings/shopee-sg"]["listings"] > 0
 
 
-def _cli(deploy: Deployment, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+def _cli(deploy: Deployment, *args: str, timeout: float = LIVENESS_S) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(BIN / "sync-pipeline"), "--port", str(deploy.port), "--in-process", *args], capture_output=True,
                           text=True, timeout=timeout, env=deploy.env, cwd=ROOT)
+
+
+def _run_count(deploy: Deployment) -> int:
+    answer = requests.post(f"{deploy.url}/graphql", timeout=30,
+                           json={"query": "{ runsOrError { ... on Runs { count } } }"})
+    return int(answer.json()["data"]["runsOrError"]["count"])
 
 
 def test_remote_triggering_and_run_queue_on_the_embedded_instance(tmp_path: Path) -> None:
@@ -148,18 +155,39 @@ def test_remote_triggering_and_run_queue_on_the_embedded_instance(tmp_path: Path
         skus = _pushed_skus(deploy, "shopify-us", 2)
         run_id = pipeline.start_manual_sync({"ops": {"manual_sync_push": {"config": {
             "skus": skus, "platforms": ["shopify"]}}}})
-        assert pipeline.wait(run_id, timeout=180).state == "completed"
+        assert pipeline.wait(run_id, timeout=LIVENESS_S).state == "completed"
         manual = _cli(deploy, "--json", "manual-sync", "--skus", ",".join(skus), "--stores", "shopee-sg", "--wait")
         assert manual.returncode == 0, manual.stderr + manual.stdout
         assert json.loads(manual.stdout.strip().splitlines()[-1])["job"] == "manual_sync"
 
         # Settings the job would refuse are refused before launching (exit 2, nothing launched) ...
+        runs = _run_count(deploy)
         refused = _cli(deploy, "--json", "import", "--no-resume", "--start-after-id", "0", "--limit", "5000", "--wait")
         assert refused.returncode == 2 and "limit" in refused.stderr, refused.stdout + refused.stderr
+        # ... also by the webserver itself, for a client that checks nothing (GraphQL straight to
+        # the webserver, the code server applies the jobs' rules while it builds the run's plan),
+        # and for what only the code location knows (its stores file): no run is created.
+        for job, config, reason in [
+            ("magento_import", {"magento_products": {"limit": 5000}}, "limit: Input should be less than or equal to 1000"),
+            ("magento_import", {"magento_products": {"resume_from_last": False}},
+             "start_after_id is required when resume_from_last is false"),
+            ("rollback_push", {"rollback_push_run": {"store": "shopify-usa", "run_id": str(uuid.uuid4())}},
+             "store: 'shopify-usa' is not in"),
+            ("retry_dead_letters", {"retry_dead_letters_push": {"error_classes": ["RATE_LIMIT"]}},
+             "error_classes: unknown error class(es) RATE_LIMIT"),
+        ]:
+            run_config = {"ops": {op: {"config": settings} for op, settings in config.items()}}
+            with pytest.raises(RemoteError, match=f"{job} refused before launch") as launch:
+                pipeline.start_job(job, run_config)
+            assert reason in str(launch.value), launch.value
+        unknown_store = _cli(deploy, "manual-sync", "--skus", "MH01", "--stores", "shopify-usa", "--wait")
+        assert unknown_store.returncode == 2, unknown_store.stdout + unknown_store.stderr
+        assert "stores: 'shopify-usa' not in" in unknown_store.stderr, unknown_store.stderr
+        assert _run_count(deploy) == runs, "a refused launch created a run"
         # ... and a run that fails (a manual sync of a SKU the catalog lacks) reads as failed: exit 1.
         failing_run = pipeline.start_manual_sync({"ops": {"manual_sync_push": {"config": {
             "skus": ["NO-SUCH-SKU"], "platforms": ["shopify"]}}}})
-        failing = _cli(deploy, "--json", "wait", failing_run, "--timeout", "300", timeout=360)
+        failing = _cli(deploy, "--json", "wait", failing_run, "--timeout", str(LIVENESS_S), timeout=LIVENESS_S + 60)
         assert failing.returncode == 1, failing.stdout + failing.stderr
         assert json.loads(failing.stdout.strip().splitlines()[-1])["state"] == "failed"
 
@@ -198,7 +226,7 @@ def test_owner_commands_against_the_webserver(tmp_path: Path) -> None:
         assert figures.returncode == 0 and "store_push/tiktok-us: restored=0, deleted=2, errors=0" in figures.stdout
 
         # --watch: a bar per store, then the summary table; the exit status of the worst store
-        watched = _cli(deploy, "push", "all", "--watch", timeout=480)
+        watched = _cli(deploy, "push", "all", "--watch")
         assert watched.returncode == 0, watched.stderr + watched.stdout
         assert "summary" in watched.stderr
         summary = watched.stderr.split("summary", 1)[1]

@@ -19,7 +19,7 @@ import requests
 
 from sync_pipeline.remote import RemotePipeline
 from sync_pipeline_tests.conftest import IN_CI
-from sync_pipeline_tests.production.harness import ROOT, Deployment, deployment
+from sync_pipeline_tests.production.harness import LIVENESS_S, ROOT, Deployment, deployment
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dagster_processes")]
 
@@ -43,8 +43,8 @@ def _chromium() -> str:
 def _render(chromium: str, profile: Path, url: str, screenshot: Path) -> str:
     """The page's text after rendering, and a screenshot of it."""
     base = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
-    subprocess.run([*base, f"--screenshot={screenshot}", url], capture_output=True, timeout=120, check=True)
-    dom = subprocess.run([*base, "--dump-dom", url], capture_output=True, text=True, timeout=120, check=True).stdout
+    subprocess.run([*base, f"--screenshot={screenshot}", url], capture_output=True, timeout=LIVENESS_S, check=True)
+    dom = subprocess.run([*base, "--dump-dom", url], capture_output=True, text=True, timeout=LIVENESS_S, check=True).stdout
     text = re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", dom, flags=re.S))
     return re.sub(r"\s+", " ", html.unescape(text))
 
@@ -58,11 +58,11 @@ def _figure(text: str, label: str) -> int:
 def _materialize(deploy: Deployment) -> dict[str, dict[str, int]]:
     pipeline = RemotePipeline.connect("127.0.0.1", deploy.port, in_process=True)
     # The import alone (catalog_sync would push every store itself): the push pages then show store_sync's creates.
-    assert pipeline.wait(pipeline.start_import(limit=1000), timeout=400).state == "completed"
+    assert pipeline.wait(pipeline.start_import(limit=1000), timeout=LIVENESS_S).state == "completed"
     runs = pipeline.start_push_all(STORES)
-    finals = pipeline.wait_all(list(runs.values()), timeout=600)
+    finals = pipeline.wait_all(list(runs.values()), timeout=LIVENESS_S)
     assert [f.state for f in finals] == ["completed"] * len(STORES)
-    assert pipeline.wait(pipeline.start_job("product_status_report"), timeout=300).state == "completed"
+    assert pipeline.wait(pipeline.start_job("product_status_report"), timeout=LIVENESS_S).state == "completed"
     return {f.partition or "": f.metrics[f"store_push/{f.partition}"] for f in finals}
 
 
