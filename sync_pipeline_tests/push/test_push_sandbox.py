@@ -217,6 +217,10 @@ def test_sync_log_has_one_row_per_http_call_with_its_final_outcome(db: Engine, s
         failed = [r for r in rows if r["outcome"] == "error"]
         assert len(failed) == 5, (store.key, [(r["operation"], r["http_status"], r["error_class"]) for r in rows])
         assert sum(r["error_class"] == "RATE_LIMITED" for r in rows) == 3, store.key
+        # Each failed call's row names its class, an HTTP 5xx answer's too (not only errors in a body).
+        assert all(r["error_class"] for r in failed), (store.key, [(r["http_status"], r["error_class"]) for r in failed])
+        server_errors = [r["error_class"] for r in failed if (r["http_status"] or 0) >= 500]
+        assert server_errors and set(server_errors) == {"NETWORK_ERROR"}, (store.key, server_errors)
         # Every call answered "ok" is one the store handled (faulted answers never reach its handler).
         assert len(rows) - len(failed) == after["total"] - before["total"], store.key
 
@@ -254,7 +258,9 @@ def test_no_call_is_sent_after_the_store_rejects_the_credentials(db: Engine, san
     assert report.aborted and "rejected the credentials" in report.aborted
     # At most the calls already in flight when the first refusal came back: one per worker.
     assert 1 <= received <= workers < len(SKUS)
-    assert len(_log_rows(db, "revoked")) == received
+    rows = _log_rows(db, "revoked")
+    assert len(rows) == received
+    assert {(r["http_status"], r["error_class"]) for r in rows} == {(401, "UNAUTHORIZED")}
 
 
 def test_tokens_obtained_by_refresh_are_encrypted_in_the_app_db(db: Engine, sandbox_server: Any, stores: StoresFile,

@@ -626,17 +626,22 @@ class ShopeeClient(StoreClient):
             call.method, self.base_url + call.path, operation=call.operation, attempt=attempt,
             params=params, headers=headers, data=data, files=call.files,
         )
-        envelope = result.json()
-        if not isinstance(envelope, dict):
-            raise PlatformError(ErrorClass.NETWORK_ERROR, f"{call.operation}: response is not a JSON object",
-                                http_status=result.status)
-        if envelope.get("error"):
-            error = self._classify(call, envelope, result.status)
-            self.transport.observe_failure(call.operation, attempt, error)
+        try:
+            envelope = result.json()
+        except PlatformError as malformed:  # e.g. a proxy's HTML page: the call's row says so
+            self.transport.observe_failure(call.operation, attempt, malformed)
+            raise
+        if not isinstance(envelope, dict) or envelope.get("error") or result.status >= 400:
+            if isinstance(envelope, dict) and envelope.get("error"):
+                error = self._classify(call, envelope, result.status)
+            elif isinstance(envelope, dict):
+                error = PlatformError(ErrorClass.NETWORK_ERROR, f"{call.operation}: HTTP {result.status}",
+                                      http_status=result.status)
+            else:
+                error = PlatformError(ErrorClass.NETWORK_ERROR, f"{call.operation}: response is not a JSON object",
+                                      http_status=result.status)
+            self.transport.observe_failure(call.operation, attempt, error)  # the call's verdict, on its row
             raise error
-        if result.status >= 400:
-            raise PlatformError(ErrorClass.NETWORK_ERROR, f"{call.operation}: HTTP {result.status}",
-                                http_status=result.status)
         if call.path == REFRESH_PATH:
             return envelope  # the auth answer is flat: the pair sits beside request_id
         response = envelope.get("response")

@@ -797,6 +797,7 @@ class ShopifyClient(StoreClient):
             result = self._post(operation, attempt, token, body)
             if result.status == 401 and self.tokens.renewable:
                 # Expired or revoked: renew once (real-stores 3.3), then the answer stands.
+                self._observe_status(operation, attempt, result)
                 self.tokens.renew_after_rejection(token)
                 result = self._post(operation, attempt, self.tokens.token(), body)
         except PlatformError:
@@ -804,8 +805,14 @@ class ShopifyClient(StoreClient):
                 cost
             )  # never reached the store, or we cannot tell: the server report corrects it
             raise
-        self._raise_for_status(operation, result)
-        payload = result.json()
+        error = self._observe_status(operation, attempt, result)
+        if error is not None:
+            raise error
+        try:
+            payload = result.json()
+        except PlatformError as malformed:
+            self.transport.observe_failure(operation, attempt, malformed)
+            raise
         if not isinstance(payload, dict):
             raise PlatformError(
                 ErrorClass.NETWORK_ERROR, f"{operation}: unexpected response shape", http_status=result.status
@@ -850,17 +857,25 @@ class ShopifyClient(StoreClient):
             data=body,
         )
 
-    def _raise_for_status(self, operation: str, result: HttpResult) -> None:
+    def _observe_status(self, operation: str, attempt: int, result: HttpResult) -> PlatformError | None:
+        """The error an HTTP 4xx/5xx answer means, recorded on that call's sync-log row (its class
+        beside its status, as for an error in the body); None for a 2xx/3xx answer."""
+        error = self._status_error(operation, result)
+        if error is not None:
+            self.transport.observe_failure(operation, attempt, error)
+        return error
+
+    def _status_error(self, operation: str, result: HttpResult) -> PlatformError | None:
         if result.status < 400:
-            return
+            return None
         if result.status in (401, 402, 403, 423):  # bad token; unpaid, forbidden or locked shop (3.3)
-            raise PlatformError(
+            return PlatformError(
                 ErrorClass.UNAUTHORIZED,
                 f"{operation}: {_shopify_error_text(result)}",
                 http_status=result.status,
             )
         if result.status == 404:
-            raise PlatformError(
+            return PlatformError(
                 ErrorClass.UNAUTHORIZED,
                 f"{operation}: endpoint not found (check the store's endpoint and api_version)",
                 http_status=404,
@@ -868,13 +883,13 @@ class ShopifyClient(StoreClient):
         if result.status == 429 or result.status >= 500:
             retry_after = _float(result.headers.get("Retry-After"))
             error_class = ErrorClass.RATE_LIMITED if result.status == 429 else ErrorClass.NETWORK_ERROR
-            raise PlatformError(
+            return PlatformError(
                 error_class,
                 f"{operation}: HTTP {result.status} {_shopify_error_text(result)}",
                 http_status=result.status,
                 retry_after=retry_after,
             )
-        raise PlatformError(
+        return PlatformError(
             ErrorClass.INVALID_PRODUCT,
             f"{operation}: HTTP {result.status} {_shopify_error_text(result)}",
             http_status=result.status,
