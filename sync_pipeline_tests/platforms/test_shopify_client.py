@@ -300,7 +300,10 @@ def test_wrong_token_is_unauthorized_and_no_secret_leaks(
         client.upsert(listing(), None)
     assert err.value.error_class is ErrorClass.UNAUTHORIZED and err.value.http_status == 401
     assert "Invalid API key or access token" in err.value.message
-    assert len(records) == 1  # not retried
+    calls = [r for r in records if not r.amends]
+    assert len(calls) == 1  # not retried
+    # The call's verdict amends its record: the sync log row carries the class beside the 401.
+    assert [(r.http_status, r.error_class) for r in records if r.amends] == [(401, "UNAUTHORIZED")]
     for text in [str(err.value), *(repr(r) for r in records)]:
         assert "shpat_wrong_token_9999" not in text and TOKEN not in text
 
