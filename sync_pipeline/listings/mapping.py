@@ -222,9 +222,22 @@ def _attribute_violations(details: CatalogDetails, category: CategoryRules, wher
             if rule.required:
                 reasons.append(f"{MISSING_ATTRIBUTE}: {where} requires '{rule.name}': map a Magento attribute "
                                "or set a default")
+            elif (because := _condition_met(rule, given, category)) is not None:
+                reasons.append(f"{MISSING_ATTRIBUTE}: {where} requires '{rule.name}' when {because}: map a "
+                               "Magento attribute or set a default")
             continue
         reasons += _value_violations(chosen, rule, where)
     return reasons
+
+
+def _condition_met(rule: AttributeRule, given: Mapping[str, ListingAttribute], category: CategoryRules) -> str | None:
+    """The met requirement condition of ``rule`` as "'Name' is 'value'", or None."""
+    for attribute_id, value_id in rule.required_when:
+        chosen = given.get(attribute_id)
+        if chosen is not None and any(v.value_id == value_id for v in chosen.values):
+            value = next(v.name for v in chosen.values if v.value_id == value_id)
+            return f"'{chosen.name}' is '{value}'"
+    return None
 
 
 def _value_violations(chosen: ListingAttribute, rule: AttributeRule, where: str) -> list[str]:

@@ -22,6 +22,9 @@ class AttributeRule:
     values: dict[str, str] = field(default_factory=dict)  # value name -> value id
     customizable: bool = True  # free text (or a custom value) is accepted
     multiple: bool = False  # more than one value is accepted
+    # TikTok requirement_conditions: required as well when another attribute has one of these values,
+    # as (attribute id, value id) pairs.
+    required_when: tuple[tuple[str, str], ...] = ()
 
     def value_id(self, name: str) -> str | None:
         wanted = name.strip().casefold()
@@ -44,6 +47,7 @@ class CategoryRules:
     dimensions_required: bool = False
     weight_required: bool = True  # Shopee get_item_limit weight_limit.weight_mandatory; TikTok always
     image_limit: int | None = None
+    cod_supported: bool = False  # TikTok rules cod.is_supported: is_cod_allowed may be sent
 
     def attribute(self, name_or_id: str) -> AttributeRule | None:
         wanted = name_or_id.strip().casefold()
@@ -82,7 +86,8 @@ class StoreRules:
             "region": self.region,
             "categories": {
                 cid: {**{k: v for k, v in c.__dict__.items() if k not in ("attributes", "certifications")},
-                      "attributes": [a.__dict__ for a in c.attributes],
+                      "attributes": [{**a.__dict__, "required_when": [list(p) for p in a.required_when]}
+                                     for a in c.attributes],
                       "certifications": [list(pair) for pair in c.certifications]}
                 for cid, c in self.categories.items()
             },
@@ -95,7 +100,9 @@ class StoreRules:
         categories = {}
         for cid, raw in (data.get("categories") or {}).items():
             raw = dict(raw)
-            raw["attributes"] = tuple(AttributeRule(**a) for a in raw.get("attributes") or [])
+            raw["attributes"] = tuple(
+                AttributeRule(**{**a, "required_when": tuple((str(i), str(v)) for i, v in a.get("required_when") or ())})
+                for a in raw.get("attributes") or [])
             raw["certifications"] = tuple((str(i), str(n)) for i, n in raw.get("certifications") or [])
             categories[cid] = CategoryRules(**raw)
         return cls(

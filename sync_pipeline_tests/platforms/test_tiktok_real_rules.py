@@ -364,3 +364,37 @@ def test_an_image_serves_only_the_use_case_it_was_uploaded_for(
     stored = {p["external_product_id"]: p for p in products(sandbox_server)}["UC01"]
     assert all(any(a.get("sku_img") for a in s["sales_attributes"]) for s in stored["skus"])
     assert "image" in stored["size_chart"]
+
+
+def test_a_conditional_attribute_and_cod_follow_the_category_rules(
+    sandbox_server: RunningSandbox, make_client: ClientFactory, image_host: ImageHost
+) -> None:
+    """real-stores 1.2: an attribute whose requirement_conditions are met is required (12052182);
+    is_cod_allowed only where the rules say cod.is_supported (12052222). The rules carry both and
+    the check names the missing attribute and the value that made it required."""
+    client = make_client()
+    electric = [{"id": "100610", "values": [{"id": "1002001"}]}]
+    assert create_code(sandbox_server, category_id="603014", product_attributes=electric) == 12052182
+    manual = [{"id": "100610", "values": [{"id": "1002002"}]}]
+    assert create_code(sandbox_server, category_id="603014", product_attributes=manual) == 12052105  # next rule
+    assert create_code(sandbox_server, category_id="603014", product_attributes=manual,
+                       is_cod_allowed=True) == 12052222
+    assert create_code(sandbox_server, is_cod_allowed=True) == 0  # 601152 supports COD
+
+    rules = client.read_catalog_rules(["601152", "603014"])
+    voltage = rules.categories["603014"].attribute("Voltage")
+    assert voltage is not None and not voltage.required and voltage.required_when == (("100610", "1002001"),)
+    assert rules.categories["601152"].cod_supported and not rules.categories["603014"].cod_supported
+    certified = {"certifications": [{"id": "7182427311584347905", "images": [image_host.image("cert-c")]}]}
+    images = (image_host.image("cond"),)
+    machine = mapped(listing("FM02", images=images), "603014", rules,
+                     categories={"603014": {"attributes": {"Power Source": "Electric"}, **certified}})
+    assert rule_violations(machine, rules, "TikTok Shop US") == [
+        "missing_required_attribute: TikTok Shop US, category 603014 requires 'Voltage' when 'Power Source' is "
+        "'Electric': map a Magento attribute or set a default"]
+    fixed = mapped(listing("FM02", images=images), "603014", rules, categories={
+        "603014": {"attributes": {"Power Source": "Electric", "Voltage": "110V"}, **certified}})
+    assert rule_violations(fixed, rules, "TikTok Shop US") == []
+    client.upsert(fixed, None)
+    stored = {p["external_product_id"]: p for p in products(sandbox_server)}["FM02"]
+    assert {a["id"] for a in stored["product_attributes"]} == {"100610", "100611"}

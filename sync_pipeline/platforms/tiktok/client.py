@@ -365,6 +365,9 @@ class TikTokClient(StoreClient):
                         values={str(v["name"]): str(v["id"]) for v in a.get("values") or []},
                         customizable=bool(a.get("is_customizable")),
                         multiple=bool(a.get("is_multiple_selection")),
+                        required_when=tuple((str(c["attribute_id"]), str(c["attribute_value_id"]))
+                                            for c in a.get("requirement_conditions") or []
+                                            if c.get("attribute_id") and c.get("attribute_value_id")),
                     )
                     for a in attributes if a.get("type") == "PRODUCT_PROPERTY"
                 ),
@@ -374,6 +377,7 @@ class TikTokClient(StoreClient):
                 certifications=tuple((str(c["id"]), str(c.get("name") or c["id"]))
                                      for c in rules.get("product_certifications") or [] if c.get("is_required")),
                 dimensions_required=bool((rules.get("package_dimension") or {}).get("is_required")),
+                cod_supported=bool((rules.get("cod") or {}).get("is_supported")),
             )
         warehouses = self._call("GET", WAREHOUSES, "warehouse.list").get("warehouses") or []
         return StoreRules(

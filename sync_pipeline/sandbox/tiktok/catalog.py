@@ -36,14 +36,20 @@ MATERIAL = {"id": "100157", "name": "Material", "values": {
 }}
 STRAP = {"id": "100347", "name": "Strap Material", "values": {"Silicone": "1001201", "Leather": "1001202",
                                                                  "Stainless Steel": "1001203"}}
+POWER = {"id": "100610", "name": "Power Source", "values": {"Electric": "1002001", "Manual": "1002002"}}
+VOLTAGE = {"id": "100611", "name": "Voltage", "values": {"110V": "1002101", "220V": "1002102"},
+           # real-stores 1.2: required only when the condition is met (an electric machine)
+           "requirement_conditions": [{"attribute_id": "100610", "attribute_value_id": "1002001"}]}
 # category -> (attribute template, is_requried, is_customizable, is_multiple_selection)
 ATTRIBUTES: dict[str, tuple[tuple[dict[str, Any], bool, bool, bool], ...]] = {
     "601152": ((MATERIAL, False, True, True),),
     "601153": ((MATERIAL, True, False, True),),
     "601226": ((MATERIAL, False, True, True),),
     "601227": ((MATERIAL, True, False, True),),
+    "603014": ((POWER, False, False, False), (VOLTAGE, False, False, False)),
     "604579": ((STRAP, False, False, False),),
 }
+COD_SUPPORTED = frozenset({"601152", "601153", "601226", "601227"})  # rules cod.is_supported
 SIZE_CHART_REQUIRED = frozenset({"601226", "601227"})
 SIZE_CHART_TEMPLATES = frozenset({"7267563252536723205", "7267563252536723206"})
 CERTIFICATIONS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -93,7 +99,7 @@ def category_rules(category_id: str, region: str) -> dict[str, Any]:
             for cid, name in CERTIFICATIONS.get(category_id, ())
         ],
         "size_chart": {"is_supported": True, "is_required": category_id in SIZE_CHART_REQUIRED},
-        "cod": {"is_supported": False},
+        "cod": {"is_supported": category_id in COD_SUPPORTED},
         "package_dimension": {"is_required": region not in NO_DIMENSIONS_REGIONS},
         "epr": {"is_required": False},
         "responsible_person": {"is_required": False},
@@ -106,7 +112,8 @@ def category_attributes(category_id: str) -> list[dict[str, Any]]:
     return [
         {"id": template["id"], "name": template["name"], "type": "PRODUCT_PROPERTY", "is_requried": required,
          "values": [{"id": vid, "name": name} for name, vid in template["values"].items()],
-         "is_customizable": customizable, "is_multiple_selection": multiple, "requirement_conditions": []}
+         "is_customizable": customizable, "is_multiple_selection": multiple,
+         "requirement_conditions": list(template.get("requirement_conditions", []))}
         for template, required, customizable, multiple in ATTRIBUTES.get(category_id, ())
     ]
 
@@ -166,7 +173,23 @@ def check_attributes(category_id: str, given: Any) -> list[dict[str, Any]]:
     for attribute_id, rule in known.items():
         if rule["is_requried"] and attribute_id not in chosen:
             raise CatalogError(12052104, "property is required")
+    for attribute_id, rule in known.items():
+        if attribute_id not in chosen and any(_value_chosen(chosen, c) for c in rule["requirement_conditions"]):
+            raise CatalogError(12052182, "conditional field required")
     return list(chosen.values())
+
+
+def _value_chosen(chosen: Mapping[str, dict[str, Any]], condition: Mapping[str, Any]) -> bool:
+    attribute = chosen.get(str(condition.get("attribute_id")))
+    return attribute is not None and any(isinstance(v, dict) and str(v.get("id") or "") ==
+                                         str(condition.get("attribute_value_id")) for v in attribute["values"])
+
+
+def check_cod(category_id: str, is_cod_allowed: Any) -> bool:
+    """real-stores 1.2: is_cod_allowed only where the category's rules say cod.is_supported."""
+    if is_cod_allowed and category_id not in COD_SUPPORTED:
+        raise CatalogError(12052222, "The category does not support cash on delivery.")  # [sandbox choice] text
+    return bool(is_cod_allowed)
 
 
 def check_brand(brand_id: Any) -> str | None:

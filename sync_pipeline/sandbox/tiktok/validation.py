@@ -67,6 +67,7 @@ class TikTokValidation(TikTokMedia):
         known = functools.partial(self._image_known, shop)
         attributes = catalog.check_attributes(category_id, body.get("product_attributes"))
         brand_id = catalog.check_brand(body.get("brand_id"))
+        cod = catalog.check_cod(category_id, body.get("is_cod_allowed"))
         size_chart = catalog.check_size_chart(category_id, body.get("size_chart"), known)
         certifications = catalog.check_certifications(category_id, body.get("certifications"), known)
         weight, dimensions = catalog.check_package(body.get("package_weight"), body.get("package_dimensions"),
@@ -86,6 +87,7 @@ class TikTokValidation(TikTokMedia):
             "certifications": certifications,
             "package_weight": weight,
             "package_dimensions": dimensions,
+            "is_cod_allowed": cod,
             "external_product_id": _optional_str(body, "external_product_id", 999),
             "save_mode": body.get("save_mode") or "LISTING",
         }
