@@ -241,3 +241,24 @@ def test_metafields_set(shop: Shop) -> None:
     no_namespace, _ = _data(shop, SET_METAFIELDS, {"metafields": [{"ownerId": created["id"], "key": "y",
                                                                    "type": "single_line_text_field", "value": "2"}]})  # fmt: skip
     assert no_namespace["metafieldsSet"]["metafields"][0]["namespace"].startswith("app--")
+
+
+MEDIA = "media(first: 5) { nodes { status ... on MediaImage { image { url } } } }"
+
+
+def test_media_go_uploaded_processing_ready(sandbox_server: RunningSandbox) -> None:
+    sandbox_server.provision("shopify", "slow-media", {"access_token": TOKEN, "media_processing_seconds": 30})
+    shop = Shop(sandbox_server, "slow-media")
+    data, _ = _data(shop, f"""mutation S($input: ProductSetInput!) {{ productSet(input: $input) {{
+        product {{ id {MEDIA} }} userErrors {{ message }} }} }}""", {"input": tee(files=[
+        {"originalSource": "https://img.example/1.jpg"}, {"originalSource": "file:///not/fetchable.jpg"}])})  # fmt: skip
+    product = data["productSet"]["product"]
+    assert product["media"]["nodes"] == [{"status": "UPLOADED", "image": None}] * 2
+    read = f"query P($id: ID!) {{ product(id: $id) {{ {MEDIA} }} }}"
+    processing, _ = _data(shop, read, {"id": product["id"]})
+    assert processing["product"]["media"]["nodes"] == [{"status": "PROCESSING", "image": None}] * 2
+    sandbox_server.advance_clock(30)
+    done, _ = _data(shop, read, {"id": product["id"]})
+    assert done["product"]["media"]["nodes"] == [
+        {"status": "READY", "image": {"url": "https://img.example/1.jpg"}}, {"status": "FAILED", "image": None}
+    ]

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from graphql import GraphQLResolveInfo, VariableNode
 
 from sync_pipeline.sandbox.shopify import catalog as cat
-from sync_pipeline.sandbox.shopify import channels, paging
+from sync_pipeline.sandbox.shopify import channels, paging, views
 from sync_pipeline.sandbox.state import SandboxState
 
 
 class HasState(Protocol):
     state: SandboxState
+    clock: Callable[[], float]
 
 
 class Rejected(Exception):
@@ -26,9 +29,14 @@ class ResolverBase:
         self.state = emulator.state
         self.config = config
         self.catalog = cat.Catalog(emulator.state, shop, config["locations"])
+        # one instant and one token per request: media statuses read consistently within an answer
+        self.catalog.now = emulator.clock()
+        self.catalog.request_token = uuid.uuid4().hex
+        self.catalog.media_seconds = float(config.get("media_processing_seconds") or 0)
+        self.at: views.Moment = (self.catalog.now, self.catalog.request_token)
 
     def _view(self, product: dict[str, Any]) -> dict[str, Any]:
-        view = cat.product_view(product)
+        view = views.product_view(product, self.at)
         view["__typename"] = "Product"
         view["category"] = channels.category_view(product.get("category"))
         published = product.get("publications", [])

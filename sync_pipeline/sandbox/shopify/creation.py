@@ -21,6 +21,7 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 
 from sync_pipeline.sandbox.shopify import catalog as cat
+from sync_pipeline.sandbox.shopify import rules, views
 from sync_pipeline.sandbox.shopify.base import Rejected
 from sync_pipeline.sandbox.shopify.products import ProductResolvers
 
@@ -121,9 +122,9 @@ class CreationResolvers(ProductResolvers):
                 if errors:
                     raise Rejected
                 kept = self._kept_variants(found, strategy)
-                added_media = cat.build_media(self.catalog, conn, media or [], [], errors, ("media",))
+                added_media = rules.build_media(self.catalog, conn, media or [], [], errors, ("media",))
                 all_media = [*found["media"], *added_media]
-                built = cat.build_variants(
+                built = rules.build_variants(
                     self.catalog, conn, [*kept, *(_bulk_input(v) for v in variants)], options, found["variants"],
                     all_media, errors,
                 )  # fmt: skip
@@ -148,7 +149,7 @@ class CreationResolvers(ProductResolvers):
         new_ids = {v["id"] for v in built} - {v["id"] for v in found["variants"]}
         return {
             "product": self._view(updated),
-            "productVariants": [cat.variant_view(v, updated) for v in built if v["id"] in new_ids],
+            "productVariants": [views.variant_view(v, updated, self.at) for v in built if v["id"] in new_ids],
             "userErrors": [],
         }
 

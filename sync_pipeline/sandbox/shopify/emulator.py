@@ -14,7 +14,7 @@
 Provision config: ``access_token`` (required), ``bucket_size`` (2000), ``restore_rate`` (100),
 ``locations`` (``["gid://shopify/Location/1"]``), ``api_versions`` (``["2026-07"]``),
 ``publications`` (``[[id, name], ...]``: Online Store, Point of Sale, Shop), ``scopes`` (every scope
-the sync needs; see ``channels``).
+the sync needs; see ``channels``), ``media_processing_seconds`` (0: media READY on the next read).
 
 ``GET /shopify/<shop>/products.json`` is the Online Store's public product list: only ACTIVE
 products published there, which is how a test sees what a shopper sees.
@@ -110,6 +110,7 @@ class ShopifyEmulator(PlatformEmulator):
             "api_versions": list(config.get("api_versions") or DEFAULT_VERSIONS),
             "publications": [list(p) for p in config.get("publications") or channels.DEFAULT_PUBLICATIONS],
             "scopes": list(config.get("scopes") or channels.ALL_SCOPES),
+            "media_processing_seconds": float(config.get("media_processing_seconds") or 0),
             "bulk_lines_per_second": float(config.get("bulk_lines_per_second") or 0) or None,
             **{key: config[key] for key in ("token_lifetime", "refresh_token", "client_id", "client_secret",
                                            "client_credentials_lifetime") if config.get(key)},

@@ -7,7 +7,7 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 
 from sync_pipeline.sandbox.shopify import catalog as cat
-from sync_pipeline.sandbox.shopify import channels, fields
+from sync_pipeline.sandbox.shopify import channels, fields, rules
 from sync_pipeline.sandbox.shopify.base import Rejected, ResolverBase
 
 
@@ -19,7 +19,7 @@ class ProductResolvers(ResolverBase):
         synchronous: bool = True,
         identifier: dict[str, Any] | None = None,  # noqa: A002
     ) -> dict[str, Any]:
-        cat.check_input_sizes(input)
+        rules.check_input_sizes(input)
         errors = cat.UserErrors()
         product: dict[str, Any] | None = None
         try:
@@ -93,7 +93,7 @@ class ProductResolvers(ResolverBase):
         errors: cat.UserErrors,
     ) -> dict[str, Any] | None:
         creating = before is None
-        cat.validate_scalars(product_input, creating, errors)
+        rules.validate_scalars(product_input, creating, errors)
         if product_input.get("productOptions") is not None and product_input.get("variants") is None:
             errors.add(
                 ["input", "variants"],
@@ -126,7 +126,7 @@ class ProductResolvers(ResolverBase):
                 product[key] = product_input[key]
         fields.apply_product_extras(product, product_input)
         if product_input.get("metafields") is not None:
-            product["metafields"] = cat.replace_metafields(
+            product["metafields"] = rules.replace_metafields(
                 self.catalog, conn, product.get("metafields") or [], product_input["metafields"]
             )
         if product_input.get("category") is not None:
@@ -149,11 +149,11 @@ class ProductResolvers(ResolverBase):
                 return None
             product["handle"] = wanted_handle
         if product_input.get("files") is not None:
-            product["media"] = cat.build_media(
+            product["media"] = rules.build_media(
                 self.catalog, conn, product_input["files"], product["media"], errors
             )
         if product_input.get("productOptions") is not None:
-            product["options"] = cat.build_options(
+            product["options"] = rules.build_options(
                 self.catalog, conn, product_input["productOptions"], product["options"], errors
             )
         if product_input.get("variants") is not None:
@@ -164,7 +164,7 @@ class ProductResolvers(ResolverBase):
                     "PRODUCT_OPTIONS_INPUT_MISSING",
                 )
                 return None
-            product["variants"] = cat.build_variants(
+            product["variants"] = rules.build_variants(
                 self.catalog,
                 conn,
                 product_input["variants"],
@@ -184,7 +184,7 @@ class ProductResolvers(ResolverBase):
                     ],
                 }
             ]
-            product["variants"] = cat.build_variants(
+            product["variants"] = rules.build_variants(
                 self.catalog,
                 conn,
                 [{"optionValues": [{"optionName": "Title", "name": "Default Title"}]}],
@@ -217,7 +217,7 @@ class ProductResolvers(ResolverBase):
                 if found is None:
                     errors.add(["id"], "Product does not exist", None)
                     raise Rejected
-                cat.validate_scalars(changes, False, errors)
+                rules.validate_scalars(changes, False, errors)
                 if changes.get("category") is not None and not channels.known_category(changes["category"]):
                     errors.add(["category"], "The category does not exist.", None)
                 if errors:
@@ -238,7 +238,7 @@ class ProductResolvers(ResolverBase):
                         raise Rejected
                     updated["handle"] = changes["handle"]
                 if media:  # CreateMediaInput: appended after the product's media, as productCreateMedia does
-                    added = cat.build_media(self.catalog, conn, media, [], errors, ("media",))
+                    added = rules.build_media(self.catalog, conn, media, [], errors, ("media",))
                     if errors:
                         raise Rejected  # roll back the media ids handed out
                     updated["media"] = [*found["media"], *added]

@@ -7,7 +7,7 @@ from typing import Any
 from graphql import GraphQLError, GraphQLResolveInfo
 
 from sync_pipeline.sandbox.shopify import catalog as cat
-from sync_pipeline.sandbox.shopify import channels, paging
+from sync_pipeline.sandbox.shopify import channels, paging, views
 from sync_pipeline.sandbox.shopify.base import ResolverBase
 from sync_pipeline.sandbox.shopify.sorting import sort_products, sort_variant_pairs
 
@@ -57,7 +57,7 @@ class ReadResolvers(ResolverBase):
     def productVariants(  # noqa: N802
         self, _info: GraphQLResolveInfo, query: str | None = None, sortKey: str = "ID", **page: Any  # noqa: N803
     ) -> dict[str, Any]:
-        terms = cat.parse_search(query)
+        terms = views.parse_search(query)
         skus = {v for k, v in terms if k == "sku"}
         pairs = [
             (v, p)
@@ -66,17 +66,17 @@ class ReadResolvers(ResolverBase):
             if not skus or v.get("sku") in skus
         ]
         return paging.connection(
-            sort_variant_pairs(pairs, sortKey), lambda pair: cat.variant_view(*pair), sort=sortKey, **page
+            sort_variant_pairs(pairs, sortKey), lambda pair: views.variant_view(pair[0], pair[1], self.at), sort=sortKey, **page
         )
 
     def _search(self, query: str | None, saved_search: str | None) -> list[dict[str, Any]]:
         if saved_search is not None:
             # the sandbox's shops have no saved searches: Shopify answers an unknown one with an error
             raise GraphQLError("Invalid saved search id.", extensions={"code": "BAD_REQUEST"})
-        terms = cat.parse_search(query)
+        terms = views.parse_search(query)
         skus = [v for k, v in terms if k == "sku"]
         candidates = self.catalog.products_with_sku(skus[0]) if skus else self.catalog.products()
-        return [p for p in candidates if cat.product_matches(p, terms)]
+        return [p for p in candidates if views.product_matches(p, terms)]
 
     # locations, operations and single nodes
 
@@ -108,12 +108,12 @@ class ReadResolvers(ResolverBase):
         for product in self.catalog.products():
             for variant in product["variants"]:
                 if variant["id"] == id:
-                    return cat.variant_view(variant, product)
+                    return views.variant_view(variant, product, self.at)
         return None
 
     def inventoryItem(self, _info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:  # noqa: N802, A002
         for product in self.catalog.products():
             for variant in product["variants"]:
                 if variant["inventoryItem"]["id"] == id:
-                    return cat.variant_view(variant, product)["inventoryItem"]  # type: ignore[no-any-return]
+                    return views.variant_view(variant, product, self.at)["inventoryItem"]  # type: ignore[no-any-return]
         return None

@@ -7,6 +7,7 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 
 from sync_pipeline.sandbox.shopify import catalog as cat
+from sync_pipeline.sandbox.shopify import rules, views
 from sync_pipeline.sandbox.shopify.base import Rejected, ResolverBase
 
 
@@ -30,7 +31,7 @@ class VariantResolvers(ResolverBase):
                 by_id = {v["id"]: dict(v) for v in found["variants"]}
                 for i, change in enumerate(variants):
                     self._bulk_variant(change, by_id, ["variants", i], errors)
-                added = cat.build_media(self.catalog, conn, media or [], [], errors, ("media",))
+                added = rules.build_media(self.catalog, conn, media or [], [], errors, ("media",))
                 if errors and not allowPartialUpdates:
                     raise Rejected  # nothing written, media ids handed out above rolled back
                 updated = dict(
@@ -42,7 +43,7 @@ class VariantResolvers(ResolverBase):
                 self.catalog.save(conn, updated, found)
         except Rejected:
             return rejected
-        changed = [cat.variant_view(by_id[c["id"]], updated) for c in variants if c.get("id") in by_id]
+        changed = [views.variant_view(by_id[c["id"]], updated, self.at) for c in variants if c.get("id") in by_id]
         return {"product": self._view(updated), "productVariants": changed, "userErrors": errors.errors}
 
     @staticmethod
