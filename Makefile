@@ -28,7 +28,7 @@ help:
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,deploy]'
+	$(PY) -m pip install -q -e '.[dev,deploy,celery]'
 	touch $@
 
 lint: .venv

@@ -10,7 +10,9 @@ What it does, in order:
 2. Seeds ``--products`` listings per store into a fresh PostgreSQL app DB (variants 1-5, 3 on
    average; images 2-6, 4 on average).
 3. Pushes each store alone, each in its own process as a Dagster run would: products/s, API
-   calls per product, share of the rate ceiling used, peak memory (max RSS of that process).
+   calls per product, share of the rate ceiling used, peak memory (max RSS of that process), and
+   the CPU that process spent pushing (user + system, all its threads, from ``getrusage``; the
+   sandbox is another process): per call, and as a share of one core at the rate reached.
 4. Re-runs each store with nothing changed: the calls the sandbox counted must be 0.
 5. Resets everything and pushes all stores together, one process each: wall time against the
    slowest single store.
@@ -281,7 +283,9 @@ def child(db_url: str, stores_file: str, store_key: str, read_rules: bool = True
         rules_client.close()
     rules_seconds = time.perf_counter() - rules_started
     started = time.perf_counter()
+    cpu_before = _cpu_seconds()
     report = push_store(engine, store, factory, PushOptions(error_threshold=1.0))
+    cpu = _cpu_seconds() - cpu_before  # every thread of this process: the push's own CPU, not the sandbox's
     elapsed = time.perf_counter() - started
     p = report.progress
     print(json.dumps({
@@ -290,7 +294,13 @@ def child(db_url: str, stores_file: str, store_key: str, read_rules: bool = True
         "updated": p.updated, "unchanged": p.unchanged, "errors": p.errors, "first_errors": p.first_errors,
         "calls": sum(t.calls for t in tallies), "throttled": sum(t.throttled for t in tallies),
         "points": sum(t.points for t in tallies), "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "cpu_seconds": cpu,
     }))
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_children(db_url: str, stores_file: Path, keys: list[str],
@@ -326,12 +336,15 @@ def describe(result: dict[str, Any], products: int) -> str:
     return (f"| {result['store']} | {products} | {result['created']} | {result['errors']} | {result['seconds']:.1f} | "
             f"{products / result['seconds']:.2f} | {result['calls'] / products:.2f} | "
             f"{used / result['seconds']:.1f} {unit} of {CEILINGS[result['platform']]:.0f} | {steady:.1%} | "
-            f"{with_burst:.1%} | {result['throttled']} | {result['max_rss_mb']:.0f} |")
+            f"{with_burst:.1%} | {result['throttled']} | {result['max_rss_mb']:.0f} | "
+            f"{result['cpu_seconds']:.1f} | {1000 * result['cpu_seconds'] / max(result['calls'], 1):.1f} | "
+            f"{result['cpu_seconds'] / result['seconds']:.0%} |")
 
 
 HEADER = ("| store | products | created | errors | seconds | products/s | calls/product | rate used | "
-          "share of ceiling (after burst) | share incl. burst | throttled answers | peak RSS MB |\n"
-          "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |")
+          "share of ceiling (after burst) | share incl. burst | throttled answers | peak RSS MB | CPU s | "
+          "CPU ms/call | CPU share of one core |\n"
+          "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 
 
 def main() -> None:

@@ -2,8 +2,9 @@
 
 Dagster validates the instance schema, run coordinator, PostgreSQL storage and the local executor
 config against the real job; dagster-k8s (the ``deploy`` extra) validates the K8sRunLauncher and
-k8s_job_executor configs with its own schemas. The Celery executor keys and the Helm values are
-checked structurally. deploy/README.md lists exactly which is which.
+k8s_job_executor configs with its own schemas; the Celery executor's settings are read back from
+the executor and the workers' app (test_celery.py runs them). The Helm values are checked
+structurally. deploy/README.md lists exactly which is which.
 """
 
 from __future__ import annotations
@@ -28,8 +29,6 @@ from sync_pipeline_tests.production.harness import ROOT
 DEPLOY = ROOT / "deploy"
 MAIN = yaml.safe_load((ROOT / "dagster.yaml").read_text())
 INSTANCES = [DEPLOY / "k8s" / "dagster.yaml", DEPLOY / "celery" / "dagster.yaml", ROOT / "dagster.yaml"]
-
-CELERY_EXECUTOR_KEYS = {"broker", "backend", "include", "config_source", "retries"}
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -79,10 +78,49 @@ def test_celery_instance_uses_the_default_launcher_with_valid_config() -> None:
     assert validate_config(DefaultRunLauncher.config_type(), launcher.get("config", {})).success
 
 
-def test_executor_run_configs_name_only_known_keys() -> None:
-    celery = _load(DEPLOY / "celery" / "run_config.yaml")["execution"]["config"]
-    assert set(celery) <= CELERY_EXECUTOR_KEYS and celery["broker"] == {"env": "SYNC_CELERY_BROKER_URL"}
-    assert "sync_pipeline.definitions" in celery["include"]
+def test_celery_executor_and_workers_take_one_broker_and_settings_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SYNC_EXECUTOR=celery: every job's executor reads broker and backend from the environment (no
+    run config, so sensor- and schedule-started runs have them too), and the workers' app is built
+    from the same values; test_celery.py runs both for real."""
+    import importlib
+
+    from dagster_celery.make_app import make_app
+
+    import sync_pipeline.definitions
+    from sync_pipeline.defs.executors import (
+        BACKEND_ENV,
+        BROKER_ENV,
+        VISIBILITY_TIMEOUT_S,
+        celery_app_args,
+        celery_from_env,
+    )
+
+    monkeypatch.setenv("SYNC_EXECUTOR", "celery")
+    monkeypatch.setenv(BROKER_ENV, "redis://127.0.0.1:6390/0")
+    monkeypatch.setenv(BACKEND_ENV, "redis://127.0.0.1:6390/1")
+    try:
+        defs = importlib.reload(sync_pipeline.definitions).defs
+    finally:
+        monkeypatch.delenv("SYNC_EXECUTOR")
+        importlib.reload(sync_pipeline.definitions)
+    for name in ("catalog_sync", "store_sync", "magento_import", "manual_sync"):
+        assert defs.resolve_job_def(name).executor_def.name == "celery_from_env", name
+    resolved = defs.resolve_job_def("store_sync").executor_def.config_schema.resolve_config({})
+    assert resolved.success, resolved.errors
+    run_side = resolved.value["config"]  # type: ignore[index]
+    assert (run_side["broker"], run_side["backend"]) == ("redis://127.0.0.1:6390/0", "redis://127.0.0.1:6390/1")
+    worker = make_app(celery_app_args()).conf
+    assert worker.broker_url == run_side["broker"] and worker.result_backend == run_side["backend"]
+    for key, value in run_side["config_source"].items():
+        assert worker[key] == value, key
+    # A step is acknowledged when it ends: a busy worker takes no other, a dead one's step is sent again.
+    assert worker.task_acks_late and worker.worker_prefetch_multiplier == 1 and worker.task_retry_on_worker_lost
+    assert worker.broker_transport_options["visibility_timeout"] == VISIBILITY_TIMEOUT_S
+    monkeypatch.delenv(BROKER_ENV)
+    with pytest.raises(RuntimeError, match=BROKER_ENV):
+        celery_from_env()
 
 
 def test_k8s_executor_run_config_passes_dagster_k8s_own_executor_schema() -> None:
