@@ -14,5 +14,5 @@ from dagster_celery.tasks import create_task
 
 from sync_pipeline.defs.executors import celery_app_args
 
-app = make_app(celery_app_args())
-execute_plan = create_task(app)
+app = make_app(celery_app_args())  # type: ignore[no-untyped-call]
+execute_plan = create_task(app)  # type: ignore[no-untyped-call]

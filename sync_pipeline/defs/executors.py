@@ -106,6 +106,6 @@ def celery_app_args() -> dict[str, Any]:
     """What the workers' Celery app is built from: the same broker, backend and settings as the runs."""
     from dagster_celery.executor import CeleryExecutor
 
-    return CeleryExecutor.for_cli(  # type: ignore[no-any-return]
+    return CeleryExecutor.for_cli(  # type: ignore[no-untyped-call,no-any-return]
         broker=_required(BROKER_ENV), backend=_required(BACKEND_ENV), config_source=celery_settings(),
     ).app_args()
