@@ -31,7 +31,15 @@ from sync_pipeline.defs.executors import BACKEND_ENV, BROKER_ENV, EXECUTOR_ENV
 from sync_pipeline.platforms.shopify.client import SKU_TAG_PREFIX
 from sync_pipeline.remote import RemotePipeline
 from sync_pipeline_tests.conftest import _unavailable
-from sync_pipeline_tests.production.harness import BIN, ROOT, Deployment, deployment, free_port, wait_until
+from sync_pipeline_tests.production.harness import (
+    BIN,
+    LIVENESS_S,
+    ROOT,
+    Deployment,
+    deployment,
+    free_port,
+    wait_until,
+)
 from sync_pipeline_tests.production.test_remote import throwaway_postgres  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.xdist_group("dagster_processes")]
@@ -63,7 +71,7 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
             return False
 
     try:
-        wait_until(answers, 60, "redis-server to answer")
+        wait_until(answers, LIVENESS_S, "redis-server to answer")
         yield f"redis://127.0.0.1:{port}"
     finally:
         client.close()
@@ -135,7 +143,7 @@ def _start_workers(deploy: Deployment) -> dict[str, Worker]:
                 raise RuntimeError(f"worker {worker.name} exited:\n{log.read_text(errors='replace')}")
             return " ready." in log.read_text(errors="replace")
 
-        wait_until(ready, 180, f"Celery worker {name} to be ready")
+        wait_until(ready, LIVENESS_S, f"Celery worker {name} to be ready")
     return workers
 
 
@@ -189,12 +197,12 @@ def test_store_sync_on_two_celery_workers_and_a_killed_push_step_sent_again(
         instance = DagsterInstance.from_config(str(tmp_path / "dagster_home"))
         pipeline = RemotePipeline.connect("127.0.0.1", deploy.port)
         imported = pipeline.start_import(limit=30)
-        assert pipeline.wait(imported, timeout=900).state == "completed"
+        assert pipeline.wait(imported, timeout=LIVENESS_S).state == "completed"
 
         gate = HeldAnswers(deploy, SHOPIFY_US, let_through=3)
         try:
             held_run = pipeline.start_push("shopify-us")
-            wait_until(lambda: gate.held > 0, 900, "shopify-us's push to have a write held")
+            wait_until(lambda: gate.held > 0, LIVENESS_S, "shopify-us's push to have a write held")
             run_id, pid = _lock_holder_pid(deploy, "shopify-us")
             assert run_id == held_run
             busy = next(w for w in workers.values() if w.runs(pid))  # a worker's pool process is mid-push
@@ -203,7 +211,7 @@ def test_store_sync_on_two_celery_workers_and_a_killed_push_step_sent_again(
             # The busy worker holds its one step unacknowledged and takes no other: every step of the
             # second store's run goes to the other worker.
             other_run = pipeline.start_push("shopee-sg")
-            other = pipeline.wait(other_run, timeout=900)
+            other = pipeline.wait(other_run, timeout=LIVENESS_S)
             assert other.state == "completed", other.as_dict()
             assert other.metrics["store_push/shopee-sg"]["created"] > 0
             taken = _celery_workers(instance, other_run)
@@ -219,7 +227,7 @@ def test_store_sync_on_two_celery_workers_and_a_killed_push_step_sent_again(
         finally:
             gate.released.set()
 
-        held = pipeline.wait(held_run, timeout=900)
+        held = pipeline.wait(held_run, timeout=LIVENESS_S)
         assert held.state == "completed", held.as_dict()
         # The push step was started twice: in the process killed on the busy worker, then again,
         # sent by Celery, in another process (of whichever worker took it).
