@@ -159,6 +159,8 @@ def progress_metadata(progress: PushProgress) -> dict[str, Any]:
         "delisted": MetadataValue.int(progress.delisted), "unchanged": MetadataValue.int(progress.unchanged),
         "invalid": MetadataValue.int(progress.invalid), "errors": MetadataValue.int(progress.errors),
         "calls": MetadataValue.int(progress.calls),
+        **({"bulk_lines": MetadataValue.text(f"{progress.bulk_done}/{progress.bulk_total}")}
+           if progress.bulk_total else {}),
     }
 
 

@@ -185,7 +185,7 @@ class BulkLoader:
         operation = self._start(BULK_PRODUCT_SET, jsonl, f"product-set-{load_id}.jsonl", f"sync-{load_id}")
         self._set(load_id, product_set_op=operation)
         skus = {i: p.sku for i, p in enumerate(chosen)}
-        self._finish_product_set(load_id, operation, skus, {p.sku: p for p in chosen})
+        self._finish_product_set(load_id, operation, skus, {p.sku: p for p in chosen}, fresh=True)
         self._publish(load_id, None, {p.sku: p for p in chosen})
 
     def _write_intent(self, chosen: Sequence[PlannedProduct]) -> int:
@@ -237,16 +237,19 @@ class BulkLoader:
     # -- phases ------------------------------------------------------------------------------------
 
     def _finish_product_set(self, load_id: int, operation: str, skus: dict[int, str],
-                            planned: dict[str, PlannedProduct]) -> None:
+                            planned: dict[str, PlannedProduct], fresh: bool = False) -> None:
+        """Read the run's results into mappings and dead letters. ``fresh``: the lines were built
+        from these very listings in this run; otherwise each listing is compared with what was sent."""
         status = self._wait(operation, len(skus))
         started = time.perf_counter()
         url = status.url or status.partial_url
         if status.status != "COMPLETED":
             self.sink.bulk_note(f"bulk operation {operation} ended {status.status} ({status.error_code}); "
                                 "lines without a result stay pending and are looked up by the next push")
-        sent_hashes = self._sent_hashes(load_id)
-        made: dict[int, str] = {}
-        for line in self.bulk.results(url) if url else ():
+        sent_hashes = {} if fresh else self._sent_hashes(load_id)
+        for count, line in enumerate(self.bulk.results(url) if url else (), start=1):
+            if count % _LINES_CHUNK == 0:
+                self.sink.bulk_flush()  # confirmations written in batches, never all held to the end
             number = int(line["__lineNumber"])
             sku = skus.get(number)
             if sku is None:
@@ -255,28 +258,26 @@ class BulkLoader:
             self._log_line("bulk:productSet", sku, line, outcome if isinstance(outcome, PlatformError) else None)
             product = planned.get(sku)
             if isinstance(outcome, RemoteRef):
-                made[number] = outcome.product_id
                 if product is not None:
-                    as_planned = sent_hashes.get(number) == product.listing.payload_hash()
+                    as_planned = fresh or sent_hashes.get(number) == product.listing.payload_hash()
                     self.sink.bulk_confirmed(product, outcome, as_planned)
                 else:  # its listing is gone since: still ours, so the mapping is kept
                     self._confirm_unplanned(sku, outcome)
             elif product is not None:
                 self.sink.bulk_failed(product, outcome)
-        self.sink.bulk_flush()
-        with self.engine.begin() as conn:
-            for number, product_id in made.items():
-                conn.execute(sa.update(push_bulk_lines).where(push_bulk_lines.c.load_id == load_id)
-                             .where(push_bulk_lines.c.line_no == number).values(product_id=product_id))
-            conn.execute(sa.update(push_bulk_loads).where(push_bulk_loads.c.id == load_id).values(
-                phase="publish", done=status.object_count, phase_started_at=utcnow(), updated_at=utcnow()))
+        self.sink.bulk_flush()  # the mappings (with the products made) first, then the phase moves on
+        self._set(load_id, phase="publish", done=status.object_count, phase_started_at=utcnow())
         self.timings.results_s += time.perf_counter() - started
 
     def _publish(self, load_id: int, operation: str | None, planned: dict[str, PlannedProduct]) -> None:
+        # The products the first run made are the load's SKUs whose mapping now names a product.
+        lines, mappings = push_bulk_lines, store_mappings
         with self.engine.connect() as conn:
-            made = [(r.line_no, r.sku, r.product_id) for r in conn.execute(
-                sa.select(push_bulk_lines).where(push_bulk_lines.c.load_id == load_id)
-                .where(push_bulk_lines.c.product_id.is_not(None)).order_by(push_bulk_lines.c.line_no))]
+            made = [(r.line_no, r.sku, r.external_id) for r in conn.execute(
+                sa.select(lines.c.line_no, lines.c.sku, mappings.c.external_id)
+                .join(mappings, sa.and_(mappings.c.sku == lines.c.sku, mappings.c.store_key == self.store.key))
+                .where(lines.c.load_id == load_id).where(mappings.c.external_id.is_not(None))
+                .order_by(lines.c.line_no))]
         if not made:
             self._set(load_id, phase="done")
             return

@@ -130,6 +130,8 @@ class PushProgress:
     first_errors: list[str] = field(default_factory=list)
     bulk_done: int = 0  # lines of the running bulk mutation done (push/bulk.py), of bulk_total
     bulk_total: int = 0
+    bulk_pipeline_s: float = 0.0  # the pipeline's own work in bulk loads: building lines, reading results, rows
+    bulk_waiting_s: float = 0.0  # staging, starting and polling: the store's time
 
     def describe(self) -> str:
         bulk = f"bulk lines {self.bulk_done}/{self.bulk_total}, " if self.bulk_total else ""
@@ -370,6 +372,8 @@ class _PushRun:
             chosen = {p.sku for p in creates}
             left = [p for p in left if p.sku not in chosen]
         self._flush()
+        self.progress.bulk_pipeline_s = loader.timings.build_s + loader.timings.results_s
+        self.progress.bulk_waiting_s = loader.timings.waiting_s
         return left
 
     def bulk_confirmed(self, product: PlannedProduct, ref: RemoteRef, sent_as_planned: bool) -> None:
@@ -396,6 +400,10 @@ class _PushRun:
 
     def bulk_progress(self, done: int, total: int) -> None:
         self.progress.bulk_done, self.progress.bulk_total = done, total
+        if self.bulk_loader is not None:
+            timings = self.bulk_loader.timings
+            self.progress.bulk_pipeline_s = timings.build_s + timings.results_s
+            self.progress.bulk_waiting_s = timings.waiting_s
         self._report_progress(force=True)
 
     def bulk_note(self, message: str) -> None:

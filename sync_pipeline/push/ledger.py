@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
+from sqlalchemy.dialects import postgresql, sqlite
 
 from sync_pipeline.catalog.tables import catalog_products
 from sync_pipeline.db import utcnow
@@ -112,9 +113,18 @@ def write_confirmed(conn: Connection, store_key: str, run_id: str, confirmed: Se
     if not confirmed:
         return
     table = store_mappings
+    rows = [_mapping_values(store_key, run_id, c) for c in confirmed]
+    if conn.dialect.name in _UPSERTS:
+        # One multi-row INSERT ... ON CONFLICT: an UPDATE per row costs a round trip each, which a
+        # bulk load's thousands of confirmations would pay one by one.
+        upsert = _UPSERTS[conn.dialect.name](table)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=["store_key", "sku"],
+            set_={k: upsert.excluded[k] for k in rows[0] if k not in {"store_key", "sku"}})
+        conn.execute(upsert, rows)
+        return
     existing = set(conn.execute(sa.select(table.c.sku).where(table.c.store_key == store_key)
                                 .where(table.c.sku.in_([c.sku for c in confirmed]))).scalars())
-    rows = [_mapping_values(store_key, run_id, c) for c in confirmed]
     inserts = [r for r in rows if r["sku"] not in existing]
     updates = [r for r in rows if r["sku"] in existing]
     if inserts:
@@ -126,6 +136,9 @@ def write_confirmed(conn: Connection, store_key: str, run_id: str, confirmed: Se
         conn.execute(statement, [{"k_store": r["store_key"], "k_sku": r["sku"],
                                   **{f"v_{k}": v for k, v in r.items() if k not in {"store_key", "sku"}}}
                                  for r in updates])
+
+
+_UPSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def _mapping_values(store_key: str, run_id: str, c: Confirmed) -> dict[str, Any]:

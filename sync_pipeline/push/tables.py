@@ -159,7 +159,7 @@ push_bulk_loads = Table(
     Index("ix_push_bulk_loads_store_phase", "store_key", "phase"),
 )
 
-# The load's lines: line number -> SKU, the listing's payload hash as sent, the product made.
+# The load's lines: line number -> SKU and the listing's payload hash as sent.
 push_bulk_lines = Table(
     "push_bulk_lines",
     metadata,
@@ -167,5 +167,4 @@ push_bulk_lines = Table(
     Column("line_no", Integer, primary_key=True),
     Column("sku", String(64), nullable=False),
     Column("payload_hash", String(64), nullable=False),
-    Column("product_id", String(128)),
 )
