@@ -1,7 +1,7 @@
 """Command line: fill a Magento database with a generated catalog.
 
     python -m sync_pipeline.magento.generate --url mysql+pymysql://root@127.0.0.1/magento \\
-        --products 48000 --seed 7 [--dirty] [--today 2025-06-01] [--replace]
+        --products 48000 --seed 7 [--dirty] [--today 2025-06-01] [--replace] [--msi] [--commerce]
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--replace", action="store_true", help="drop the catalog tables first")
     parser.add_argument("--msi", action="store_true",
                         help="write Multi-Source Inventory too: sources, a second stock, reservations")
+    parser.add_argument("--commerce", action="store_true",
+                        help="Adobe Commerce's staging layout (row_id, created_in/updated_in versions)")
     return parser.parse_args(argv)
 
 
@@ -35,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         catalog = generate_catalog(engine, products=args.products, seed=args.seed, dirty=args.dirty,
-                                   today=args.today, replace=args.replace, msi=args.msi)
+                                   today=args.today, replace=args.replace, msi=args.msi,
+                                   commerce=args.commerce)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

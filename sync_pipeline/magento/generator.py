@@ -24,7 +24,9 @@ Over-long names: ``name`` is varchar(255) and MariaDB in strict mode refuses lon
 Magento's own validation does; so the "long name" dirty row has a name of exactly 255 characters
 (ending in an emoji, i.e. 4-byte UTF-8) and a 1,000-character ``meta_keyword`` (a text attribute).
 
-Everything is deterministic for a given ``seed`` and ``today``.
+Everything is deterministic for a given ``seed`` and ``today``. ``commerce=True`` writes the same
+catalog in Adobe Commerce's staging shape (``generator_commerce.py``): same current values, plus
+past and scheduled versions of some products.
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from sync_pipeline.magento import edition
 from sync_pipeline.magento import schema as m
+from sync_pipeline.magento.generator_commerce import CommerceRows, category_rows, install_staging
 
 PRODUCT_TYPE_ID = 4
 CATEGORY_TYPE_ID = 3
@@ -165,6 +169,8 @@ class GeneratedCatalog:
     dirty: dict[str, tuple[int, ...]]
     expected_rejections: dict[int, str]
     unsynced_types: dict[str, int] = field(default_factory=dict)  # bundle/grouped/... written, by type
+    commerce: bool = False  # written in Adobe Commerce's staging shape
+    staged_ids: tuple[int, ...] = ()  # Commerce: entities with a past and a scheduled version too
     base_url: str = BASE_URL
     media_base_url: str = MEDIA_BASE_URL
 
@@ -262,31 +268,37 @@ def generate_catalog(
     today: date | None = None,
     replace: bool = False,
     msi: bool = False,
+    commerce: bool = False,
 ) -> GeneratedCatalog:
     """Create the Magento tables and fill them with ``products`` top-level products.
 
     ``msi=True`` also writes Multi-Source Inventory: sources (one disabled), a second stock for a
     second website ``eu`` (store view ``eu``), a source item per stocked product in the default
     source (mirroring the legacy table, as Magento does) and the ``_MSI_SHOWCASE`` products with
-    several sources and reservations of placed, shipped and cancelled orders.
+    several sources and reservations of placed, shipped and cancelled orders. ``commerce=True``
+    writes Adobe Commerce's staging tables (``row_id``, versions) instead of Open Source's.
     """
     if products < 0:
         raise ValueError(f"products must be >= 0, got {products}")
     today = today or date.today()
     if replace:
         m.drop_magento_schema(engine)
-    m.create_magento_schema(engine, msi=msi)
+    if commerce:
+        edition.create_commerce_schema(engine, msi=msi)
+    else:
+        m.create_magento_schema(engine, msi=msi)
     with engine.begin() as conn:
         if conn.execute(sa.select(sa.func.count()).select_from(m.store)).scalar_one():
             raise ValueError("the Magento database already holds a catalog; use an empty one (or replace=True)")
-        install = _install_base(conn, today)
+        install = _install_base(conn, today, commerce=commerce)
         if msi:
             _install_msi(conn)
         rng = random.Random(seed)
         plans = _plan_catalog(rng, products, dirty)
         if msi:
             plans += [plan for n, factory in enumerate(_MSI_SHOWCASE) for plan in factory(rng, 950 + n)]
-        writer = _CatalogWriter(conn, install, rng, today, msi=msi)
+        staged = CommerceRows(install.attr, install_staging(conn, today)) if commerce else None
+        writer = _CatalogWriter(conn, install, rng, today, msi=msi, commerce=staged)
         with _bulk_load(conn):
             for plan in plans:
                 writer.write(plan)
@@ -321,7 +333,7 @@ class _Install:
     attribute_sets: dict[str, int]
 
 
-def _install_base(conn: sa.Connection, today: date) -> _Install:
+def _install_base(conn: sa.Connection, today: date, commerce: bool = False) -> _Install:
     _install_stores(conn)
     _install_entity_types(conn)
     attribute_sets = _install_attribute_sets(conn)
@@ -329,7 +341,7 @@ def _install_base(conn: sa.Connection, today: date) -> _Install:
     attr = _attribute_ids(conn, PRODUCT_TYPE_ID)
     category_attr = _attribute_ids(conn, CATEGORY_TYPE_ID)
     options = _install_options(conn, attr)
-    category_ids = _install_categories(conn, category_attr, attribute_sets["category"], today)
+    category_ids = _install_categories(conn, category_attr, attribute_sets["category"], today, commerce)
     conn.execute(m.cataloginventory_stock.insert(), [{"stock_id": 1, "website_id": 0, "stock_name": "Default"}])
     conn.execute(m.core_config_data.insert(), [
         {"scope": "default", "scope_id": 0, "path": "web/unsecure/base_url", "value": BASE_URL},
@@ -474,7 +486,7 @@ def _install_options(conn: sa.Connection, attr: dict[str, int]) -> dict[str, dic
 
 
 def _install_categories(conn: sa.Connection, attr: dict[str, int], attribute_set_id: int,
-                        today: date) -> dict[str, int]:
+                        today: date, commerce: bool = False) -> dict[str, int]:
     entities: list[dict[str, Any]] = [
         {"entity_id": 1, "parent_id": 0, "path": "1", "position": 0, "level": 0, "children_count": 0},
         {"entity_id": 2, "parent_id": 1, "path": "1/2", "position": 1, "level": 1, "children_count": 0},
@@ -498,18 +510,21 @@ def _install_categories(conn: sa.Connection, attr: dict[str, int], attribute_set
     set_up_on = datetime.combine(today, time(8)) - timedelta(days=2000)
     for row in entities:
         row.update(attribute_set_id=attribute_set_id, created_at=set_up_on, updated_at=set_up_on)
-    conn.execute(m.catalog_category_entity.insert(), entities)
     varchar_rows = [{"entity_id": cid, "attribute_id": attr["name"], "store_id": ADMIN_STORE, "value": name}
                     for cid, name, _fr in names]
     varchar_rows += [{"entity_id": cid, "attribute_id": attr["name"], "store_id": FR_STORE, "value": fr}
                      for cid, _name, fr in names if fr]
     varchar_rows += [{"entity_id": cid, "attribute_id": attr["url_key"], "store_id": ADMIN_STORE,
                       "value": name.lower().replace(" ", "-")} for cid, name, _fr in names if cid > 2]
+    int_rows = [{"entity_id": cid, "attribute_id": attr[code], "store_id": ADMIN_STORE, "value": 1}
+                for cid, _name, _fr in names for code in ("is_active", "include_in_menu")]
+    if commerce:
+        for table, rows in category_rows(entities, varchar_rows, int_rows):
+            conn.execute(table.insert(), rows)
+        return ids
+    conn.execute(m.catalog_category_entity.insert(), entities)
     conn.execute(m.catalog_category_entity_varchar.insert(), varchar_rows)
-    conn.execute(m.catalog_category_entity_int.insert(), [
-        {"entity_id": cid, "attribute_id": attr[code], "store_id": ADMIN_STORE, "value": 1}
-        for cid, _name, _fr in names for code in ("is_active", "include_in_menu")
-    ])
+    conn.execute(m.catalog_category_entity_int.insert(), int_rows)
     return ids
 
 
@@ -755,8 +770,9 @@ class _CatalogWriter:
     """Turns plans into rows and inserts them in executemany batches, in foreign-key order."""
 
     def __init__(self, conn: sa.Connection, install: _Install, rng: random.Random, today: date,
-                 msi: bool = False) -> None:
+                 msi: bool = False, commerce: CommerceRows | None = None) -> None:
         self.conn, self.install, self.rng, self.today, self.msi = conn, install, rng, today, msi
+        self.commerce = commerce
         self.attr = install.attr
         self.write_order = _WRITE_ORDER + ((m.inventory_source_item, m.inventory_reservation) if msi else ())
         self.buffers: dict[sa.Table, list[dict[str, Any]]] = {table: [] for table in self.write_order}
@@ -797,11 +813,12 @@ class _CatalogWriter:
             self.flush_all()
 
     def flush_all(self) -> None:
-        for table in self.write_order:
-            rows = self.buffers[table]
-            if rows:
-                self.conn.execute(table.insert(), rows)
-                self.buffers[table] = []
+        batches = [(table, self.buffers[table]) for table in self.write_order if self.buffers[table]]
+        if self.commerce is not None:
+            batches = self.commerce.translate(batches)
+        for table, rows in batches:
+            self.conn.execute(table.insert(), rows)
+        self.buffers = {table: [] for table in self.write_order}
         self.pending = 0
 
     def summary(self, *, products: int, seed: int) -> GeneratedCatalog:
@@ -812,6 +829,8 @@ class _CatalogWriter:
             features={k: tuple(v) for k, v in self.features.items()},
             dirty={k: tuple(v) for k, v in self.dirty.items()},
             expected_rejections=dict(self.rejections), unsynced_types=dict(self.unsynced),
+            commerce=self.commerce is not None,
+            staged_ids=tuple(self.commerce.staged_ids) if self.commerce is not None else (),
         )
 
     # rows

@@ -23,12 +23,15 @@ metadata = sa.MetaData()
 _MYSQL = ("mysql", "mariadb")
 
 
-def _uint() -> sa.types.TypeEngine[int]:
+def uint() -> sa.types.TypeEngine[int]:
     return sa.Integer().with_variant(mysql.INTEGER(unsigned=True), *_MYSQL)
 
 
-def _usmallint() -> sa.types.TypeEngine[int]:
+def usmallint() -> sa.types.TypeEngine[int]:
     return sa.Integer().with_variant(mysql.SMALLINT(unsigned=True), *_MYSQL)
+
+
+_uint, _usmallint = uint, usmallint
 
 
 def _smallint() -> sa.types.TypeEngine[int]:
@@ -525,10 +528,17 @@ for _table in (*metadata.tables.values(), *msi_metadata.tables.values()):
 
 
 def create_magento_schema(engine: sa.Engine, *, msi: bool = False) -> None:
-    """Create the catalog tables if they are missing (SQLite or MySQL/MariaDB), the MSI ones if asked."""
+    """Create the catalog tables if they are missing (SQLite or MySQL/MariaDB), the MSI ones if asked.
+
+    This is Magento Open Source's layout; ``edition.create_commerce_schema`` makes Adobe Commerce's.
+    """
     metadata.create_all(engine)
     if msi:
         msi_metadata.create_all(engine)
+    category_links_auto_increment(engine)
+
+
+def category_links_auto_increment(engine: sa.Engine) -> None:
     if engine.dialect.name in _MYSQL:
         # Magento numbers category links with AUTO_INCREMENT inside a composite key, which SQLite
         # cannot declare (there the writer supplies entity_id itself). MODIFY is idempotent.
@@ -539,5 +549,11 @@ def create_magento_schema(engine: sa.Engine, *, msi: bool = False) -> None:
 
 
 def drop_magento_schema(engine: sa.Engine) -> None:
+    """Drop the catalog tables of either edition (the Commerce ones are reflected: same names, other keys)."""
     msi_metadata.drop_all(engine)
-    metadata.drop_all(engine)
+    present = sa.MetaData()
+    present.reflect(engine, only=lambda name, _meta: name in metadata.tables or name in _COMMERCE_ONLY)
+    present.drop_all(engine)
+
+
+_COMMERCE_ONLY = ("sequence_product", "sequence_catalog_category", "staging_update")

@@ -11,6 +11,9 @@ it ships, and warehouse counts land in ``inventory_source_item``: the newest res
 reservation count and the same fingerprint over the source items are part of the watermark, so
 a placed order triggers the import as a stock edit does.
 
+On Adobe Commerce a scheduled update goes live without touching a row: the staging version in
+force (``edition.version_at``) is part of the watermark too.
+
 Reading it costs one statement (seven aggregates over the two tables), plus two for MSI's tables
 when present; sensors poll it every tick.
 """
@@ -20,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from sync_pipeline.magento import schema as m
+from sync_pipeline.magento.edition import detect_layout, version_at
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class SourceWatermark:
     source_qty_total: str = "0.0000"
     source_in_stock_rows: int = 0
     source_qty_weighted: str = "0.0000"
+    staging_version: int = 0  # Adobe Commerce: the staging version in force; 0 on Open Source
 
     def to_cursor(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -77,6 +82,8 @@ class SourceWatermark:
             changes.append(f"products added or removed ({previous.products} -> {self.products})")
         if self._stock() != previous._stock():
             changes.append("stock changed")
+        if self.staging_version != previous.staging_version:
+            changes.append(f"a scheduled update went live (version {self.staging_version})")
         return changes
 
     def _stock(self) -> tuple[Any, ...]:
@@ -100,9 +107,11 @@ def read_watermark(engine: Engine) -> SourceWatermark:
     with engine.connect() as conn:
         row = conn.execute(statement).one()
         msi = _msi_fingerprint(conn)
+        staging = version_at(conn, datetime.now(UTC)) if detect_layout(conn).commerce else 0
     products_row, stock_row = row[:3], row[3:]
     return SourceWatermark(
         **msi,
+        staging_version=staging,
         max_updated_at=_timestamp(products_row[0]),
         max_entity_id=int(products_row[1] or 0),
         products=int(products_row[2] or 0),

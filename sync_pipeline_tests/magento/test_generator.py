@@ -15,6 +15,12 @@ from sync_pipeline.magento.generator import generate_catalog
 from .conftest import TODAY, Shop
 
 
+@pytest.fixture
+def edition() -> str:
+    """These tests read Open Source's tables by name (test_commerce.py covers Commerce's)."""
+    return "open_source"
+
+
 def _dump(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
     with engine.connect() as conn:
         return {
@@ -68,7 +74,7 @@ def test_category_tree_is_the_agreed_one(shop: Shop) -> None:
     by_id = {entity_id: (path, level) for entity_id, path, level in rows}
     assert by_id[1] == ("1", 0) and by_id[2] == ("1/2", 1)
     reader = shop.reader()
-    assert sorted(reader._category_paths.values()) == sorted([
+    assert sorted(reader._records.category_paths.values()) == sorted([
         "Men", "Women", "Gear", "Men/Tops", "Men/Bottoms", "Women/Tops", "Women/Bottoms",
         "Gear/Bags", "Gear/Fitness Equipment", "Gear/Watches",
     ])

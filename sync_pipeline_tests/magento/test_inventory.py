@@ -21,8 +21,9 @@ from .conftest import TODAY, Shop, found, full_pass
 
 
 @pytest.fixture
-def msi_shop(engine: sa.Engine) -> Shop:
-    return Shop(engine, generate_catalog(engine, products=24, seed=11, today=TODAY, msi=True))
+def msi_shop(engine: sa.Engine, edition: str) -> Shop:
+    return Shop(engine, generate_catalog(engine, products=24, seed=11, today=TODAY, msi=True,
+                                         commerce=edition == "commerce"))
 
 
 def _record(shop: Shop, feature: str, store_code: str = "default") -> object:

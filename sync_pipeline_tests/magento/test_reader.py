@@ -311,13 +311,11 @@ def test_stock_and_status_agrees_with_full_records(shop: Shop) -> None:
 
 def test_stock_and_status_is_the_same_whether_children_are_asked_for_or_not(shop: Shop) -> None:
     """Children asked for alongside their parents are read once and serve both answers."""
-    link = m.catalog_product_super_link
-    with shop.engine.connect() as conn:
-        pairs = conn.execute(sa.select(link.c.parent_id, link.c.product_id)).tuples().all()
-    parents = sorted({int(p) for p, _c in pairs})
-    children = sorted({int(c) for _p, c in pairs})
-    assert parents and children
     reader = shop.reader()
+    candidates = reader.read_products(shop.catalog.candidate_ids).products
+    parents = sorted(p.source_id for p in candidates if p.type_id == "configurable")
+    children = sorted(shop.catalog.child_ids)
+    assert parents and children
     parents_alone = reader.stock_and_status(parents)
     children_alone = reader.stock_and_status(children)
     together = reader.stock_and_status(parents + children)
@@ -393,10 +391,8 @@ def test_types_not_synced_are_counted_per_type(shop: Shop) -> None:
 def test_unsynced_products_after_the_last_candidate_are_counted(shop: Shop) -> None:
     """The last chunk counts what follows the last candidate, even when it is full."""
     last = shop.reader().max_source_id()
-    with shop.engine.begin() as conn:
-        conn.execute(sa.insert(m.catalog_product_entity), [
-            {"entity_id": last + 500 + k, "type_id": kind, "sku": f"LATE-{kind}", "attribute_set_id": 4}
-            for k, kind in enumerate(("bundle", "virtual", "grouped"))])
+    shop.add_entities([{"entity_id": last + 500 + k, "type_id": kind, "sku": f"LATE-{kind}", "attribute_set_id": 4}
+                       for k, kind in enumerate(("bundle", "virtual", "grouped"))])
     expected = dict(shop.catalog.unsynced_types)
     for kind in ("bundle", "virtual", "grouped"):
         expected[kind] += 1
