@@ -92,6 +92,24 @@ class StockBuffer(_Strict):
     floor: int = Field(default=0, ge=0)  # show 0 when fewer than this remain in Magento
 
 
+class Backorders(_Strict):
+    """What a store shows of a product Magento sells on backorder once its salable quantity is gone.
+
+    ``list: false`` (the default): not listed, the stores never sell what is not there; ``list:
+    true`` with ``quantity``: listed with that many units (e.g. a made-to-order lead time the store
+    can honour). Magento's own flag decides which products take backorders at all.
+    """
+
+    list: bool = False
+    quantity: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _quantity_when_listed(self) -> Backorders:
+        if self.list and self.quantity < 1:
+            raise ValueError("backorders: list: true needs a quantity of 1 or more to show")
+        return self
+
+
 class RateLimit(_Strict):
     """Overrides of the platform's default limits (Shopify cost bucket, requests/s elsewhere)."""
 
@@ -223,6 +241,7 @@ class StoreConfig(_Strict):
             )
         return v
     stock_buffer: StockBuffer = StockBuffer()
+    backorders: Backorders = Backorders()
 
     mapping: ListingMapping = ListingMapping()
 

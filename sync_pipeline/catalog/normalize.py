@@ -83,6 +83,7 @@ def _entry(source: SourceProduct) -> CatalogEntry:
         "images": list(source.images),
         "attributes": dict(sorted(source.attributes.items())),
         "source_updated_at": source.updated_at,
+        "backorders": source.backorders,
     }
     variants = _variant_rows(source, product)
     return CatalogEntry(
@@ -110,6 +111,7 @@ def _variant_rows(source: SourceProduct, product: dict[str, Any]) -> tuple[dict[
                 "image": _image(source.images[0] if source.images else None),
                 "position": 0,
                 "problem": None,
+                "backorders": source.backorders,
             },
         )
     rows = []
@@ -142,6 +144,7 @@ def _variant_row(variant: SourceVariant, product: dict[str, Any], position: int)
         "image": _image(variant.image),
         "position": position,
         "problem": variant.problem,  # shown by product_status and `sync-pipeline status SKU`
+        "backorders": variant.backorders,
     }
 
 
@@ -150,9 +153,11 @@ def content_hash(product: dict[str, Any], variants: tuple[dict[str, Any], ...]) 
 
     ``source_updated_at`` is left out: Magento moves it on saves that change nothing we sell.
     """
-    content = {key: value for key, value in product.items() if key != "source_updated_at"}
-    # A variant with no problem hashes as before the column existed: upgrading rewrites nothing.
-    shown = [{k: v for k, v in variant.items() if not (k == "problem" and v is None)} for variant in variants]
+    # Columns added later hash as before they existed while they hold nothing: upgrading rewrites nothing.
+    content = {key: value for key, value in product.items()
+               if key != "source_updated_at" and not (key == "backorders" and not value)}
+    shown = [{k: v for k, v in variant.items() if not (k in ("problem", "backorders") and not v)}
+             for variant in variants]
     body = json.dumps({"product": content, "variants": shown}, sort_keys=True, default=str)
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 

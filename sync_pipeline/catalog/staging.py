@@ -120,6 +120,7 @@ def product_to_json(product: SourceProduct) -> dict[str, Any]:
         "variants": [_variant_to_json(v) for v in product.variants],
         "updated_at": product.updated_at.isoformat() if product.updated_at else None,
         "manages_stock": product.manages_stock,
+        "backorders": product.backorders,
     }
 
 
@@ -143,6 +144,7 @@ def product_from_json(data: dict[str, Any]) -> SourceProduct:
         variants=tuple(_variant_from_json(v) for v in data["variants"]),
         updated_at=datetime.fromisoformat(data["updated_at"]) if data["updated_at"] else None,
         manages_stock=bool(data.get("manages_stock", True)),
+        backorders=bool(data.get("backorders", False)),
     )
 
 
@@ -160,6 +162,7 @@ def _variant_to_json(variant: SourceVariant) -> dict[str, Any]:
         "image": variant.image,
         "manages_stock": variant.manages_stock,
         "problem": variant.problem,
+        "backorders": variant.backorders,
     }
 
 
@@ -177,6 +180,7 @@ def _variant_from_json(data: dict[str, Any]) -> SourceVariant:
         image=data["image"],
         manages_stock=bool(data.get("manages_stock", True)),
         problem=data.get("problem"),
+        backorders=bool(data.get("backorders", False)),
     )
 
 

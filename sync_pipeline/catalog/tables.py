@@ -44,6 +44,8 @@ catalog_products = Table(
     Column("images", JSON, nullable=False, default=list),  # URLs in display order
     Column("attributes", JSON, nullable=False, default=dict),
     Column("content_hash", String(64), nullable=False),
+    # Magento takes backorders: sellable at stock 0; each store decides whether to list it (stock.py).
+    Column("backorders", Boolean),
     Column("source_updated_at", DateTime),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
@@ -69,6 +71,7 @@ catalog_variants = Table(
     Column("position", Integer, nullable=False, default=0),
     # Why a configurable's child is not sold (disabled, no stock row, no price); NULL when it can be.
     Column("problem", String(64)),
+    Column("backorders", Boolean),  # as on catalog_products
     UniqueConstraint("parent_sku", "sku", name="uq_catalog_variants_parent_sku"),
 )
 

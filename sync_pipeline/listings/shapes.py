@@ -30,7 +30,7 @@ from typing import Any
 
 from sync_pipeline.listings.model import Listing, ListingVariant
 from sync_pipeline.listings.pricing import StorePrice, price_for_store
-from sync_pipeline.listings.stock import listed_stock
+from sync_pipeline.listings.stock import on_backorder_only, store_stock
 from sync_pipeline.listings.titles import (
     OUT_OF_BAND,
     TITLE_EMPTY,
@@ -113,6 +113,14 @@ def build_listing(
     images = _unique(_str_list(product.get("images"), reasons, "images"))
     weight = _weight(product.get("weight"), reasons)
     ordered = sorted(variants, key=_position)
+    if active and not store.backorders.list:
+        # Not listed here: what Magento sells only on backorder is left out of this store's listing,
+        # and a product with nothing else to sell is delisted.
+        kept = [v for v in ordered if not (bool(v.get("is_active", True)) and on_backorder_only(v))]
+        if (ordered and not kept) or (not ordered and on_backorder_only(product)):
+            active = False
+        elif kept:
+            ordered = kept
 
     variant_options = [_str_dict(v.get("options"), reasons, f"options of {v.get('sku')}") for v in ordered]
     axes = _axes(variant_options)
@@ -371,7 +379,7 @@ def _stock(row: Mapping[str, Any], active: bool, store: StoreConfig) -> int:
     if not active:
         return 0
     try:
-        qty = listed_stock(int(row.get("stock_qty") or 0), store.stock_buffer)
+        qty = store_stock(row, store)
     except (TypeError, ValueError):
         return 0
     most = platform_spec(store.platform).max_stock

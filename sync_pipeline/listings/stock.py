@@ -8,15 +8,39 @@ arithmetic (``StockBuffer`` in the stores file):
 * otherwise ``keep_units`` plus ``keep_share`` of the salable quantity (rounded up: a share never
   rounds down to nothing) are kept back;
 * ``cap`` bounds what is left; the result is never negative and never above the salable quantity.
+
+Backorders (``Backorders`` in the stores file): a product or variant Magento sells on backorder
+with nothing salable left is not listed on a store by default, or listed with the store's set
+``quantity`` when the store says ``list: true``.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
-from sync_pipeline.stores import StockBuffer
+from sync_pipeline.stores import StockBuffer, StoreConfig
 
 NO_BUFFER = StockBuffer()
+
+
+def on_backorder_only(row: Mapping[str, Any]) -> bool:
+    """A catalog product or variant Magento sells only on backorder: nothing salable left."""
+    try:
+        salable = int(row.get("stock_qty") or 0)
+    except (TypeError, ValueError):
+        return False
+    return bool(row.get("backorders")) and salable <= 0
+
+
+def store_stock(row: Mapping[str, Any], store: StoreConfig) -> int:
+    """What ``store`` lists of a catalog row: the buffered salable quantity, or on backorder the
+    store's ``backorders.quantity`` when it lists backorders (0 otherwise: build_listing leaves
+    such rows out of the listing)."""
+    if on_backorder_only(row):
+        return store.backorders.quantity if store.backorders.list else 0
+    return listed_stock(int(row.get("stock_qty") or 0), store.stock_buffer)
 
 
 def listed_stock(salable: int, buffer: StockBuffer = NO_BUFFER) -> int:

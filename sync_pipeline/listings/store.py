@@ -52,10 +52,11 @@ FIRST_PARENT = "first_parent_sku"  # on a variant row whose SKU several products
 
 PRODUCT_COLUMNS = (
     "id", "sku", "source_id", "type_id", "title", "description", "url_key", "price", "special_price",
-    "stock_qty", "is_active", "weight", "categories", "images", "attributes",
+    "stock_qty", "is_active", "weight", "categories", "images", "attributes", "backorders",
 )  # fmt: skip
 VARIANT_COLUMNS = (
     "sku", "parent_sku", "price", "special_price", "stock_qty", "is_active", "options", "weight", "image", "position",
+    "backorders",
 )  # fmt: skip
 
 

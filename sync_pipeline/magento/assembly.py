@@ -110,13 +110,14 @@ class RecordAssembler:
             qty = stock.qty if stock else 0
             in_stock = stock.in_stock if stock else False
             manages = stock.manages if stock else True
+        backorders = row["type_id"] != CONFIGURABLE and stock is not None and stock.manages and stock.backorders
         return SourceProduct(
             source_id=int(row["entity_id"]), sku=row["sku"], type_id=row["type_id"],
             title=values.get("name") or "", description=values.get("description") or "",
             url_key=values.get("url_key") or None, price=price, special_price=special, stock_qty=qty,
             is_enabled=enabled, is_in_stock=in_stock, weight=values.get("weight"), categories=categories,
             images=images, attributes=self._labelled_attributes(values, labels), variants=variants,
-            updated_at=row["updated_at"], manages_stock=manages,
+            updated_at=row["updated_at"], manages_stock=manages, backorders=backorders,
         )
 
     def _variant(self, row: dict[str, Any], values: dict[str, Any], labels: dict[int, str], stock: Stock | None,
@@ -136,6 +137,7 @@ class RecordAssembler:
             is_enabled=enabled, is_in_stock=stock.in_stock if stock else False, options=options,
             weight=values.get("weight"), image=images[0] if images else None,
             manages_stock=stock.manages if stock else True, problem=problem,
+            backorders=stock is not None and stock.manages and stock.backorders,
         )
 
     def _active_special(self, values: dict[str, Any]) -> Decimal | None:
@@ -228,11 +230,11 @@ class RecordAssembler:
         si = self.sql.table("cataloginventory_stock_item")
         e = self.sql.entity("e")
         query = (sa.select(si.c.product_id, self.sql.stock.qty(si, e.c.sku), self.sql.stock.flag(si, e.c.sku),
-                           self.sql.manages_stock(si))
+                           self.sql.manages_stock(si), self.sql.backorders(si))
                  .join(e, e.c.entity_id == si.c.product_id)
                  .where(si.c.product_id.in_(ids), si.c.stock_id == DEFAULT_STOCK_ID))
-        return {int(pid): Stock(qty=int(qty or 0), flag=bool(flag), manages=bool(manages))
-                for pid, qty, flag, manages in conn.execute(query).tuples()}
+        return {int(pid): Stock(qty=int(qty or 0), flag=bool(flag), manages=bool(manages), backorders=bool(back))
+                for pid, qty, flag, manages, back in conn.execute(query).tuples()}
 
     def _on_website(self, conn: sa.Connection, ids: Sequence[int]) -> set[int]:
         w = self.sql.table("catalog_product_website")

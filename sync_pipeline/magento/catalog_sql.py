@@ -63,23 +63,26 @@ class Stock:
     qty: int
     flag: bool
     manages: bool
+    backorders: bool = False
 
     @property
     def in_stock(self) -> bool:
-        return not self.manages or (self.flag and self.qty > 0)
+        """Magento's rule: unmanaged, or in stock by its flag with a quantity left or backorders taken."""
+        return not self.manages or (self.flag and (self.qty > 0 or self.backorders))
 
 
 class CatalogSql:
     """SQL fragments for one store view of one Magento DB, in its edition's layout."""
 
     def __init__(self, layout: Layout, version: int, store: Store, attributes: dict[str, Attribute],
-                 stock: StockColumns, manage_stock_default: bool) -> None:
+                 stock: StockColumns, manage_stock_default: bool, backorders_default: bool = False) -> None:
         self.layout = layout
         self.version = version  # Commerce: the staging version in force when the reader was made
         self.store = store
         self.attributes = attributes
         self.stock = stock
         self.manage_stock_default = manage_stock_default
+        self.backorders_default = backorders_default
 
     def table(self, name: str) -> sa.Table:
         return self.layout.table(name)
@@ -114,6 +117,11 @@ class CatalogSql:
 
     def manages_stock(self, si: sa.FromClause) -> sa.ColumnElement[Any]:
         return sa.case((si.c.use_config_manage_stock == 1, int(self.manage_stock_default)), else_=si.c.manage_stock)
+
+    def backorders(self, si: sa.FromClause) -> sa.ColumnElement[Any]:
+        """1 when Magento takes backorders for the item (``backorders`` 1 or 2, or the config's), else 0."""
+        return sa.case((si.c.use_config_backorders == 1, int(self.backorders_default)),
+                       (si.c.backorders > 0, 1), else_=0)
 
     def children_query(self) -> sa.Select[tuple[Any, ...]]:
         """(parent entity id, child entity id) for an expanding ``parents`` of parent entity ids."""

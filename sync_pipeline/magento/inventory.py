@@ -16,8 +16,10 @@ is the stock: ``qty`` and ``is_in_stock``. With MSI, for the stock assigned to t
 and the SKU is salable when its stock is not managed, or when one linked source holds it in stock
 (status 1) and the salable quantity is above 0. Source items and reservations are keyed by SKU.
 
-Backorders: a product whose salable quantity is 0 or less is not listed, even when Magento
-accepts backorders for it (the documented default: the stores never sell what is not there).
+Backorders: where Magento takes backorders for an item (``backorders`` 1 or 2 in its stock item,
+or ``cataloginventory/item_options/backorders`` when ``use_config_backorders``), it stays sellable
+at a salable quantity of 0 or less, as Magento sells it; each store then decides (``backorders``
+in the stores file, ``listings/stock.py``): not listed by default, or listed with a set quantity.
 
 The reader builds its stock columns from ``StockColumns``, so both the per-chunk record queries and
 the import rule's SQL use one definition.
@@ -34,6 +36,7 @@ from sync_pipeline.magento import schema as m
 
 DEFAULT_STOCK_ID = 1
 MIN_QTY_PATH = "cataloginventory/item_options/min_qty"
+BACKORDERS_PATH = "cataloginventory/item_options/backorders"  # 0 no, 1 allow, 2 allow and notify
 
 
 @dataclass(frozen=True)

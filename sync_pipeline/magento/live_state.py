@@ -85,7 +85,7 @@ class LiveStates:
         priced = sa.case((sa.func.coalesce(price_view.c.value, price_admin.c.value) > 0, 1), else_=0)
         return (
             sa.select(e.c.entity_id, e.c.type_id, enabled, sql.stock.qty(si, e.c.sku),
-                      sql.stock.flag(si, e.c.sku), sql.manages_stock(si), si.c.item_id, priced)
+                      sql.stock.flag(si, e.c.sku), sql.manages_stock(si), si.c.item_id, priced, sql.backorders(si))
             .select_from(e)
             .outerjoin(at_admin, value_row(at_admin, status_id, ADMIN_STORE))
             .outerjoin(at_view, value_row(at_view, status_id, store_id))
@@ -99,9 +99,10 @@ class LiveStates:
     def _states(self, conn: sa.Connection, ids: Sequence[int]) -> dict[int, LiveState]:
         states: dict[int, LiveState] = {}
         for batch in batches(ids, self.batch):
-            for entity_id, type_id, enabled, qty, flag, manages, item_id, priced in conn.execute(
+            for entity_id, type_id, enabled, qty, flag, manages, item_id, priced, backorders in conn.execute(
                     self.state_query, {"ids": batch}).tuples():
-                stock = (Stock(qty=int(qty or 0), flag=bool(flag), manages=bool(manages)) if item_id is not None
+                stock = (Stock(qty=int(qty or 0), flag=bool(flag), manages=bool(manages), backorders=bool(backorders))
+                         if item_id is not None
                          else Stock(qty=0, flag=False, manages=True))  # no stock item: never in stock
                 states[int(entity_id)] = LiveState(type_id=type_id, enabled=bool(enabled), stock=stock,
                                                    priced=bool(priced))

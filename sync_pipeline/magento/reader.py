@@ -83,7 +83,7 @@ from sync_pipeline.magento.catalog_sql import (
     media_base_from_config,
 )
 from sync_pipeline.magento.edition import detect_layout, version_at
-from sync_pipeline.magento.inventory import MIN_QTY_PATH, StockColumns, detect_inventory
+from sync_pipeline.magento.inventory import BACKORDERS_PATH, MIN_QTY_PATH, StockColumns, detect_inventory
 from sync_pipeline.magento.live_state import LiveStates
 from sync_pipeline.magento.records import (
     SYNCED_TYPES,
@@ -112,11 +112,12 @@ class MagentoCatalogReader:
             self.layout = detect_layout(conn)
             self.version = version_at(conn, self.now) if self.layout.commerce else 0
             manage_stock_default = config_value(conn, store, "cataloginventory/item_options/manage_stock") != "0"
+            backorders_default = (config_value(conn, store, BACKORDERS_PATH) or "0") not in ("", "0")
             self.inventory = detect_inventory(conn, store.website_code, config_value(conn, store, MIN_QTY_PATH))
             self.media_base_url = (media_base_url or media_base_from_config(conn, store)).rstrip("/")
             category_paths = load_category_paths(conn, store, self.layout, self.version)
         self._sql = CatalogSql(self.layout, self.version, store, attributes, StockColumns(self.inventory),
-                               manage_stock_default)
+                               manage_stock_default, backorders_default)
         self._records = RecordAssembler(self._sql, self.today, self.media_base_url, category_paths)
         # Built once: the reconciliation runs them for every catalog product on every run.
         self._live = LiveStates(self._sql, engine.dialect.name)
@@ -232,7 +233,8 @@ class MagentoCatalogReader:
         flag, qty = self._sql.stock.flag(si, e.c.sku), self._sql.stock.qty(si, e.c.sku)
         return sa.exists().where(
             si.c.product_id == e.c.entity_id, si.c.stock_id == DEFAULT_STOCK_ID,
-            sa.or_(self._sql.manages_stock(si) == 0, sa.and_(flag == 1, qty > 0)),
+            sa.or_(self._sql.manages_stock(si) == 0,
+                   sa.and_(flag == 1, sa.or_(qty > 0, self._sql.backorders(si) == 1))),
         )
 
     def _sellable(self, e: sa.FromClause) -> sa.ColumnElement[bool]:

@@ -30,11 +30,12 @@ class SourceVariant:
     # Why this child cannot be sold as a variant (VARIANT_PROBLEMS), None when it can be: its parent
     # keeps the other variants and the import reports this one with the reason.
     problem: str | None = None
+    backorders: bool = False  # Magento takes orders beyond the stock (cataloginventory backorders 1 or 2)
 
     @property
     def is_sellable(self) -> bool:
         return (self.problem is None and self.is_enabled and self.is_in_stock
-                and (self.stock_qty > 0 or not self.manages_stock))
+                and (self.stock_qty > 0 or not self.manages_stock or self.backorders))
 
 
 # The product types the pipeline lists; every other type (virtual, bundle, grouped, downloadable,
@@ -70,6 +71,7 @@ class SourceProduct:
     variants: tuple[SourceVariant, ...] = ()
     updated_at: datetime | None = None
     manages_stock: bool = True  # False: Magento does not count stock; always in stock, qty meaningless
+    backorders: bool = False  # Magento takes orders beyond the stock: sellable at 0 (stores decide to list)
 
     @property
     def is_sellable(self) -> bool:
@@ -78,7 +80,8 @@ class SourceProduct:
             return False
         if self.type_id == "configurable":
             return self.is_enabled and any(v.is_sellable for v in self.variants)
-        return self.is_enabled and self.is_in_stock and (self.stock_qty > 0 or not self.manages_stock)
+        return self.is_enabled and self.is_in_stock and (self.stock_qty > 0 or not self.manages_stock
+                                                         or self.backorders)
 
     @property
     def variant_problems(self) -> list[tuple[str, str]]:

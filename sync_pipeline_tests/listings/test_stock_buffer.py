@@ -85,3 +85,51 @@ def test_the_listing_carries_the_buffered_stock_per_variant() -> None:
     assert [v.stock_qty for v in unbuffered.variants] == stocks
     simple = build_listing(product_row("SIM1", 2, stock_qty=5, price=Decimal("9")), [], store)
     assert simple.stock_qty == 4
+
+
+# --- backorders -----------------------------------------------------------------------------------
+
+
+def test_backorders_are_not_listed_by_default() -> None:
+    from sync_pipeline.stores import Backorders
+
+    assert STORES["shopify-us"].backorders == Backorders(list=False, quantity=0)
+    product, variants = configurable("CFG2", 3)
+    variants = [dict(v, price=Decimal("20")) for v in variants]
+    variants[0].update(stock_qty=0, backorders=True)  # Magento sells it on backorder only
+    variants[1].update(stock_qty=4, backorders=True)  # backorders on, but units left: sold as stock
+    listing = build_listing(product, variants, STORES["shopify-us"])
+    assert listing.action == "list" and variants[0]["sku"] not in {v.sku for v in listing.variants}
+    assert {v.sku: v.stock_qty for v in listing.variants}[variants[1]["sku"]] == 4
+    only_backorder = build_listing(product_row("SIM2", 4, stock_qty=0, backorders=True, price=Decimal("9")), [],
+                                   STORES["shopify-us"])
+    assert only_backorder.action == "delist"
+    every_variant = build_listing(product, [dict(v, stock_qty=0, backorders=True) for v in variants],
+                                  STORES["shopify-us"])
+    assert every_variant.action == "delist"
+
+
+def test_a_store_that_lists_backorders_shows_its_quantity() -> None:
+    from sync_pipeline.stores import Backorders
+
+    store = STORES["shopify-us"].model_copy(update={
+        "backorders": Backorders(list=True, quantity=5), "stock_buffer": StockBuffer(keep_units=1)})
+    product, variants = configurable("CFG3", 5)
+    variants = [dict(v, price=Decimal("20")) for v in variants]
+    variants[0].update(stock_qty=0, backorders=True)
+    variants[1].update(stock_qty=-2, backorders=True)  # orders beyond the stock: still the set quantity
+    listing = build_listing(product, variants, store)
+    stocks = {v.sku: v.stock_qty for v in listing.variants}
+    assert stocks[variants[0]["sku"]] == stocks[variants[1]["sku"]] == 5
+    assert stocks[variants[2]["sku"]] == variants[2]["stock_qty"] - 1  # the buffer applies to real stock
+    simple = build_listing(product_row("SIM3", 6, stock_qty=0, backorders=True, price=Decimal("9")), [], store)
+    assert (simple.action, simple.stock_qty) == ("list", 5)
+
+
+@pytest.mark.parametrize("bad", [{"list": True}, {"list": True, "quantity": 0}, {"quantity": -1},
+                                 {"list": False, "qty": 2}])
+def test_a_bad_backorders_setting_is_refused(bad: dict[str, object]) -> None:
+    from sync_pipeline.stores import Backorders
+
+    with pytest.raises(ValidationError):
+        Backorders(**bad)  # type: ignore[arg-type]
