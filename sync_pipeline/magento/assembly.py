@@ -48,6 +48,8 @@ class RecordAssembler:
         self.today = today
         self.media_base_url = media_base_url
         self.category_paths = category_paths
+        # Built once and run per chunk with its ids (the MSI stock columns are costly to build).
+        self._stock_query = self._build_stock_query()
 
     def assemble(self, conn: sa.Connection, ids: Sequence[int]) -> list[SourceProduct]:
         """Full records for these top-level ids: a fixed number of queries whatever len(ids) is."""
@@ -226,15 +228,17 @@ class RecordAssembler:
         labels.update(store_labels)
         return labels
 
-    def _stock(self, conn: sa.Connection, ids: Sequence[int]) -> dict[int, Stock]:
+    def _build_stock_query(self) -> sa.Select[tuple[Any, ...]]:
         si = self.sql.table("cataloginventory_stock_item")
         e = self.sql.entity("e")
-        query = (sa.select(si.c.product_id, self.sql.stock.qty(si, e.c.sku), self.sql.stock.flag(si, e.c.sku),
-                           self.sql.manages_stock(si), self.sql.backorders(si))
-                 .join(e, e.c.entity_id == si.c.product_id)
-                 .where(si.c.product_id.in_(ids), si.c.stock_id == DEFAULT_STOCK_ID))
+        return (sa.select(si.c.product_id, self.sql.stock.qty(si, e.c.sku), self.sql.stock.flag(si, e.c.sku),
+                          self.sql.manages_stock(si), self.sql.backorders(si))
+                .join(e, e.c.entity_id == si.c.product_id)
+                .where(si.c.product_id.in_(sa.bindparam("ids", expanding=True)), si.c.stock_id == DEFAULT_STOCK_ID))
+
+    def _stock(self, conn: sa.Connection, ids: Sequence[int]) -> dict[int, Stock]:
         return {int(pid): Stock(qty=int(qty or 0), flag=bool(flag), manages=bool(manages), backorders=bool(back))
-                for pid, qty, flag, manages, back in conn.execute(query).tuples()}
+                for pid, qty, flag, manages, back in conn.execute(self._stock_query, {"ids": list(ids)}).tuples()}
 
     def _on_website(self, conn: sa.Connection, ids: Sequence[int]) -> set[int]:
         w = self.sql.table("catalog_product_website")

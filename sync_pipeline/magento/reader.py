@@ -62,6 +62,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -121,6 +122,9 @@ class MagentoCatalogReader:
         self._records = RecordAssembler(self._sql, self.today, self.media_base_url, category_paths)
         # Built once: the reconciliation runs them for every catalog product on every run.
         self._live = LiveStates(self._sql, engine.dialect.name)
+        # The import rule's statements are built once too: building the MSI subqueries for every
+        # chunk cost as much Python time as the server spent running them (benchmarks/RESULTS.md).
+        self._page_query, self._verdict_query = self._build_rule_queries()
 
     # --- public API ------------------------------------------------------------------------------
 
@@ -250,19 +254,25 @@ class MagentoCatalogReader:
                    sa.and_(e.c.type_id != CONFIGURABLE, self._in_stock(e))),
         )
 
+    def _build_rule_queries(self) -> tuple[sa.Select[tuple[Any, ...]], sa.Select[tuple[Any, ...]]]:
+        """The candidates page (``after``; the limit is set per call) and the verdict (``ids``)."""
+        e = self._sql.entity("e")
+        page = (sa.select(e.c.entity_id).where(e.c.entity_id > sa.bindparam("after"), self._is_candidate(e))
+                .order_by(e.c.entity_id))
+        verdict = (sa.select(e.c.entity_id, sa.case((self._sellable(e), 1), else_=0))
+                   .where(e.c.entity_id.in_(sa.bindparam("ids", expanding=True))))
+        return page, verdict
+
     def _candidates_with_verdict(self, conn: sa.Connection, *, after_id: int,
                                  size: int) -> tuple[list[tuple[int, bool]], bool]:
         """The next ``size`` candidates with their import-rule verdict, and whether more follow."""
-        e = self._sql.entity("e")
-        page = (sa.select(e.c.entity_id).where(e.c.entity_id > after_id, self._is_candidate(e))
-                .order_by(e.c.entity_id).limit(size + 1))
-        ids = [int(i) for i in conn.execute(page).scalars()]
+        page = self._page_query.limit(size + 1)
+        ids = [int(i) for i in conn.execute(page, {"after": after_id}).scalars()]
         more = len(ids) > size
         ids = ids[:size]
         if not ids:
             return [], False
-        verdict = sa.select(e.c.entity_id, sa.case((self._sellable(e), 1), else_=0)).where(e.c.entity_id.in_(ids))
-        sellable = {int(i) for i, ok in conn.execute(verdict).tuples() if ok}
+        sellable = {int(i) for i, ok in conn.execute(self._verdict_query, {"ids": ids}).tuples() if ok}
         return [(i, i in sellable) for i in ids], more
 
     def _unsynced_types(self, conn: sa.Connection, after_id: int, up_to_id: int | None) -> dict[str, int]:
