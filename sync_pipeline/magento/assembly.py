@@ -106,7 +106,8 @@ class RecordAssembler:
             specials = [v.special_price for v in sellable if v.special_price is not None]
             price = min(priced) if priced else None
             special = min(specials) if specials else None
-            qty, in_stock, manages = sum(v.stock_qty for v in sellable), bool(sellable), True
+            # A child sold on backorder may be below 0: it adds nothing, and takes nothing from the others.
+            qty, in_stock, manages = sum(max(v.stock_qty, 0) for v in sellable), bool(sellable), True
         else:
             price, special = values.get("price"), self._active_special(values)
             qty = stock.qty if stock else 0

@@ -122,4 +122,4 @@ def status_of(state: LiveState, children: Iterable[int], states: dict[int, LiveS
                            priced=state.priced)
     sellable = [child.stock for child in (states.get(c) for c in children)
                 if child is not None and child.enabled and child.stock.in_stock and child.priced]
-    return StockStatus(enabled=state.enabled, in_stock=bool(sellable), qty=sum(s.qty for s in sellable))
+    return StockStatus(enabled=state.enabled, in_stock=bool(sellable), qty=sum(max(s.qty, 0) for s in sellable))
