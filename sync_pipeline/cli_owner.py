@@ -20,7 +20,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from sync_pipeline.remote import STORE_SYNC_JOB, RemotePipeline
+from sync_pipeline.names import STORE_PUSH, STORE_SYNC_JOB
+from sync_pipeline.remote import RemotePipeline
 
 ROLLBACK_JOB = "rollback_push"
 EXIT_OK, EXIT_USAGE, EXIT_NOT_FOUND = 0, 2, 4
@@ -96,7 +97,7 @@ def push_run_config(args: argparse.Namespace) -> dict[str, Any] | None:
         settings["max_products"] = args.max_products
     if getattr(args, "skus", None):
         settings["skus"] = [s.strip() for s in args.skus.split(",") if s.strip()]
-    return {"ops": {"store_push": {"config": settings}}} if settings else None
+    return {"ops": {STORE_PUSH: {"config": settings}}} if settings else None
 
 
 def start_pushes(pipeline: RemotePipeline, stores: list[str], run_config: dict[str, Any] | None) -> dict[str, str]:

@@ -29,6 +29,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from sync_pipeline.names import CATALOG_PRODUCTS, MAGENTO_PRODUCTS, STORE_PUSH
 from sync_pipeline.remote import RemotePipeline, RunStatus
 from sync_pipeline.run_figures import FigureReader
 
@@ -53,14 +54,14 @@ class Watched:
     def figures(self) -> dict[str, Any]:
         """The run's main figures: the store's push, else the import's latest stage."""
         merged: dict[str, Any] = {}
-        for key in ("magento_products", "catalog_products"):
+        for key in (MAGENTO_PRODUCTS, CATALOG_PRODUCTS):
             merged.update(self.reader.figures.get(key, {}))
         for key, values in self.reader.figures.items():
             if key.startswith("store_push/"):
                 merged.update(values)
         if self.status is not None:  # final figures, once materialized
             for key, values in self.status.metrics.items():
-                if key.startswith(("store_push/", "catalog_products")):
+                if key.startswith((f"{STORE_PUSH}/", CATALOG_PRODUCTS)):
                     merged.update({k: v for k, v in values.items() if isinstance(v, int | float)})
         return merged
 

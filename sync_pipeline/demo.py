@@ -23,6 +23,14 @@ from pathlib import Path
 
 import requests
 
+from sync_pipeline.names import (
+    CATALOG_PRODUCTS,
+    CATALOG_SYNC_JOB,
+    MAGENTO_PRODUCTS,
+    STORE_PUSH,
+    STORE_SYNC_JOB,
+)
+
 DEMO_PRODUCTS = 400
 DEMO_SEED = 7
 SANDBOX_PORT = int(os.environ.get("SANDBOX_PORT", "8765"))
@@ -120,14 +128,14 @@ def run_pipeline() -> tuple[bool, list[StoreOutcome]]:
     instance = DagsterInstance.get()
     print("Importing the Magento catalog (catalog_sync) ...")
     # The import's two assets only: the stores are then pushed one by one below, to time each.
-    catalog = defs.resolve_job_def("catalog_sync").execute_in_process(
+    catalog = defs.resolve_job_def(CATALOG_SYNC_JOB).execute_in_process(
         instance=instance, run_config=QUIET, raise_on_error=False,
-        asset_selection=[AssetKey("magento_products"), AssetKey("catalog_products")],
+        asset_selection=[AssetKey(MAGENTO_PRODUCTS), AssetKey(CATALOG_PRODUCTS)],
     )
     if not catalog.success:
         print("catalog_sync failed; see the run in the UI (make ui)")
         return False, []
-    for mat in catalog.asset_materializations_for_node("catalog_products"):
+    for mat in catalog.asset_materializations_for_node(CATALOG_PRODUCTS):
         md = {k: v.value for k, v in mat.metadata.items()}
         print(f"  catalog: found {md.get('total_found')}, inserted {md.get('inserted')}, "
               f"updated {md.get('updated')}, unchanged {md.get('unchanged')}, skipped {md.get('skipped')}, "
@@ -139,14 +147,14 @@ def run_pipeline() -> tuple[bool, list[StoreOutcome]]:
                                             raise_on_error=False).success:
             print(f"  {key}: the store's rules could not be read; see the run in the UI")
     outcomes = []
-    job = defs.resolve_job_def("store_sync")
+    job = defs.resolve_job_def(STORE_SYNC_JOB)
     for key in [store.key for store in load_stores().stores]:
         started = time.monotonic()
         result = job.execute_in_process(
             instance=instance, partition_key=key, run_config=QUIET, raise_on_error=False
         )
         outcome = StoreOutcome(key, seconds=time.monotonic() - started, ok=result.success)
-        for mat in result.asset_materializations_for_node("store_push"):
+        for mat in result.asset_materializations_for_node(STORE_PUSH):
             md = {k: v.value for k, v in mat.metadata.items()}
             for name in ("created", "updated", "delisted", "unchanged", "errors"):
                 value = md.get(name)

@@ -38,9 +38,9 @@ from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
 from gql.transport.exceptions import TransportServerError
 from gql.transport.requests import RequestsHTTPTransport
 
-IMPORT_JOB = "magento_import"
-CATALOG_SYNC_JOB = "catalog_sync"
-STORE_SYNC_JOB = "store_sync"
+from sync_pipeline.names import CATALOG_SYNC_JOB, MAGENTO_PRODUCTS, MANUAL_IMPORT_JOB, STORE_SYNC_JOB
+
+IMPORT_JOB = MANUAL_IMPORT_JOB
 MANUAL_SYNC_JOB = "manual_sync"
 PARTITION_TAG = "dagster/partition"
 TRIGGER_TAG = "sync_pipeline/trigger"
@@ -269,7 +269,7 @@ class RemotePipeline:
             settings["limit"] = limit
         if start_after_id is not None:
             settings["start_after_id"] = start_after_id
-        return self._submit(IMPORT_JOB, {"ops": {"magento_products": {"config": settings}}},
+        return self._submit(IMPORT_JOB, {"ops": {MAGENTO_PRODUCTS: {"config": settings}}},
                             {TRIGGER_TAG: "remote"})
 
     def start_catalog_sync(self) -> str:

@@ -57,10 +57,9 @@ from sync_pipeline.db import utcnow
 from sync_pipeline.defs.partitions import store_partitions
 from sync_pipeline.defs.resources import AppDatabase, MagentoDatabase
 from sync_pipeline.magento.watermark import SourceWatermark, read_watermark
+from sync_pipeline.names import CATALOG_PRODUCTS, CATALOG_SYNC_JOB, STORE_SYNC_JOB
 from sync_pipeline.status.dead_letters import retryable_dead_letters
 
-CATALOG_SYNC_JOB = "catalog_sync"
-STORE_SYNC_JOB = "store_sync"
 DEFAULT_CATALOG_CRON = "*/15 * * * *"
 WEBHOOK_ENV = "SYNC_FAILURE_WEBHOOK_URL"
 WAITING_STATUSES = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING]
@@ -144,7 +143,7 @@ def _import_waiting(context: SensorEvaluationContext) -> bool:
 
 
 @asset_sensor(
-    asset_key=AssetKey("catalog_products"),
+    asset_key=AssetKey(CATALOG_PRODUCTS),
     job_name=STORE_SYNC_JOB,
     name="push_stores_after_catalog_change",
     minimum_interval_seconds=interval_seconds(PUSH_SENSOR_ENV, 5),

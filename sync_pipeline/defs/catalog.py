@@ -39,8 +39,8 @@ from sync_pipeline.defs.jobs import IMPORT_ROLE_TAG
 from sync_pipeline.defs.launch import Rule, refused_at_launch
 from sync_pipeline.defs.resources import AppDatabase, MagentoDatabase
 from sync_pipeline.magento.reader import MagentoCatalogReader
+from sync_pipeline.names import MAGENTO_PRODUCTS, MANUAL_IMPORT_JOB
 
-MANUAL_IMPORT_JOB = "magento_import"
 CATALOG_GROUP = "catalog"
 
 
@@ -174,7 +174,7 @@ magento_import = define_asset_job(
     description="Import the next page of Magento products into the catalog (limit 100 unless set, at most 1,000).",
     # Unset, the limit is 100 (ImportRequest); a limit or start point the step would refuse is
     # refused at launch.
-    config=refused_at_launch(MANUAL_IMPORT_JOB, {"magento_products": import_settings_rule(manual=True)}),
+    config=refused_at_launch(MANUAL_IMPORT_JOB, {MAGENTO_PRODUCTS: import_settings_rule(manual=True)}),
     tags=IMPORT_ROLE_TAG,  # the run queue lets one import run at a time
 )
 

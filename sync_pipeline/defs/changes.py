@@ -26,16 +26,17 @@ from dagster import (
 from sync_pipeline.defs.listings import summary_metadata
 from sync_pipeline.defs.push import PUSH_GROUP, client_factory, report_metadata, warn_if_tokens_unencrypted
 from sync_pipeline.defs.resources import AppDatabase, StoresConfig
+from sync_pipeline.names import CATALOG_CHANGES_PUSHED, CATALOG_PRODUCTS, PLATFORM_LISTINGS, STORE_PUSH
 from sync_pipeline.push.changes import BLOCKING_AUDITS, STORE_WIDE_AUDITS, StoreChanges, sync_changes
 from sync_pipeline.push.engine import PushProgress
 
-CHANGES_PUSHED = "catalog_changes_pushed"
+CHANGES_PUSHED = CATALOG_CHANGES_PUSHED
 AUDITS_CHECK = "changed_listings_pass_blocking_audits"
 
 
 @asset(
     name=CHANGES_PUSHED,
-    deps=[AssetKey("catalog_products")],
+    deps=[AssetKey(CATALOG_PRODUCTS)],
     group_name=PUSH_GROUP,
     kinds={"python", "sql"},
     check_specs=[AssetCheckSpec(AUDITS_CHECK, asset=CHANGES_PUSHED,
@@ -80,12 +81,12 @@ def catalog_changes_pushed(context: AssetExecutionContext, app_db: AppDatabase,
 def _partitions_in_step(outcome: StoreChanges) -> Iterator[AssetMaterialization]:
     if outcome.listings is not None and (outcome.full_rebuild or outcome.listings.changed):
         yield AssetMaterialization(
-            asset_key="platform_listings", partition=outcome.store_key,
+            asset_key=PLATFORM_LISTINGS, partition=outcome.store_key,
             metadata={**summary_metadata(outcome.listings), "fast_path": MetadataValue.bool(not outcome.full_rebuild)},
         )
     if outcome.push is not None and not outcome.push.failed:
         yield AssetMaterialization(
-            asset_key="store_push", partition=outcome.store_key,
+            asset_key=STORE_PUSH, partition=outcome.store_key,
             metadata={**report_metadata(outcome.push), "fast_path": MetadataValue.bool(True)},
         )
 

@@ -11,20 +11,29 @@ from __future__ import annotations
 from dagster import AssetSelection, define_asset_job
 
 from sync_pipeline.defs.partitions import store_partitions
+from sync_pipeline.names import (
+    CATALOG_CHANGES_PUSHED,
+    CATALOG_PRODUCTS,
+    CATALOG_SYNC_JOB,
+    MAGENTO_PRODUCTS,
+    PLATFORM_LISTINGS,
+    STORE_PUSH,
+    STORE_SYNC_JOB,
+)
 
 IMPORT_ROLE_TAG = {"sync_pipeline/role": "import"}
 
 catalog_sync = define_asset_job(
-    "catalog_sync",
-    selection=AssetSelection.assets("magento_products", "catalog_products", "catalog_changes_pushed"),
+    CATALOG_SYNC_JOB,
+    selection=AssetSelection.assets(MAGENTO_PRODUCTS, CATALOG_PRODUCTS, CATALOG_CHANGES_PUSHED),
     description="Import everything due from Magento (new, changed, stock and status drift) into the catalog, "
                 "then rebuild, audit and push what changed to every store.",
     tags=IMPORT_ROLE_TAG,
 )
 
 store_sync = define_asset_job(
-    "store_sync",
-    selection=AssetSelection.assets("platform_listings", "store_push"),
+    STORE_SYNC_JOB,
+    selection=AssetSelection.assets(PLATFORM_LISTINGS, STORE_PUSH),
     partitions_def=store_partitions,
     description="Price and title one store's listings, then push what changed to the store.",
 )

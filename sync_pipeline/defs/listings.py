@@ -38,17 +38,18 @@ from sync_pipeline.listings.audit import (
 from sync_pipeline.listings.images import DEFAULT_FRESH_FOR, DEFAULT_WORKERS, check_images
 from sync_pipeline.listings.rules_db import load_rules, rules_for_listings
 from sync_pipeline.listings.store import StoreListingsSummary
+from sync_pipeline.names import CATALOG_PRODUCTS, PLATFORM_LISTINGS, STORE_CATALOG_RULES
 from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.tokens import DbTokenStore
 from sync_pipeline.push.changes import rebuild_store_listings
 from sync_pipeline.stores import StoreConfig
 
-CATALOG = AssetKey("catalog_products")
-RULES = AssetKey("store_catalog_rules")
+CATALOG = AssetKey(CATALOG_PRODUCTS)
+RULES = AssetKey(STORE_CATALOG_RULES)
 
 
 @asset(
-    name="platform_listings",
+    name=PLATFORM_LISTINGS,
     partitions_def=store_partitions,
     deps=[CATALOG, RULES],
     group_name="listings",
@@ -129,7 +130,7 @@ def _check_result(result: AuditResult, severity: AssetCheckSeverity = AssetCheck
     )
 
 
-@asset_check(asset="platform_listings", partitions_def=store_partitions, blocking=True)
+@asset_check(asset=PLATFORM_LISTINGS, partitions_def=store_partitions, blocking=True)
 def listing_prices_match_rule(
     context: AssetCheckExecutionContext, app_db: AppDatabase, stores_config: StoresConfig
 ) -> AssetCheckResult:
@@ -138,7 +139,7 @@ def listing_prices_match_rule(
     return _check_result(audit_prices(app_db.engine, _store(stores_config, context.partition_key)))
 
 
-@asset_check(asset="platform_listings", partitions_def=store_partitions, blocking=True)
+@asset_check(asset=PLATFORM_LISTINGS, partitions_def=store_partitions, blocking=True)
 def listing_titles_in_band_and_distinct(
     context: AssetCheckExecutionContext, app_db: AppDatabase, stores_config: StoresConfig
 ) -> AssetCheckResult:
@@ -146,7 +147,7 @@ def listing_titles_in_band_and_distinct(
     return _check_result(audit_titles(app_db.engine, _store(stores_config, context.partition_key)))
 
 
-@asset_check(asset="platform_listings", partitions_def=store_partitions, blocking=True)
+@asset_check(asset=PLATFORM_LISTINGS, partitions_def=store_partitions, blocking=True)
 def listing_within_platform_limits(
     context: AssetCheckExecutionContext, app_db: AppDatabase, stores_config: StoresConfig
 ) -> AssetCheckResult:
@@ -154,7 +155,7 @@ def listing_within_platform_limits(
     return _check_result(audit_limits(app_db.engine, _store(stores_config, context.partition_key)))
 
 
-@asset_check(asset="platform_listings", partitions_def=store_partitions)
+@asset_check(asset=PLATFORM_LISTINGS, partitions_def=store_partitions)
 def listing_has_three_images(
     context: AssetCheckExecutionContext, app_db: AppDatabase, stores_config: StoresConfig
 ) -> AssetCheckResult:
@@ -168,7 +169,7 @@ class ImageCheckConfig(Config):
     fresh_minutes: int = int(DEFAULT_FRESH_FOR.total_seconds() // 60)  # a good answer this recent is not asked again
 
 
-@asset_check(asset="platform_listings", partitions_def=store_partitions)
+@asset_check(asset=PLATFORM_LISTINGS, partitions_def=store_partitions)
 def listing_images_reachable(
     context: AssetCheckExecutionContext, config: ImageCheckConfig, app_db: AppDatabase
 ) -> AssetCheckResult:
@@ -193,7 +194,7 @@ def listing_images_reachable(
     )
 
 
-@asset_check(asset="platform_listings", partitions_def=store_partitions, blocking=True)
+@asset_check(asset=PLATFORM_LISTINGS, partitions_def=store_partitions, blocking=True)
 def listing_category_mapped(
     context: AssetCheckExecutionContext, app_db: AppDatabase, stores_config: StoresConfig
 ) -> AssetCheckResult:
@@ -201,7 +202,7 @@ def listing_category_mapped(
     return _check_result(audit_categories(app_db.engine, _store(stores_config, context.partition_key)))
 
 
-@asset_check(asset="platform_listings", partitions_def=store_partitions, blocking=True)
+@asset_check(asset=PLATFORM_LISTINGS, partitions_def=store_partitions, blocking=True)
 def listing_identity_unique(
     context: AssetCheckExecutionContext, app_db: AppDatabase, stores_config: StoresConfig
 ) -> AssetCheckResult:
@@ -210,7 +211,7 @@ def listing_identity_unique(
     return _check_result(audit_identity(app_db.engine, _store(stores_config, context.partition_key)))
 
 
-@asset_check(asset="platform_listings", partitions_def=store_partitions, blocking=True)
+@asset_check(asset=PLATFORM_LISTINGS, partitions_def=store_partitions, blocking=True)
 def listing_meets_store_rules(
     context: AssetCheckExecutionContext, app_db: AppDatabase, stores_config: StoresConfig
 ) -> AssetCheckResult:

@@ -38,9 +38,11 @@ from dagster import (
 )
 from pydantic import Field
 
+from sync_pipeline import names
 from sync_pipeline.defs.launch import Rule, refused_at_launch
 from sync_pipeline.defs.partitions import store_partitions
 from sync_pipeline.defs.resources import AppDatabase, StoresConfig
+from sync_pipeline.names import PLATFORM_LISTINGS
 from sync_pipeline.platforms.base import CallObserver, StoreClient
 from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.tokens import DbTokenStore, TokenKeyError, unencrypted_tokens_warning
@@ -67,8 +69,8 @@ from sync_pipeline.stores import (
 )
 
 PUSH_GROUP = "push"
-STORE_PUSH = AssetKey("store_push")
-LISTINGS = AssetKey("platform_listings")
+STORE_PUSH = AssetKey(names.STORE_PUSH)
+LISTINGS = AssetKey(PLATFORM_LISTINGS)
 
 
 class StorePushConfig(Config):
@@ -97,7 +99,7 @@ def client_factory(app_db: AppDatabase, store: StoreConfig) -> Callable[[CallObs
 
 
 @asset(
-    name="store_push",
+    name=names.STORE_PUSH,
     partitions_def=store_partitions,
     deps=[LISTINGS],
     group_name=PUSH_GROUP,

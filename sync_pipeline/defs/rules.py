@@ -28,6 +28,7 @@ from sync_pipeline.defs.partitions import store_partitions
 from sync_pipeline.defs.resources import AppDatabase, StoresConfig
 from sync_pipeline.listings.rules import StoreRules
 from sync_pipeline.listings.rules_db import STALE_AFTER, mapped_categories, refresh_rules, rules_age
+from sync_pipeline.names import STORE_CATALOG_RULES, STORE_RULES_REFRESH_JOB
 from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.tokens import DbTokenStore
 
@@ -35,7 +36,7 @@ DEFAULT_RULES_CRON = "15 3 * * *"  # daily, before the working day and after the
 
 
 @asset(
-    name="store_catalog_rules",
+    name=STORE_CATALOG_RULES,
     partitions_def=store_partitions,
     group_name="listings",
     kinds={"python", "sql"},
@@ -93,7 +94,7 @@ def rules_metadata(rules: StoreRules | None, fresh: bool, error: str | None,
     }
 
 
-@asset_check(asset="store_catalog_rules", partitions_def=store_partitions)
+@asset_check(asset=STORE_CATALOG_RULES, partitions_def=store_partitions)
 def store_catalog_rules_fresh(context: AssetCheckExecutionContext, app_db: AppDatabase) -> AssetCheckResult:
     """The rules in use were read less than 7 days ago (a warning: listings are checked against old
     rules while the store cannot be reached)."""
@@ -108,8 +109,8 @@ def store_catalog_rules_fresh(context: AssetCheckExecutionContext, app_db: AppDa
 
 
 store_rules_refresh = define_asset_job(
-    "store_rules_refresh",
-    selection=["store_catalog_rules"],
+    STORE_RULES_REFRESH_JOB,
+    selection=[STORE_CATALOG_RULES],
     partitions_def=store_partitions,
     description="Read one store's catalog rules now (categories, attributes, brands, channels, warehouses).",
 )

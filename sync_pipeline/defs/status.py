@@ -34,6 +34,7 @@ from pydantic import Field
 from sync_pipeline.db import DEFAULT_DATA_DIR
 from sync_pipeline.defs.partitions import store_partitions
 from sync_pipeline.defs.resources import AppDatabase, StoresConfig
+from sync_pipeline.names import CATALOG_PRODUCTS, STORE_PUSH
 from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.tokens import DbTokenStore
 from sync_pipeline.push.plan import check_owned_fields
@@ -58,7 +59,7 @@ def status_csv_path() -> Path:
     return Path(os.environ.get("SYNC_STATUS_CSV") or DEFAULT_DATA_DIR / "product_status.csv").resolve()
 
 
-@asset(group_name="status", deps=[AssetKey("catalog_products"), AssetKey("store_push")], kinds={"python", "csv"},
+@asset(group_name="status", deps=[AssetKey(CATALOG_PRODUCTS), AssetKey(STORE_PUSH)], kinds={"python", "csv"},
        automation_condition=AFTER_IMPORT_OR_PUSH)
 def product_status(context: AssetExecutionContext, app_db: AppDatabase, stores_config: StoresConfig) -> MaterializeResult:
     """The owner's product list: every SKU with its title, master price, each store's price and
@@ -124,7 +125,7 @@ class ReconcileConfig(Config):
 @asset(
     group_name="status",
     partitions_def=store_partitions,
-    deps=[AssetKey("store_push")],
+    deps=[AssetKey(STORE_PUSH)],
     kinds={"python"},
     check_specs=[AssetCheckSpec("store_in_step", asset="store_drift",
                                 description="No product was changed or deleted on the store behind the pipeline's back.")],
