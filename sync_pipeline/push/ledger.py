@@ -356,11 +356,14 @@ def dead_letter_skus(engine: Engine, store_key: str, *, skus: Sequence[str] | No
         return sorted(conn.execute(query).scalars())
 
 
-def dead_letters(engine: Engine, store_key: str | None = None) -> list[dict[str, Any]]:
+def dead_letters(engine: Engine, store_key: str | None = None, *, sku: str | None = None) -> list[dict[str, Any]]:
+    """The dead letters, by store and SKU: all, one store's, or one SKU's in every store."""
     table = push_dead_letters
     query = sa.select(table).order_by(table.c.store_key, table.c.sku)
     if store_key is not None:
         query = query.where(table.c.store_key == store_key)
+    if sku is not None:
+        query = query.where(table.c.sku == sku)
     with engine.connect() as conn:
         return [dict(row) for row in conn.execute(query).mappings()]
 

@@ -18,7 +18,8 @@ from sync_pipeline.db import utcnow
 from sync_pipeline.listings.model import Listing
 from sync_pipeline.listings.tables import platform_listings
 from sync_pipeline.platforms.base import RemoteProduct, RemoteRef, StoreClient
-from sync_pipeline.push.tables import push_dead_letters, push_runs, store_mappings
+from sync_pipeline.push import ledger
+from sync_pipeline.push.tables import push_runs, store_mappings
 
 _CENT = Decimal("0.01")
 
@@ -111,13 +112,10 @@ def last_push_error_share(engine: Engine, store_key: str) -> CheckOutcome:
 
 
 def stale_dead_letters(engine: Engine, store_key: str, max_age: timedelta) -> CheckOutcome:
-    table = push_dead_letters
     cutoff = utcnow() - max_age
-    with engine.connect() as conn:
-        rows = conn.execute(sa.select(table.c.sku, table.c.first_failed_at, table.c.error_class)
-                            .where(table.c.store_key == store_key)).all()
-    old = [r for r in rows if r.first_failed_at < cutoff]
-    return CheckOutcome(not old, len(rows), [f"{r.sku}: {r.error_class} since {r.first_failed_at:%Y-%m-%d %H:%M}"
+    rows = ledger.dead_letters(engine, store_key)
+    old = [r for r in rows if r["first_failed_at"] < cutoff]
+    return CheckOutcome(not old, len(rows), [f"{r['sku']}: {r['error_class']} since {r['first_failed_at']:%Y-%m-%d %H:%M}"
                                              for r in old[:20]], {"dead_letters": len(rows), "older": len(old)})
 
 

@@ -14,7 +14,8 @@ from sqlalchemy import Engine
 
 from sync_pipeline.db import utcnow
 from sync_pipeline.listings.tables import platform_listings
-from sync_pipeline.push.tables import push_dead_letters, push_sync_log
+from sync_pipeline.push import ledger
+from sync_pipeline.push.tables import push_sync_log
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -89,16 +90,13 @@ def sync_log(engine: Engine, *, sku: str | None = None, store: str | None = None
     ]
 
 
+_DEAD_LETTER_COLUMNS = ("store_key", "sku", "action", "error_class", "platform_code", "attempts", "first_failed_at",
+                        "last_failed_at", "run_id", "message")
+
+
 def dead_letters(engine: Engine, store: str | None = None) -> list[dict[str, Any]]:
     """Every dead letter (or one store's): what failed, its error class, attempts and last error."""
-    table = push_dead_letters
-    query = sa.select(table.c.store_key, table.c.sku, table.c.action, table.c.error_class, table.c.platform_code,
-                      table.c.attempts, table.c.first_failed_at, table.c.last_failed_at, table.c.run_id,
-                      table.c.message).order_by(table.c.store_key, table.c.sku)
-    if store is not None:
-        query = query.where(table.c.store_key == store)
-    with engine.connect() as conn:
-        return [dict(row) for row in conn.execute(query).mappings()]
+    return [{column: row[column] for column in _DEAD_LETTER_COLUMNS} for row in ledger.dead_letters(engine, store)]
 
 
 def store_categories(engine: Engine, sku: str, store_keys: Sequence[str]) -> dict[str, str]:

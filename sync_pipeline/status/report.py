@@ -34,6 +34,7 @@ from sqlalchemy import Engine
 from sync_pipeline.catalog.tables import catalog_products, catalog_variants
 from sync_pipeline.listings.model import Listing
 from sync_pipeline.listings.tables import platform_listings
+from sync_pipeline.push import ledger
 from sync_pipeline.push.plan import Action, MappingStatus, StoreMapping, check_owned_fields, decide
 from sync_pipeline.push.tables import push_dead_letters, push_sync_log, store_mappings
 from sync_pipeline.stores import StoreConfig
@@ -128,10 +129,7 @@ def recent_errors(engine: Engine, sku: str, limit: int = 5) -> list[RecentError]
 
 
 def dead_letters_of(engine: Engine, sku: str) -> list[dict[str, Any]]:
-    table = push_dead_letters
-    with engine.connect() as conn:
-        rows = conn.execute(sa.select(table).where(table.c.sku == sku).order_by(table.c.store_key)).mappings()
-        return [{k: v for k, v in row.items() if k != "payload"} for row in rows]
+    return [{k: v for k, v in row.items() if k != "payload"} for row in ledger.dead_letters(engine, sku=sku)]
 
 
 def _states(engine: Engine, stores: Sequence[StoreConfig], skus: Sequence[str]) -> list[ProductState]:
