@@ -28,8 +28,10 @@ from sync_pipeline.names import (
     CATALOG_SYNC_JOB,
     MAGENTO_PRODUCTS,
     STORE_PUSH,
+    STORE_RULES_REFRESH_JOB,
     STORE_SYNC_JOB,
 )
+from sync_pipeline.push.engine import PushProgress
 
 DEMO_PRODUCTS = 400
 DEMO_SEED = 7
@@ -65,12 +67,9 @@ def use_demo_settings() -> None:
 
 @dataclass
 class StoreOutcome:
-    store: str
-    created: int = 0
-    updated: int = 0
-    delisted: int = 0
-    unchanged: int = 0
-    errors: int = 0
+    """One store's demo run: the push's own figures, and how the run went as a whole."""
+
+    progress: PushProgress
     seconds: float = 0.0
     ok: bool = True
     message: str = ""
@@ -140,7 +139,7 @@ def run_pipeline() -> tuple[bool, list[StoreOutcome]]:
         print(f"  catalog: found {md.get('total_found')}, inserted {md.get('inserted')}, "
               f"updated {md.get('updated')}, unchanged {md.get('unchanged')}, skipped {md.get('skipped')}, "
               f"bad rows {md.get('errors_count')}")
-    rules_job = defs.resolve_job_def("store_rules_refresh")
+    rules_job = defs.resolve_job_def(STORE_RULES_REFRESH_JOB)
     for key in [store.key for store in load_stores().stores]:
         # The store's own rules first (the daily schedule's job): listings are checked against them.
         if not rules_job.execute_in_process(instance=instance, partition_key=key, run_config=QUIET,
@@ -153,13 +152,13 @@ def run_pipeline() -> tuple[bool, list[StoreOutcome]]:
         result = job.execute_in_process(
             instance=instance, partition_key=key, run_config=QUIET, raise_on_error=False
         )
-        outcome = StoreOutcome(key, seconds=time.monotonic() - started, ok=result.success)
+        outcome = StoreOutcome(PushProgress(key), seconds=time.monotonic() - started, ok=result.success)
         for mat in result.asset_materializations_for_node(STORE_PUSH):
             md = {k: v.value for k, v in mat.metadata.items()}
             for name in ("created", "updated", "delisted", "unchanged", "errors"):
                 value = md.get(name)
                 if isinstance(value, int):
-                    setattr(outcome, name, value)
+                    setattr(outcome.progress, name, value)
         if not result.success:
             failures = [e.message for e in result.all_events if e.is_failure]
             outcome.message = (failures[0] if failures else "failed")[:120]
@@ -171,8 +170,9 @@ def print_table(outcomes: list[StoreOutcome]) -> None:
     head = f"{'store':<14}{'created':>9}{'updated':>9}{'delisted':>10}{'unchanged':>11}{'errors':>8}{'time':>9}"
     print("\n" + head + "\n" + "-" * len(head))
     for o in outcomes:
-        line = (f"{o.store:<14}{o.created:>9}{o.updated:>9}{o.delisted:>10}{o.unchanged:>11}"
-                f"{o.errors:>8}{o.seconds:>8.1f}s")
+        p = o.progress
+        line = (f"{p.store_key:<14}{p.created:>9}{p.updated:>9}{p.delisted:>10}{p.unchanged:>11}"
+                f"{p.errors:>8}{o.seconds:>8.1f}s")
         print(line + ("" if o.ok else f"  FAILED: {o.message}"))
 
 
