@@ -1,6 +1,6 @@
 """The one interface the push uses to talk to any store, and the error classes it sees.
 
-Each platform has one client (``shopify.py``, ``shopee.py``, ``tiktok.py``) implementing
+Each platform has one client (``<platform>/client.py``: shopify, shopee, tiktok) implementing
 ``StoreClient``. Clients take a ``Listing`` and encode it into the platform's wire format; they
 never see the catalog or the app DB, except through ``TokenStore`` for refreshed tokens.
 """

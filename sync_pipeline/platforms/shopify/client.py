@@ -35,7 +35,7 @@
   store itself, so it survives any client and needs nothing from the push's ledger; media a
   merchant added or whose alt lost the marker are not ours to keep and are replaced.
 * Tokens: static, expiring offline tokens with rotating refresh tokens, or the client credentials
-  grant, by the credentials the stores file names (``shopify_auth``); a 401 renews once.
+  grant, by the credentials the stores file names (``auth.py``); a 401 renews once.
 * Rate limit: one ``CostBucketLimiter`` per client. Each call reserves its requested cost, refunds
   the unspent part and adopts the server's ``throttleStatus``. A ``THROTTLED`` answer waits for the
   missing points and sends again without using one of the retry policy's attempts (being throttled
