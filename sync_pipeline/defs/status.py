@@ -7,8 +7,8 @@ list and the counts in the UI, and keeps the report current after every import a
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -39,9 +39,11 @@ from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.tokens import DbTokenStore
 from sync_pipeline.push.plan import check_owned_fields
 from sync_pipeline.status.drift import DriftReport, read_back_drift
-from sync_pipeline.status.owner_list import owner_frame, product_counts, store_counts
 from sync_pipeline.status.report import ProductState, iter_product_states, write_csv
 from sync_pipeline.stores import MissingCredentialError
+
+if TYPE_CHECKING:  # pandas costs a run process ~0.5 CPU-s to import: only this asset needs it
+    import pandas as pd
 
 PREVIEW_ROWS = 50
 
@@ -76,6 +78,8 @@ def product_status(context: AssetExecutionContext, app_db: AppDatabase, stores_c
     with partial.open("w", newline="", encoding="utf-8") as out:
         written = write_csv(_remember(iter_product_states(app_db.engine, stores), states), keys, out)
     os.replace(partial, path)  # readers never see a half-written report
+    from sync_pipeline.status.owner_list import owner_frame, product_counts, store_counts
+
     frame = owner_frame(states, keys)
     per_product = product_counts(frame, keys)
     per_store = store_counts(frame, keys)
@@ -105,12 +109,12 @@ def _remember(states: Iterator[ProductState], kept: list[ProductState]) -> Itera
         yield state
 
 
-def _schema(frame: pd.DataFrame, numeric: bool = False) -> TableSchema:
+def _schema(frame: "pd.DataFrame", numeric: bool = False) -> TableSchema:
     return TableSchema(columns=[
         TableColumn(str(name), "int" if numeric and name != "store" else "string") for name in frame.columns])
 
 
-def _records(frame: pd.DataFrame) -> list[TableRecord]:
+def _records(frame: "pd.DataFrame") -> list[TableRecord]:
     return [TableRecord({str(k): (int(v) if hasattr(v, "item") else v) for k, v in row.items()})
             for row in frame.to_dict(orient="records")]
 
