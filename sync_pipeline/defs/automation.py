@@ -56,7 +56,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 from sync_pipeline.db import utcnow
 from sync_pipeline.defs.partitions import store_partitions
 from sync_pipeline.defs.resources import AppDatabase, MagentoDatabase
-from sync_pipeline.magento.watermark import SourceWatermark, read_watermark
+from sync_pipeline.magento.watermark import SourceWatermark, read_watermark, watermark_engine
 from sync_pipeline.names import CATALOG_PRODUCTS, CATALOG_SYNC_JOB, STORE_SYNC_JOB
 from sync_pipeline.status.dead_letters import retryable_dead_letters
 
@@ -109,10 +109,9 @@ catalog_sync_schedule = ScheduleDefinition(
         default_status=_sensor_status())
 def magento_change_sensor(context: SensorEvaluationContext, magento_db: MagentoDatabase) -> SensorResult:
     """Asks for an import when Magento's products or stock changed since the last look."""
-    try:
-        current = read_watermark(magento_db.engine)
-    finally:
-        magento_db.engine.dispose()  # resources are rebuilt every tick: release the connection now
+    # Resources are rebuilt every tick; the watermark's engine is kept, so a tick is one statement
+    # on an open connection, not a new connection and the dialect's first-connect queries.
+    current = read_watermark(watermark_engine(magento_db.url))
     previous = SourceWatermark.from_cursor(context.cursor)
     changes = current.changes_since(previous)
     if not changes:
