@@ -52,6 +52,7 @@ from sync_pipeline.catalog.tables import catalog_products
 from sync_pipeline.db import create_all, make_engine
 from sync_pipeline.demo import DEMO_CREDENTIALS
 from sync_pipeline.magento.generator import generate_catalog
+from sync_pipeline.magento.mview import enable_update_by_schedule
 from sync_pipeline.magento.watermark import read_watermark
 from sync_pipeline.platforms.base import RemoteProduct
 from sync_pipeline.platforms.factory import build_client
@@ -288,10 +289,18 @@ def breakdown(instance: Any, change: Change) -> None:
     step_start = first[DagsterEventType.STEP_START]
     push_start, push_end = steps["catalog_changes_pushed"][0], steps["catalog_changes_pushed"][-1]
     ended = first.get(DagsterEventType.RUN_SUCCESS) or first.get(DagsterEventType.RUN_FAILURE) or push_end
+    # The start-up, split by the run's own events: the daemon's launch (dequeued -> RUN_STARTING),
+    # the run process (RUN_STARTING -> RUN_START: a new Python importing Dagster and loading the code
+    # location), and the run's set-up before its first step (RUN_START -> STEP_START).
+    starting = first.get(DagsterEventType.RUN_STARTING, dequeued)
+    run_start = first.get(DagsterEventType.RUN_START, starting)
     change.breakdown = {
         "sensor wait": created - change.written_at,
         "queue": dequeued - created,
         "start-up": step_start - dequeued,
+        "launch": starting - dequeued,
+        "process": run_start - starting,
+        "to step": step_start - run_start,
         "import": push_start - step_start,
         "push": push_end - push_start,
         "read-back": max(change.seen_at.values()) - push_end if change.seen_at else float("nan"),
@@ -347,26 +356,26 @@ def _writes(world: World, store: StoreConfig) -> int:
 # --- the sensor's polling cost ---------------------------------------------------------------------
 
 
-def polling_cost(magento: sa.Engine, samples: int = 20) -> tuple[list[str], float]:
-    """MariaDB's plan for the watermark statement, and its median time over ``samples`` reads."""
-    from sync_pipeline.magento import schema as m
+def polling_cost(magento: sa.Engine, samples: int = 20) -> list[tuple[str, list[str], float]]:
+    """MariaDB's plan and the median time over ``samples`` reads, for the statement the sensor uses
+    (Magento's changelogs when the indexers are on schedule) and for the table scan it falls back to."""
+    from sync_pipeline.magento import watermark as w
 
-    product, stock = m.catalog_product_entity, m.cataloginventory_stock_item
-    qty = sa.func.coalesce(stock.c.qty, 0)
-    products = sa.select(sa.func.max(product.c.updated_at), sa.func.max(product.c.entity_id), sa.func.count())
-    sums = sa.select(sa.func.count(), sa.func.sum(qty), sa.func.sum(stock.c.is_in_stock),
-                     sa.func.sum(qty * stock.c.product_id))
-    p, s = products.subquery("products"), sums.subquery("stock")
-    statement = sa.select(p, s).select_from(p.join(s, sa.true()))
-    sql = str(statement.compile(magento, compile_kwargs={"literal_binds": True}))
-    with magento.connect() as conn:
-        plan = [" | ".join(str(v) for v in row) for row in conn.execute(sa.text("EXPLAIN " + sql))]
-    times = []
-    for _ in range(samples):
-        started = time.perf_counter()
-        read_watermark(magento)
-        times.append(time.perf_counter() - started)
-    return plan, statistics.median(times)
+    used = read_watermark(magento).source
+    results = []
+    for name, statement in (("changelog", w.changelog_statement(msi=False)), ("scan", w.scan_statement())):
+        if name == "changelog" and used != "changelog":
+            continue
+        sql = str(statement.compile(magento, compile_kwargs={"literal_binds": True}))
+        with magento.connect() as conn:
+            plan = [" | ".join(str(v) for v in row) for row in conn.execute(sa.text("EXPLAIN " + sql))]
+            times = []
+            for _ in range(samples):
+                started = time.perf_counter()
+                conn.execute(sa.text(sql)).all()
+                times.append(time.perf_counter() - started)
+        results.append((name + (" (used by the sensor)" if name == used else ""), plan, statistics.median(times)))
+    return results
 
 
 # --- report ------------------------------------------------------------------------------------------
@@ -414,7 +423,7 @@ def report(changes: list[Change]) -> None:
     print("\nload average (1/5/15 min) at each change: " + ", ".join(c.load.split()[0] for c in changes))
 
 
-def run(products: int, on_website: int, per_kind: int) -> int:
+def run(products: int, on_website: int, per_kind: int, update_by_schedule: bool = True) -> int:
     started = time.monotonic()
     print(f"load at start {load()}; {os.cpu_count()} CPUs")
     with throwaway_databases() as (magento_url, app_url, instance_env), \
@@ -426,11 +435,13 @@ def run(products: int, on_website: int, per_kind: int) -> int:
         generate_catalog(magento, products=products, seed=7, today=date.today())
         print(f"generated {products} Magento products in {time.monotonic() - t:.1f} s")
         kept = keep_on_website(magento, on_website)
-        plan, poll_s = polling_cost(magento)
-        print(f"\nthe sensor's polling statement on {products} products: median {poll_s * 1000:.1f} ms "
-              f"(20 reads); MariaDB EXPLAIN:")
-        for line in plan:
-            print("  " + line)
+        if update_by_schedule:
+            enable_update_by_schedule(magento)
+        for name, plan, poll_s in polling_cost(magento):
+            print(f"\nthe watermark statement, {name}, on {products} products: median {poll_s * 1000:.1f} ms "
+                  f"(20 reads, load {load()}); MariaDB EXPLAIN:")
+            for line in plan:
+                print("  " + line)
         sandbox = SandboxServer(build_sandbox(root / "sandbox.db"), port=0).start()
         stores_file = root / "stores.yaml"
         stores_file.write_text(DEMO_STORES_FILE.read_text().replace("http://127.0.0.1:8765", sandbox.url))
@@ -490,8 +501,10 @@ def main() -> int:
     parser.add_argument("--products", type=int, default=48000)
     parser.add_argument("--on-website", type=int, default=600)
     parser.add_argument("--changes", type=int, default=10, help="changes of each kind")
+    parser.add_argument("--on-save", action="store_true",
+                        help="leave Magento's indexers on 'Update on Save' (no changelogs: the sensor scans)")
     args = parser.parse_args()
-    return run(args.products, args.on_website, args.changes)
+    return run(args.products, args.on_website, args.changes, update_by_schedule=not args.on_save)
 
 
 if __name__ == "__main__":
