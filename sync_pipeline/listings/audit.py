@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from sync_pipeline.catalog.tables import catalog_products
+from sync_pipeline.listings.identity import keys_sharing
 from sync_pipeline.listings.mapping import RULE_REASONS, rule_violations
 from sync_pipeline.listings.model import Listing
 from sync_pipeline.listings.rules_db import load_rules, never_read_reason, rules_required
@@ -212,7 +213,9 @@ def audit_identity(engine: Engine, store: StoreConfig, skus: Sequence[str] | Non
     # A Magento child of two configurables is the same SKU in two products where the platform takes
     # that (the listings put it under one parent elsewhere); a SKU differing only by case never is.
     shared_ok = client_class(store.platform).sku_in_several_products
-    wanted = set(skus) if skus is not None else None
+    if skus is not None:
+        return _identity_of(engine, store.key, skus, shared_ok)
+    wanted: set[str] | None = None
     for sku, handle_text, variant_skus in _identities(engine, store.key):
         involved = wanted is None or sku in wanted
         if involved:
@@ -226,6 +229,26 @@ def audit_identity(engine: Engine, store: StoreConfig, skus: Sequence[str] | Non
             if owner != sku and not (shared_ok and owner_sku == variant_sku) and (
                     involved or owner in wanted):  # type: ignore[operator]
                 result.fail(sku, f"seller SKU {variant_sku!r} is also in {owner}")
+    return result
+
+
+def _identity_of(engine: Engine, store_key: str, skus: Sequence[str], shared_ok: bool) -> AuditResult:
+    """``audit_identity`` for a few changed listings: only the listings sharing one of their keys
+    (``listing_identity_keys``, indexed) are read, and judged in listing order as the whole-store
+    pass judges them (the first listing holding a key owns it)."""
+    result = AuditResult()
+    wanted = set(skus)
+    rows = keys_sharing(engine, store_key, skus)
+    result.checked = len({sku for _, _, kind, _, _, sku in rows if kind == "handle" and sku in wanted})
+    owners: dict[tuple[str, str], tuple[str, str]] = {}
+    for _, _, kind, key, value, sku in rows:
+        owner, owner_value = owners.setdefault((kind, key), (sku, value))
+        if owner == sku or not (sku in wanted or owner in wanted):
+            continue
+        if kind == "handle":
+            result.fail(sku, f"handle {value!r} is also {owner}'s")
+        elif not (shared_ok and owner_value == value):
+            result.fail(sku, f"seller SKU {value!r} is also in {owner}")
     return result
 
 

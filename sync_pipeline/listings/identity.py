@@ -17,13 +17,14 @@ such a pair), so handles are assigned over the whole catalog at once:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select
 
 from sync_pipeline.catalog.tables import catalog_products
 from sync_pipeline.listings.shapes import handle_for, slugify
+from sync_pipeline.listings.tables import listing_identity_keys, platform_listings
 
 MAX_HANDLE_LENGTH = 255
 
@@ -62,3 +63,62 @@ def catalog_handles(engine: Engine, pinned: Mapping[str, str]) -> dict[str, str]
 def _with_suffix(base: str, suffix: str) -> str:
     room = MAX_HANDLE_LENGTH - len(suffix) - 1
     return f"{base[:room].rstrip('-')}-{suffix}"
+
+
+# -- identity keys (table listing_identity_keys) ---------------------------------------------------
+
+
+def identity_key(value: str) -> str:
+    """How the platforms compare a handle or a seller SKU: surrounding spaces and case aside."""
+    return value.strip().casefold()
+
+
+def identity_key_rows(store_key: str, sku: str, handle: str, variant_skus: Iterable[str]) -> list[dict[str, str]]:
+    """The rows of one valid listing: its handle, then its variants' SKUs in order."""
+    rows = [{"store_key": store_key, "listing_sku": sku, "kind": "handle", "key": identity_key(handle),
+             "value": handle}]
+    rows += [{"store_key": store_key, "listing_sku": sku, "kind": "sku", "key": identity_key(v), "value": v}
+             for v in variant_skus]
+    return rows
+
+
+def write_identity_keys(conn: Connection, store_key: str, listings: Sequence[Any]) -> None:
+    """Within the transaction that writes these listings: their keys replaced (none for an invalid
+    listing, which the identity audit does not judge). ``listings`` are ``Listing`` objects."""
+    if not listings:
+        return
+    table = listing_identity_keys
+    skus = [listing.sku for listing in listings]
+    for start in range(0, len(skus), 900):
+        conn.execute(delete(table).where(table.c.store_key == store_key,
+                                         table.c.listing_sku.in_(skus[start:start + 900])))
+    rows = [row for listing in listings if listing.valid
+            for row in identity_key_rows(store_key, listing.sku, listing.handle or "",
+                                         [v.sku for v in listing.variants])]
+    if rows:
+        conn.execute(insert(table), rows)
+
+
+def keys_sharing(engine: Engine, store_key: str, skus: Sequence[str]) -> list[tuple[int, int, str, str, str, str]]:
+    """Every key row of the store that shares a key with the listings of ``skus``, theirs included,
+    as (listing id, row id, kind, key, value, listing SKU): two indexed look-ups, whatever the
+    store's size."""
+    table, listings = listing_identity_keys, platform_listings
+    wanted = sorted(set(skus))
+    own: set[tuple[str, str]] = set()
+    with engine.connect() as conn:
+        for start in range(0, len(wanted), 900):
+            own.update((kind, key) for kind, key in conn.execute(
+                select(table.c.kind, table.c.key).where(table.c.store_key == store_key,
+                                                        table.c.listing_sku.in_(wanted[start:start + 900]))))
+        shared = (select(listings.c.id, table.c.id, table.c.kind, table.c.key, table.c.value, table.c.listing_sku)
+                  .join(listings, (listings.c.store_key == table.c.store_key)
+                        & (listings.c.sku == table.c.listing_sku))
+                  .where(table.c.store_key == store_key, table.c.kind == bindparam("kind"),
+                         table.c.key.in_(bindparam("keys", expanding=True))))
+        found: list[tuple[int, int, str, str, str, str]] = []
+        for kind in ("handle", "sku"):
+            keys = sorted(key for k, key in own if k == kind)
+            for start in range(0, len(keys), 900):
+                found += [tuple(r) for r in conn.execute(shared, {"kind": kind, "keys": keys[start:start + 900]})]  # type: ignore[misc]
+    return sorted(found)

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, exists, func, insert
 
 from sync_pipeline.catalog.tables import catalog_products, catalog_variants
 from sync_pipeline.db import utcnow
-from sync_pipeline.listings.identity import catalog_handles
+from sync_pipeline.listings.identity import catalog_handles, write_identity_keys
 from sync_pipeline.listings.mapping import apply_store_rules
 from sync_pipeline.listings.model import Listing, ListingVariant
 from sync_pipeline.listings.rules import StoreRules
@@ -308,7 +308,7 @@ def _write_chunk(
             )
         )
     }
-    new_rows, changed_rows = [], []
+    new_rows, changed_rows, written = [], [], []
     for listing in listings:
         hashes = listing.hashes()
         before = existing.get(listing.sku)
@@ -316,6 +316,10 @@ def _write_chunk(
             new_rows.append(listing_row(listing, stamp, hashes))
         elif before != (hashes["payload_hash"], listing.valid, list(listing.reasons)):
             changed_rows.append({**listing_row(listing, stamp, hashes), "b_store_key": store_key, "b_sku": listing.sku})
+        else:
+            continue
+        written.append(listing)
+    write_identity_keys(conn, store_key, written)
     if new_rows:
         conn.execute(insert(platform_listings), new_rows)
     if changed_rows:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Engine,
     Index,
     Integer,
     String,
@@ -50,6 +51,22 @@ platform_listings = Table(
     Index("ix_platform_listings_store_updated", "store_key", "updated_at"),
 )
 
+# Each valid listing's identity as the platforms compare it (listings/identity.py): its handle and
+# its seller (variant) SKUs, stripped and casefolded, one row each, written with the listing. The
+# identity audit of a few changed listings looks their keys up here instead of reading the store.
+listing_identity_keys = Table(
+    "listing_identity_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("store_key", String(64), nullable=False),
+    Column("listing_sku", String(64), nullable=False),
+    Column("kind", String(8), nullable=False),  # handle | sku
+    Column("key", String(512), nullable=False),  # the value stripped and casefolded
+    Column("value", String(512), nullable=False),  # as written in the listing
+    Index("ix_listing_identity_keys_key", "store_key", "kind", "key"),
+    Index("ix_listing_identity_keys_listing", "store_key", "listing_sku"),
+)
+
 # The image reachability check's cache (listings/images.py): one row per image URL, with the
 # validators the host sent, so a later run asks conditionally (304) or not at all.
 image_url_checks = Table(
@@ -75,3 +92,35 @@ store_catalog_rules = Table(
     Column("attempted_at", DateTime, nullable=False),
     Column("last_error", Text),  # why the latest attempt failed; NULL when it succeeded
 )
+
+
+def upgrade(engine: Engine) -> None:
+    """Fill ``listing_identity_keys`` on an app DB made before it (``db.create_all`` runs this after
+    creating the table): the keys of every valid listing, read once from the stored payloads. An
+    empty table beside valid listings means exactly that; two processes doing it at once leave
+    duplicate rows, which the identity audit reads as one."""
+    from sqlalchemy import insert, select
+
+    from sync_pipeline.listings.identity import identity_key_rows
+
+    with engine.connect() as conn:
+        if conn.execute(select(listing_identity_keys.c.id).limit(1)).first() is not None:
+            return
+        if conn.execute(select(platform_listings.c.id).where(platform_listings.c.valid.is_(True)).limit(1)).first() is None:
+            return
+    last_id = 0
+    while True:
+        with engine.begin() as conn:
+            rows = conn.execute(
+                select(platform_listings.c.id, platform_listings.c.store_key, platform_listings.c.sku,
+                       platform_listings.c.payload)
+                .where(platform_listings.c.valid.is_(True), platform_listings.c.id > last_id)
+                .order_by(platform_listings.c.id).limit(2000)).all()
+            if not rows:
+                return
+            last_id = rows[-1].id
+            keys = [key for row in rows for key in identity_key_rows(
+                row.store_key, row.sku, str((row.payload or {}).get("handle") or ""),
+                [str(v.get("sku") or "") for v in (row.payload or {}).get("variants") or []])]
+            if keys:
+                conn.execute(insert(listing_identity_keys), keys)

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from sync_pipeline.db import utcnow
+from sync_pipeline.listings.identity import write_identity_keys
 from sync_pipeline.listings.model import Listing
 from sync_pipeline.listings.tables import platform_listings
 
@@ -22,6 +23,8 @@ def save_listings(engine: Engine, listings: Iterable[Listing]) -> None:
                          .where(table.c.sku == listing.sku))
         if listings:
             conn.execute(sa.insert(table), [_row(listing) for listing in listings])
+        for store_key in {listing.store_key for listing in listings}:
+            write_identity_keys(conn, store_key, [listing for listing in listings if listing.store_key == store_key])
 
 
 def _row(listing: Listing) -> dict[str, object]:

@@ -242,3 +242,33 @@ def test_the_identity_audit_for_changed_skus_compares_them_with_the_whole_store(
                                            variants=(dataclasses.replace(fresh.variants[0], sku=" new-c-s"),))])
     seller = audit_identity(db, store, skus=["NEW-E"])
     assert seller.failures == 1 and "seller SKU" in seller.examples[0]
+
+
+def test_an_existing_app_db_gets_the_identity_keys_of_its_listings(db: Engine) -> None:  # noqa: F811
+    """An app DB made before listing_identity_keys: create_all makes the table and fills it from
+    the stored listings, so the changed-SKU identity audit sees the listings written before."""
+    import dataclasses
+
+    from sync_pipeline.db import create_all
+    from sync_pipeline.listings.tables import listing_identity_keys
+    from sync_pipeline.listings.audit import audit_identity
+    from sync_pipeline_tests.push.builders import make_listing
+    from sync_pipeline_tests.push.listing_rows import save_listings
+
+    store = load_stores().stores[0]
+    old = dataclasses.replace(make_listing("OLD-A", store_key=store.key, variants=1), handle="old-a")
+    new = dataclasses.replace(make_listing("NEW-B", store_key=store.key, variants=0), handle=" OLD-A")
+    save_listings(db, [old, new])
+    with db.begin() as conn:
+        listing_identity_keys.drop(conn)  # as the DB was before the table existed
+    create_all(db)
+    with db.connect() as conn:
+        kept = conn.execute(sa.select(listing_identity_keys.c.listing_sku, listing_identity_keys.c.kind,
+                                      listing_identity_keys.c.key)).all()
+    assert {tuple(r) for r in kept} >= {("OLD-A", "handle", "old-a"), ("NEW-B", "handle", "old-a"),
+                                        ("OLD-A", "sku", old.variants[0].sku.strip().casefold())}
+    scoped = audit_identity(db, store, skus=["NEW-B"])
+    assert scoped.failures == 1 and "NEW-B: handle ' OLD-A' is also OLD-A's" in scoped.examples
+    create_all(db)  # a second call adds nothing
+    with db.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(listing_identity_keys)).scalar_one() == len(kept)
