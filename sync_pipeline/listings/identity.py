@@ -60,6 +60,49 @@ def catalog_handles(engine: Engine, pinned: Mapping[str, str]) -> dict[str, str]
     return assign_handles(((str(r.sku), r.url_key, int(r.source_id or 0)) for r in rows), pinned)
 
 
+def kept_handles(engine: Engine, store_key: str, pinned: Mapping[str, str], skus: Sequence[str]) -> dict[str, str] | None:
+    """The handles of ``skus`` without reading the catalog (the fast path): each product keeps the
+    handle its listing in the store already has, when that handle is one ``assign_handles`` makes
+    from the product's current url_key and SKU (the slug, or the slug with the SKU's suffix and
+    counter). ``None`` when any of them has no listing yet or a handle its url_key no longer gives
+    (a new product, a changed url_key): then every handle is assigned again (``catalog_handles``),
+    since one product's new handle can move another's. Pins (``handles`` in the stores file) are
+    used as written; a change of pins rebuilds the whole store anyway (its rules digest moves)."""
+    wanted = sorted(set(skus))
+    products, stored = catalog_products, platform_listings
+    rows: dict[str, tuple[Any, int]] = {}
+    handles: dict[str, str] = {}
+    with engine.connect() as conn:
+        for start in range(0, len(wanted), 900):
+            part = wanted[start:start + 900]
+            rows.update((str(r.sku), (r.url_key, int(r.source_id or 0))) for r in conn.execute(
+                select(products.c.sku, products.c.url_key, products.c.source_id).where(products.c.sku.in_(part))))
+            handles.update((str(sku), str(handle or "")) for sku, handle in conn.execute(
+                select(stored.c.sku, stored.c.payload["handle"].as_string())
+                .where(stored.c.store_key == store_key, stored.c.sku.in_(part))))
+    kept: dict[str, str] = {}
+    for sku in wanted:
+        if sku in pinned:
+            kept[sku] = pinned[sku]
+            continue
+        if sku not in rows or sku not in handles:
+            return None
+        url_key, source_id = rows[sku]
+        if not _assignable(handles[sku], handle_for(url_key, sku, source_id), sku, source_id):
+            return None
+        kept[sku] = handles[sku]
+    return kept
+
+
+def _assignable(handle: str, base: str, sku: str, source_id: int) -> bool:
+    """Whether ``assign_handles`` could have given ``handle`` to a product with this slug and SKU."""
+    suffix = slugify(sku) or str(source_id)
+    if handle in (base, _with_suffix(base, suffix)):
+        return True
+    counter = handle.rpartition("-")[2]
+    return counter.isdigit() and handle == _with_suffix(base, f"{suffix}-{counter}")
+
+
 def _with_suffix(base: str, suffix: str) -> str:
     room = MAX_HANDLE_LENGTH - len(suffix) - 1
     return f"{base[:room].rstrip('-')}-{suffix}"

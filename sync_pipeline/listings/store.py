@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, exists, func, insert
 
 from sync_pipeline.catalog.tables import catalog_products, catalog_variants
 from sync_pipeline.db import utcnow
-from sync_pipeline.listings.identity import catalog_handles, write_identity_keys
+from sync_pipeline.listings.identity import catalog_handles, kept_handles, write_identity_keys
 from sync_pipeline.listings.mapping import apply_store_rules
 from sync_pipeline.listings.model import Listing, ListingVariant
 from sync_pipeline.listings.rules import StoreRules
@@ -207,7 +207,11 @@ def materialize_store_listings(
     fail them are invalid."""
     summary = StoreListingsSummary(store_key=store.key)
     stamp = (now or utcnow()).replace(tzinfo=None)
-    handles = catalog_handles(engine, store.handles)
+    # The fast path keeps the changed products' handles from their listings when it can; else (and
+    # for a full rebuild) every handle is assigned over the whole catalog.
+    handles = (kept_handles(engine, store.key, store.handles, skus) if skus is not None else None)
+    if handles is None:
+        handles = catalog_handles(engine, store.handles)
     store_rules = load_rules(engine, store.key) if rules is FROM_APP_DB else rules
     assert store_rules is None or isinstance(store_rules, StoreRules)
     chunks = catalog_chunks(engine, chunk_size) if skus is None else catalog_chunks_of(engine, skus, chunk_size)

@@ -100,3 +100,40 @@ def test_identity_check_blocks_seller_skus_equal_but_for_case(sqlite_app_db_url:
     engine.dispose()
     ok, evaluation = _run(sqlite_app_db_url, DEMO_STORES_FILE, "shopee-sg")
     assert not ok and "seller SKU 'tee-1' is also in TEE-1" in evaluation.metadata["examples"].value  # type: ignore[attr-defined]
+
+
+def test_every_handle_assign_handles_makes_is_recognised_as_assignable() -> None:
+    from sync_pipeline.listings.identity import _assignable
+    from sync_pipeline.listings.shapes import handle_for
+
+    products = [("X", "k", 1), ("Y", "k-x", 2), ("X ", "k", 3), *((f"S{i}", "k", 10 + i) for i in range(4))]
+    for sku, handle in assign_handles(products, {}).items():
+        url_key, source_id = next((u, i) for s, u, i in products if s == sku)
+        assert _assignable(handle, handle_for(url_key, sku, source_id), sku, source_id), (sku, handle)
+    assert not _assignable("k-x", "k-y", "X", 1)  # another url_key: assigned again
+    assert not _assignable("k-x-z", "k", "X", 1) and not _assignable("k-x-", "k", "X", 1)
+
+
+def test_the_fast_path_keeps_the_listings_handles_and_reassigns_on_a_new_url_key(sqlite_app_db_url: str) -> None:
+    from sqlalchemy import update
+
+    from sync_pipeline.catalog.tables import catalog_products
+    from sync_pipeline.listings.identity import kept_handles
+
+    _seed_duplicated_url_key(sqlite_app_db_url)
+    ok, _ = _run(sqlite_app_db_url, DEMO_STORES_FILE, "shopify-us")
+    assert ok
+    engine = make_engine(sqlite_app_db_url)
+    try:
+        handles = _handles(sqlite_app_db_url, "shopify-us")
+        assert kept_handles(engine, "shopify-us", {}, ["DIRTY-URL-2", "PLAIN"]) == {
+            "DIRTY-URL-2": handles["DIRTY-URL-2"], "PLAIN": handles["PLAIN"]}
+        assert kept_handles(engine, "shopify-us", {"PLAIN": "pinned"}, ["PLAIN"]) == {"PLAIN": "pinned"}
+        assert kept_handles(engine, "shopify-eu-missing", {}, ["PLAIN"]) is None  # no listing yet
+        with engine.begin() as conn:
+            conn.execute(update(catalog_products).where(catalog_products.c.sku == "DIRTY-URL-1")
+                         .values(url_key="brand-new-key"))
+        # Its handle moves, and with it possibly others': every handle is assigned again.
+        assert kept_handles(engine, "shopify-us", {}, ["DIRTY-URL-1"]) is None
+    finally:
+        engine.dispose()
