@@ -7,9 +7,13 @@ listings are built in full (``rebuild_store_listings``, which also writes the st
 its push mark is set as a full push would. Then, timed: ``refresh_store_listings`` plus
 ``listings_to_push`` with nothing changed (the per-store work of ``catalog_changes_pushed`` on an
 idle tick), and the same after one product's stock changed in the catalog, with the changed
-listing's audits (the blocking ones on the changed SKU, the identity one over the whole store).
-No store is called (a push of one SKU is the store's own request time). Wall and CPU seconds,
-median of ``--samples``; no figure is asserted.
+listing's audits (the blocking ones and the identity one on the changed SKU; the identity audit
+looks up the listings sharing a key with it in ``listing_identity_keys``). Then, in the same run,
+the parts the fast path no longer does, against what replaced them: every handle assigned over the
+whole catalog (``catalog_handles``) against the changed product's kept handle (``kept_handles``),
+and the identity audit over the whole store against the changed SKU's look-up. No store is called
+(a push of one SKU is the store's own request time). Wall and CPU seconds, median of
+``--samples``; no figure is asserted.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import sqlalchemy as sa
 from benchmarks.listings_bench import fill_catalog
 from sync_pipeline.catalog.tables import catalog_products
 from sync_pipeline.db import create_all, make_engine
+from sync_pipeline.listings.identity import catalog_handles, kept_handles
 from sync_pipeline.push import changes
 from sync_pipeline.stores import DEMO_STORES_FILE, load_stores
 
@@ -94,9 +99,18 @@ def run(products: int, samples: int) -> None:
         print(f"one product's stock changed (refresh, audits, marks; no store call): {change_wall * 1000:.0f} ms wall, "
               f"{change_cpu * 1000:.0f} ms CPU (median of {samples}; load {os.getloadavg()[0]:.1f})")
         identity = changes.STORE_WIDE_AUDITS["listing_identity_unique"]
-        for label, scope in (("for the changed SKU", [sku]), ("whole store, as the check", None)):
-            wall, cpu = timed(lambda scope=scope: identity(engine, store, skus=scope), 1)  # type: ignore[misc]
-            print(f"  the identity audit {label}: {wall * 1000:.0f} ms wall, {cpu * 1000:.0f} ms CPU")
+        parts: list[tuple[str, Callable[[], object]]] = [
+            ("the identity audit for the changed SKU (indexed look-up)", lambda: identity(engine, store, skus=[sku])),
+            ("the identity audit over the whole store (the check; what the fast path read before)",
+             lambda: identity(engine, store, skus=None)),
+            ("the changed product's handle kept from its listing", lambda: kept_handles(engine, store.key,
+                                                                                        store.handles, [sku])),
+            ("every handle assigned over the catalog (what the fast path did before)",
+             lambda: catalog_handles(engine, store.handles)),
+        ]
+        for label, work in parts:
+            wall, cpu = timed(work, samples)
+            print(f"  {label}: {wall * 1000:.0f} ms wall, {cpu * 1000:.0f} ms CPU (median of {samples})")
     finally:
         engine.dispose()
         with admin.connect() as conn:
