@@ -1,6 +1,6 @@
 """What a run process spends on imports before its first step (issue 14): CPU and wall time.
 
-    .venv/bin/python -m benchmarks.startup_cost [--samples 7] [--tree PATH]
+    .venv/bin/python -m benchmarks.startup_cost [--samples 7] [--tree PATH ...]
 
 Each sample is a fresh interpreter (as Dagster's run worker is) doing one of:
 
@@ -12,7 +12,8 @@ Each sample is a fresh interpreter (as Dagster's run worker is) doing one of:
 
 CPU time (user + system, from the child's rusage) carries to another machine; wall time is the
 machine's load. ``--tree`` points ``PYTHONPATH`` at another checkout of the project (e.g. an older
-commit unpacked with ``git archive``), so two versions are measured side by side in one run. The
+commit unpacked with ``git archive``; ``installed`` is this checkout); with several trees their
+samples take turns, so two versions are measured side by side under the same load. The
 modules that only some paths need (pandas for the owner's list) are listed as imported or not.
 No figure is asserted.
 """
@@ -56,20 +57,29 @@ def heavy_imported(env: dict[str, str]) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=7)
-    parser.add_argument("--tree", help="checkout of the project to import instead of the installed one")
+    parser.add_argument("--tree", action="append",
+                        help="checkout of the project to import instead of the installed one ('installed': this one)")
     args = parser.parse_args()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNC_")}
-    if args.tree:
-        env["PYTHONPATH"] = os.path.abspath(args.tree)
-    # Run from / so that the current directory (first on sys.path with -c) picks no checkout.
-    print(f"load {' '.join(f'{v:.2f}' for v in os.getloadavg())}; tree {args.tree or 'installed'}")
-    print(f"heavy modules imported by the code location: {', '.join(heavy_imported(env)) or 'none'}")
-    print(f"{'case':<12}{'cpu median':>12}{'cpu min':>10}{'wall median':>13}")
+    envs: dict[str, dict[str, str]] = {}
+    for tree in args.tree or ["installed"]:
+        # Run from / so that the current directory (first on sys.path with -c) picks no checkout.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SYNC_")}
+        if tree != "installed":
+            env["PYTHONPATH"] = os.path.abspath(tree)
+        envs[tree] = env
+    print(f"load {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    for tree, env in envs.items():
+        print(f"{tree}: heavy modules imported by the code location: {', '.join(heavy_imported(env)) or 'none'}")
+    print(f"{'case':<12}{'tree':<24}{'cpu median':>12}{'cpu min':>10}{'wall median':>13}")
     for name, code in CASES.items():
-        samples = [one(code, env) for _ in range(args.samples)]
-        cpu, wall = [s[0] for s in samples], [s[1] for s in samples]
-        print(f"{name:<12}{statistics.median(cpu):>11.2f}s{min(cpu):>9.2f}s{statistics.median(wall):>12.2f}s",
-              flush=True)
+        samples: dict[str, list[tuple[float, float]]] = {tree: [] for tree in envs}
+        for _ in range(args.samples):
+            for tree, env in envs.items():
+                samples[tree].append(one(code, env))
+        for tree, taken in samples.items():
+            cpu, wall = [s[0] for s in taken], [s[1] for s in taken]
+            print(f"{name:<12}{tree[-23:]:<24}{statistics.median(cpu):>11.2f}s{min(cpu):>9.2f}s"
+                  f"{statistics.median(wall):>12.2f}s", flush=True)
     print(f"load {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     return 0
 
