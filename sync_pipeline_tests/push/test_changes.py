@@ -250,8 +250,8 @@ def test_an_existing_app_db_gets_the_identity_keys_of_its_listings(db: Engine) -
     import dataclasses
 
     from sync_pipeline.db import create_all
-    from sync_pipeline.listings.tables import listing_identity_keys
     from sync_pipeline.listings.audit import audit_identity
+    from sync_pipeline.listings.tables import listing_identity_keys
     from sync_pipeline_tests.push.builders import make_listing
     from sync_pipeline_tests.push.listing_rows import save_listings
 
