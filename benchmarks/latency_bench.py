@@ -92,14 +92,18 @@ class World:
 
 
 @contextmanager
-def throwaway_databases() -> Iterator[tuple[str, str, dict[str, str]]]:
-    """A MariaDB database for Magento, PostgreSQL ones for the app and the Dagster instance."""
+def throwaway_databases(magento_db: str | None = None) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """A MariaDB database for Magento, PostgreSQL ones for the app and the Dagster instance; with
+    ``magento_db``, that existing (generated, yours to change) MariaDB database is used and kept."""
     tag = uuid.uuid4().hex[:8]
     names = {"magento": f"lat_magento_{tag}", "app": f"lat_app_{tag}", "instance": f"lat_dagster_{tag}"}
     maria = sa.create_engine(MARIADB_ADMIN_URL, isolation_level="AUTOCOMMIT")
     pg = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with maria.connect() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE `{names['magento']}`"))
+    if magento_db:
+        names["magento"] = magento_db
+    else:
+        with maria.connect() as conn:
+            conn.execute(sa.text(f"CREATE DATABASE `{names['magento']}`"))
     with pg.connect() as conn:
         for key in ("app", "instance"):
             conn.execute(sa.text(f'CREATE DATABASE "{names[key]}"'))
@@ -111,8 +115,9 @@ def throwaway_databases() -> Iterator[tuple[str, str, dict[str, str]]]:
         yield (f"{MARIADB_ADMIN_URL.rstrip('/')}/{names['magento']}",
                pg_url.set(database=names["app"]).render_as_string(hide_password=False), env)
     finally:
-        with maria.connect() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{names['magento']}`"))
+        if not magento_db:
+            with maria.connect() as conn:
+                conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{names['magento']}`"))
         with pg.connect() as conn:
             for key in ("app", "instance"):
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{names[key]}" WITH (FORCE)'))
@@ -423,17 +428,21 @@ def report(changes: list[Change]) -> None:
     print("\nload average (1/5/15 min) at each change: " + ", ".join(c.load.split()[0] for c in changes))
 
 
-def run(products: int, on_website: int, per_kind: int, update_by_schedule: bool = True) -> int:
+def run(products: int, on_website: int, per_kind: int, update_by_schedule: bool = True,
+        magento_db: str | None = None) -> int:
     started = time.monotonic()
     print(f"load at start {load()}; {os.cpu_count()} CPUs")
-    with throwaway_databases() as (magento_url, app_url, instance_env), \
+    with throwaway_databases(magento_db) as (magento_url, app_url, instance_env), \
             tempfile.TemporaryDirectory(prefix="latency-") as tmp:
         root = Path(tmp)
         magento, app = make_engine(magento_url), make_engine(app_url)
         create_all(app)
         t = time.monotonic()
-        generate_catalog(magento, products=products, seed=7, today=date.today())
-        print(f"generated {products} Magento products in {time.monotonic() - t:.1f} s")
+        if magento_db:
+            print(f"Magento catalog: the existing database {magento_db} (generated with --products {products})")
+        else:
+            generate_catalog(magento, products=products, seed=7, today=date.today())
+            print(f"generated {products} Magento products in {time.monotonic() - t:.1f} s")
         kept = keep_on_website(magento, on_website)
         if update_by_schedule:
             enable_update_by_schedule(magento)
@@ -503,8 +512,11 @@ def main() -> int:
     parser.add_argument("--changes", type=int, default=10, help="changes of each kind")
     parser.add_argument("--on-save", action="store_true",
                         help="leave Magento's indexers on 'Update on Save' (no changelogs: the sensor scans)")
+    parser.add_argument("--magento-db", help="an existing generated MariaDB database to use (and change) "
+                                                 "instead of generating one")
     args = parser.parse_args()
-    return run(args.products, args.on_website, args.changes, update_by_schedule=not args.on_save)
+    return run(args.products, args.on_website, args.changes, update_by_schedule=not args.on_save,
+               magento_db=args.magento_db)
 
 
 if __name__ == "__main__":
