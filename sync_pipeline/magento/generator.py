@@ -781,6 +781,7 @@ class _CatalogWriter:
         self.next_entity_id = 1
         self.next_gallery_id = 1
         self.next_link_id = 1
+        self.source_item_keys: set[tuple[str, str]] = set()
         self.candidate_ids: list[int] = []
         self.child_ids: set[int] = set()
         self.sellable: set[int] = set()
@@ -904,8 +905,7 @@ class _CatalogWriter:
             if "eu-warehouse" in plan.sources:
                 self._add(m.catalog_product_website, {"product_id": entity_id, "website_id": 2})
             for source_code, (qty, status) in plan.sources.items():
-                self._add(m.inventory_source_item, {"source_code": source_code, "sku": plan.sku,
-                                                    "quantity": Decimal(qty), "status": status})
+                self._source_item(source_code, plan.sku, Decimal(qty), status)
             for stock_id, reserved, event in plan.reservations:
                 self._add(m.inventory_reservation, {
                     "stock_id": stock_id, "sku": plan.sku, "quantity": reserved,
@@ -1023,8 +1023,18 @@ class _CatalogWriter:
             "min_qty": Decimal(min_qty or 0), "use_config_min_qty": int(min_qty is None)})
         if self.msi and sku is not None and manage:
             # Magento mirrors the default source into the legacy table (and back).
-            self._add(m.inventory_source_item, {"source_code": "default", "sku": sku, "quantity": Decimal(qty),
-                                                "status": int(in_stock)})
+            self._source_item("default", sku, Decimal(qty), int(in_stock))
+
+    def _source_item(self, source_code: str, sku: str, quantity: Decimal, status: int) -> None:
+        # (source_code, sku) is unique in Magento, compared by the column's collation: MariaDB's
+        # utf8mb4_general_ci ignores case and trailing spaces, so the dirty duplicate-SKU copy
+        # ('mg-dup-001 ' beside 'MG-DUP-001') shares the original's source item, as in a real install.
+        key = (source_code, sku.rstrip(" ").casefold())
+        if key in self.source_item_keys:
+            return
+        self.source_item_keys.add(key)
+        self._add(m.inventory_source_item, {"source_code": source_code, "sku": sku, "quantity": quantity,
+                                            "status": status})
 
     def _link_id(self) -> int:
         link_id = self.next_link_id
