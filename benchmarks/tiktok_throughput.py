@@ -19,7 +19,8 @@ from pathlib import Path
 
 from benchmarks.support import CallCounter, MemoryTokenStore
 from sync_pipeline.listings.model import CatalogDetails, Listing, ListingVariant, Package
-from sync_pipeline.platforms.tiktok.client import DEFAULT_QPS, TikTokClient
+from sync_pipeline.platforms.tiktok.client import TikTokClient
+from sync_pipeline.platforms.tiktok.wire import DEFAULT_QPS
 from sync_pipeline.sandbox.app import build_sandbox
 from sync_pipeline.sandbox.core import SandboxServer
 from sync_pipeline.stores import StoreConfig

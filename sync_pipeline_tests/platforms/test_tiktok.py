@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from sync_pipeline.platforms.base import CallRecord, ErrorClass, PlatformError, RemoteRef, TokenPair
 from sync_pipeline.platforms.retry import RetryPolicy
 from sync_pipeline.platforms.tiktok import client as tiktok_client
-from sync_pipeline.platforms.tiktok.client import TikTokClient, idempotency_key, sign
+from sync_pipeline.platforms.tiktok.client import TikTokClient, idempotency_key
+from sync_pipeline.platforms.tiktok.wire import sign
 from sync_pipeline.platforms.tokens import DbTokenStore
 from sync_pipeline.sandbox.tiktok.emulator import tiktok_sign
 from sync_pipeline.stores import StoreConfig
@@ -284,7 +285,7 @@ def test_a_create_repeated_after_a_lost_answer_does_not_duplicate(
 ) -> None:
     item = listing(images=(image_host.image("a"),))
     client = make_client(retry=RetryPolicy(attempts=1))
-    client._image_uri(item.images[0], "MAIN_IMAGE")  # upload first, so the next write is the create
+    client.images.uri(item.images[0], "MAIN_IMAGE")  # upload first, so the next write is the create
     sandbox_server.faults("tiktok", CIPHER, drop_after_commit_next=1, only_writes=True)
     with pytest.raises(PlatformError) as err:
         client.upsert(item, None)  # the store has it; we never heard
@@ -299,7 +300,7 @@ def test_create_answer_lost_is_replayed_by_idempotency_key(make_client: ClientFa
     recorder = Recorder()
     client = make_client(observer=recorder)
     item = listing(images=(image_host.image("a"),))
-    client._image_uri(item.images[0], "MAIN_IMAGE")  # upload first, so the next write is the create
+    client.images.uri(item.images[0], "MAIN_IMAGE")  # upload first, so the next write is the create
     sandbox_server.faults("tiktok", CIPHER, drop_after_commit_next=1, only_writes=True)
     ref = client.upsert(item, None)
     creates = [r for r in recorder.records if r.operation == "product.create"]

@@ -13,8 +13,8 @@ from sync_pipeline.listings.mapping import catalog_details, rule_violations
 from sync_pipeline.listings.model import CatalogDetails, Listing, Package
 from sync_pipeline.listings.rules import StoreRules
 from sync_pipeline.platforms.base import CallRecord, ErrorClass, PlatformError
-from sync_pipeline.platforms.tiktok import client as tiktok_client
-from sync_pipeline.platforms.tiktok.client import classify
+from sync_pipeline.platforms.tiktok import wire as tiktok_wire
+from sync_pipeline.platforms.tiktok.wire import classify
 from sync_pipeline.stores import StoreConfig
 from sync_pipeline_tests.platforms.test_tiktok import ClientFactory, env, make_client, products
 from sync_pipeline_tests.platforms.tiktok_fixtures import (
@@ -71,7 +71,7 @@ def test_rule1_the_fixed_client_creates_and_an_identifier_complaint_never_refres
     assert [p["id"] for p in products(sandbox_server)] == [ref.product_id]
 
     # The old behaviour (cipher on every call) fails for good, classified as a request defect.
-    monkeypatch.setattr(tiktok_client, "is_shop_scoped", lambda method, path: True)
+    monkeypatch.setattr(tiktok_wire, "is_shop_scoped", lambda method, path: True)
     old_client = make_client(observer=recorder)
     recorder.operations.clear()
     with pytest.raises(PlatformError) as refused:

@@ -13,21 +13,23 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-# (id, parent_id, local_name, is_leaf, permission)
-CATEGORIES: tuple[tuple[str, str, str, bool, str], ...] = (
-    ("600001", "0", "Menswear & Underwear", False, "AVAILABLE"),
-    ("601152", "600001", "Men's Tops", True, "AVAILABLE"),
-    ("601153", "600001", "Men's Bottoms", True, "AVAILABLE"),
-    ("600002", "0", "Womenswear & Underwear", False, "AVAILABLE"),
-    ("601226", "600002", "Women's Tops", True, "AVAILABLE"),
-    ("601227", "600002", "Women's Bottoms", True, "AVAILABLE"),
-    ("600003", "0", "Luggage & Bags", False, "AVAILABLE"),
-    ("602001", "600003", "Backpacks", True, "AVAILABLE"),
-    ("600004", "0", "Sports & Outdoor", False, "AVAILABLE"),
-    ("603014", "600004", "Fitness Equipment", True, "AVAILABLE"),
-    ("600005", "0", "Fashion Accessories", False, "AVAILABLE"),
-    ("604579", "600005", "Watches", True, "AVAILABLE"),
-    ("605001", "600005", "Replica Watches", True, "NON_MAIN_CATEGORY"),
+# Top-level category (id, local_name) -> its leaves (id, local_name, permission status).
+_TREE: tuple[tuple[str, str, tuple[tuple[str, str, str], ...]], ...] = (
+    ("600001", "Menswear & Underwear", (("601152", "Men's Tops", "AVAILABLE"),
+                                        ("601153", "Men's Bottoms", "AVAILABLE"))),
+    ("600002", "Womenswear & Underwear", (("601226", "Women's Tops", "AVAILABLE"),
+                                          ("601227", "Women's Bottoms", "AVAILABLE"))),
+    ("600003", "Luggage & Bags", (("602001", "Backpacks", "AVAILABLE"),)),
+    ("600004", "Sports & Outdoor", (("603014", "Fitness Equipment", "AVAILABLE"),)),
+    ("600005", "Fashion Accessories", (("604579", "Watches", "AVAILABLE"),
+                                       ("605001", "Replica Watches", "NON_MAIN_CATEGORY"))),
+)
+# (id, parent_id, local_name, is_leaf, permission), parents first
+CATEGORIES: tuple[tuple[str, str, str, bool, str], ...] = tuple(
+    entry
+    for parent_id, parent_name, leaves in _TREE
+    for entry in ((parent_id, "0", parent_name, False, "AVAILABLE"),
+                  *((leaf_id, parent_id, name, True, permission) for leaf_id, name, permission in leaves))
 )
 
 MATERIAL = {"id": "100157", "name": "Material", "values": {

@@ -179,7 +179,9 @@ class TikTokProducts(TikTokValidation):
         # T-SPEC activate-product: brings a seller-deactivated product back.
         return self._change_status(request, shop, from_status=SELLER_DEACTIVATED, to_status=ACTIVATE)
 
-    def _change_status(self, request: Request, shop: _Shop, from_status: str, to_status: str) -> Response:
+    def _change_status(self, request: Request, shop: _Shop, from_status: str | None, to_status: str) -> Response:
+        """Move each named product to ``to_status`` (from ``from_status`` only, when given); the
+        products that cannot move are answered per product under code 0, as TikTok does."""
         ids = _product_ids(_json_object(request))
         errors = []
         with self.state.lock:
@@ -187,7 +189,7 @@ class TikTokProducts(TikTokValidation):
                 product = self.state.get(PLATFORM, shop.cipher, "products", product_id)
                 if product is None or product["status"] == DELETED:
                     errors.append(_product_error(PRODUCT_NOT_FOUND, "The product does not exist", product_id))
-                elif self._status(product) != from_status:
+                elif from_status is not None and self._status(product) != from_status:
                     errors.append(_product_error(STATUS_NOT_AVAILABLE, "The product in its current status is not "
                                                  "available for this operation.", product_id))
                 else:
@@ -197,17 +199,7 @@ class TikTokProducts(TikTokValidation):
 
     def _delete(self, request: Request, shop: _Shop, _found: re.Match[str]) -> Response:
         # T-SPEC delete-products: the product becomes DELETED (it can be recovered, so it is kept).
-        ids = _product_ids(_json_object(request))
-        errors = []
-        with self.state.lock:
-            for product_id in ids:
-                product = self.state.get(PLATFORM, shop.cipher, "products", product_id)
-                if product is None or product["status"] == DELETED:
-                    errors.append(_product_error(PRODUCT_NOT_FOUND, "The product does not exist", product_id))
-                    continue
-                product.update(status=DELETED, update_time=int(self.clock()))
-                self.state.put(PLATFORM, shop.cipher, "products", product_id, product)
-        return envelope(OK, "Success", {"errors": errors} if errors else {})
+        return self._change_status(request, shop, from_status=None, to_status=DELETED)
 
     def _public(self, product: dict[str, Any]) -> dict[str, Any]:
         """Get Product's answer (T-SPEC get-product, the fields this sandbox keeps)."""
