@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from sync_pipeline.platforms.base import CallRecord, ErrorClass, PlatformError, RemoteRef, TokenPair
 from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.retry import RetryPolicy
-from sync_pipeline.platforms.shopee.client import ShopeeClient, sign, signature_base_string
+from sync_pipeline.platforms.shopee.api import sign, signature_base_string
+from sync_pipeline.platforms.shopee.client import ShopeeClient
 from sync_pipeline.platforms.tokens import DbTokenStore
 from sync_pipeline_tests.platforms.shopee_support import (
     ACCESS_TOKEN,

@@ -12,7 +12,7 @@ import requests
 
 from sync_pipeline.listings.mapping import catalog_details, rule_violations
 from sync_pipeline.platforms.base import CallRecord, ErrorClass, PlatformError
-from sync_pipeline.platforms.shopee.client import image_infos
+from sync_pipeline.platforms.shopee.media import image_infos
 from sync_pipeline.sandbox.core import placeholder_png
 from sync_pipeline.stores import StoreConfig
 from sync_pipeline_tests.platforms.shopee_support import (

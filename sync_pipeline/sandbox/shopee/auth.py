@@ -1,13 +1,17 @@
-"""Shopee sandbox: request signing, shop authentication, throttling and the token refresh (contract 3.1-3.4)."""
+"""Shopee sandbox: request signing, shop authentication, throttling and the token refresh (contract 3.1-3.4).
+
+The signature is computed by ``platforms/shopee/signing.py``, which tests pin to Shopee's published
+examples (so sharing it cannot hide a wrong base string)."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import time
 from typing import Any
 
+from sync_pipeline.platforms.shopee.signing import sign as expected_sign
+from sync_pipeline.platforms.shopee.signing import signature_base_string
 from sync_pipeline.sandbox.core import Request
 from sync_pipeline.sandbox.shopee.shop import (
     REFRESH_TOKEN_LIFETIME_SECONDS,
@@ -18,17 +22,6 @@ from sync_pipeline.sandbox.shopee.shop import (
     _dead_token,
     _json_body,
 )
-
-
-def signature_base_string(
-    partner_id: int | str, api_path: str, timestamp: int | str, access_token: str = "", shop_id: int | str = ""
-) -> str:
-    """Contract 3.2: parts concatenated in this order, without separators."""
-    return f"{partner_id}{api_path}{timestamp}{access_token}{shop_id}"
-
-
-def _expected_sign(partner_key: str, base: str) -> str:
-    return hmac.new(partner_key.encode(), base.encode(), hashlib.sha256).hexdigest()
 
 
 class ShopeeAuth(ShopeeBase):
@@ -71,7 +64,7 @@ class ShopeeAuth(ShopeeBase):
         if not keys:
             raise ShopeeError("error_param", "Invalid partner_id.", 400)
         base = signature_base_string(partner_id, request.path, stamp)
-        if not any(hmac.compare_digest(_expected_sign(key, base), sign) for key in keys):
+        if not any(hmac.compare_digest(expected_sign(key, base), sign) for key in keys):
             raise ShopeeError("error_sign", "Wrong sign.", 403)
         return partner_id
 
@@ -87,7 +80,7 @@ class ShopeeAuth(ShopeeBase):
         if not access:
             raise ShopeeError("error_param", "Invalid access_token.", 400)
         base = signature_base_string(partner_id, request.path, stamp, access, shop)
-        if not hmac.compare_digest(_expected_sign(config.partner_key, base), sign):
+        if not hmac.compare_digest(expected_sign(config.partner_key, base), sign):
             raise ShopeeError("error_sign", "Wrong sign.", 403)
         token = self.state.get(self.platform, shop, "access_token", access)
         if token is None or token["expires_at"] <= self.clock():

@@ -13,20 +13,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-# (category_id, parent_category_id, name, has_children)
-CATEGORIES: tuple[tuple[int, int, str, bool], ...] = (
-    (100001, 0, "Men Clothes", True),
-    (100017, 100001, "Tops", False),
-    (100018, 100001, "Pants", False),
-    (100002, 0, "Women Clothes", True),
-    (100019, 100002, "Tops", False),
-    (100020, 100002, "Skirts & Pants", False),
-    (100003, 0, "Sports & Outdoors", True),
-    (100021, 100003, "Bags", False),
-    (100022, 100003, "Fitness Equipment", False),
-    (100004, 0, "Watches", True),
-    (100023, 100004, "Sports Watches", False),
-    (100024, 100002, "Dresses", False),
+# top-level category (id, name) -> its leaves {id: name}; a top level has children, a leaf has none.
+CATEGORY_TREE: dict[tuple[int, str], dict[int, str]] = {
+    (100001, "Men Clothes"): {100017: "Tops", 100018: "Pants"},
+    (100002, "Women Clothes"): {100019: "Tops", 100020: "Skirts & Pants", 100024: "Dresses"},
+    (100003, "Sports & Outdoors"): {100021: "Bags", 100022: "Fitness Equipment"},
+    (100004, "Watches"): {100023: "Sports Watches"},
+}
+# (category_id, parent_category_id, name, has_children), parents first
+CATEGORIES: tuple[tuple[int, int, str, bool], ...] = tuple(
+    row for (top, top_name), leaves in CATEGORY_TREE.items()
+    for row in ((top, 0, top_name, True), *((leaf, top, name, False) for leaf, name in leaves.items()))
 )
 
 MATERIAL_VALUES = {"Cotton": 1001, "Polyester": 1002, "Nylon": 1003, "Wool": 1004, "Leather": 1005}

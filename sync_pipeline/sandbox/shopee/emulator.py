@@ -37,10 +37,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sync_pipeline.platforms.shopee.signing import signature_base_string
 from sync_pipeline.sandbox.core import Request, Response, Routed
 from sync_pipeline.sandbox.faults import Fault
 from sync_pipeline.sandbox.shopee import catalog
-from sync_pipeline.sandbox.shopee.auth import ShopeeAuth, signature_base_string
+from sync_pipeline.sandbox.shopee.auth import ShopeeAuth
 from sync_pipeline.sandbox.shopee.items import ShopeeItems
 from sync_pipeline.sandbox.shopee.lookups import ShopeeLookups
 from sync_pipeline.sandbox.shopee.shop import (
