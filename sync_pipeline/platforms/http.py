@@ -123,6 +123,23 @@ class HttpTransport:
         self._observe(operation, attempt, started, result.status, None, data, result.text)
         return result
 
+    def download(self, url: str) -> bytes:
+        """A catalog image's bytes from its media host, for platforms that only take uploaded files.
+
+        Not a store call (no limiter, no signing, no call row); a missing image is the product's
+        problem (INVALID_PRODUCT), any other failure may pass (NETWORK_ERROR)."""
+        try:
+            response = self.session.get(url, timeout=self.timeout)
+        except requests.RequestException:
+            raise PlatformError(ErrorClass.NETWORK_ERROR, f"image download failed: {url}") from None
+        if response.status_code in (404, 410):
+            raise PlatformError(ErrorClass.INVALID_PRODUCT, f"image not found (HTTP {response.status_code}): {url}",
+                                http_status=response.status_code)
+        if response.status_code >= 400:
+            raise PlatformError(ErrorClass.NETWORK_ERROR, f"image download failed (HTTP {response.status_code}): {url}",
+                                http_status=response.status_code)
+        return response.content
+
     def observe_failure(self, operation: str, attempt: int, error: PlatformError) -> None:
         """The verdict on this thread's last call, found in its body (a THROTTLED or an error
         envelope in a 200, a userError): it amends that call's record rather than adding one."""

@@ -8,8 +8,6 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import requests
-
 from sync_pipeline.platforms.base import ErrorClass, PlatformError
 from sync_pipeline.platforms.shopee.api import Call, FormPart, ShopeeApi
 from sync_pipeline.platforms.shopee.payloads import chunks
@@ -25,7 +23,7 @@ class ShopeeImages:
 
     def __init__(self, api: ShopeeApi, loader: ImageLoader | None = None) -> None:
         self.api = api
-        self._loader = loader or self._download
+        self._loader = loader or api.transport.download
         self._ids: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -41,25 +39,6 @@ class ShopeeImages:
                 self._ids.update({url: str(info["image_id"]) for url, info in zip(chunk, infos, strict=True)})
         with self._lock:
             return {url: self._ids[url] for url in urls}
-
-    def _download(self, url: str) -> bytes:
-        """The image's bytes from the catalog's media host (not a store call: no limiter, no signing)."""
-        transport = self.api.transport
-        try:
-            response = transport.session.get(url, timeout=transport.timeout)
-        except requests.RequestException:
-            raise PlatformError(ErrorClass.NETWORK_ERROR, f"image download failed: {url}") from None
-        if response.status_code in (404, 410):
-            raise PlatformError(
-                ErrorClass.INVALID_PRODUCT, f"image not found: {url}", http_status=response.status_code
-            )
-        if response.status_code >= 400:
-            raise PlatformError(
-                ErrorClass.NETWORK_ERROR,
-                f"image download failed (HTTP {response.status_code}): {url}",
-                http_status=response.status_code,
-            )
-        return response.content
 
 
 def image_infos(answer: dict[str, Any], urls: Sequence[str]) -> list[dict[str, Any]]:
