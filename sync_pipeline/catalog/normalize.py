@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from sync_pipeline.magento.records import RejectedRow, SourceProduct, SourceVariant
+from sync_pipeline.money import MONEY_SCALE
 
 SKU_MAX = 64
 TITLE_MAX = 512
@@ -25,7 +26,6 @@ URL_KEY_MAX = 255
 IMAGE_URL_MAX = 1024
 STOCK_MAX = 2_147_483_647  # catalog stock columns are 32-bit integers
 MONEY_MAX = Decimal("1e16")  # Numeric(20, 4)
-MONEY_STEP = Decimal("0.0001")
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ def _money(value: Decimal | None, what: str) -> Decimal | None:
         return None
     if not value.is_finite() or abs(value) >= MONEY_MAX:
         raise Rejected(f"{what} out of range ({value})")
-    return value.quantize(MONEY_STEP)
+    return value.quantize(MONEY_SCALE)
 
 
 def _special_price(special: Decimal | None, price: Decimal | None) -> Decimal | None:
@@ -201,7 +201,7 @@ def _weight(value: Decimal | None) -> Decimal | None:
         return None
     if not value.is_finite() or abs(value) >= Decimal("1e8"):
         raise Rejected(f"weight out of range ({value})")
-    return value.quantize(MONEY_STEP)
+    return value.quantize(MONEY_SCALE)
 
 
 def _image(url: str | None) -> str | None:

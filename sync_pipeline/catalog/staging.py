@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select
 
 from sync_pipeline.catalog.tables import magento_product_staging as staging
 from sync_pipeline.magento.records import RejectedRow, SourceProduct, SourceVariant
+from sync_pipeline.money import to_decimal
 
 KIND_PRODUCT = "product"
 KIND_REJECTED = "rejected"
@@ -132,12 +133,12 @@ def product_from_json(data: dict[str, Any]) -> SourceProduct:
         title=data["title"],
         description=data["description"],
         url_key=data["url_key"],
-        price=_dec_in(data["price"]),
-        special_price=_dec_in(data["special_price"]),
+        price=to_decimal(data["price"]),
+        special_price=to_decimal(data["special_price"]),
         stock_qty=int(data["stock_qty"]),
         is_enabled=bool(data["is_enabled"]),
         is_in_stock=bool(data["is_in_stock"]),
-        weight=_dec_in(data["weight"]),
+        weight=to_decimal(data["weight"]),
         categories=tuple(data["categories"]),
         images=tuple(data["images"]),
         attributes=dict(data["attributes"]),
@@ -170,13 +171,13 @@ def _variant_from_json(data: dict[str, Any]) -> SourceVariant:
     return SourceVariant(
         source_id=int(data["source_id"]),
         sku=data["sku"],
-        price=_dec_in(data["price"]),
-        special_price=_dec_in(data["special_price"]),
+        price=to_decimal(data["price"]),
+        special_price=to_decimal(data["special_price"]),
         stock_qty=int(data["stock_qty"]),
         is_enabled=bool(data["is_enabled"]),
         is_in_stock=bool(data["is_in_stock"]),
         options=dict(data["options"]),
-        weight=_dec_in(data["weight"]),
+        weight=to_decimal(data["weight"]),
         image=data["image"],
         manages_stock=bool(data.get("manages_stock", True)),
         problem=data.get("problem"),
@@ -187,6 +188,3 @@ def _variant_from_json(data: dict[str, Any]) -> SourceVariant:
 def _dec_out(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
-
-def _dec_in(value: str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)

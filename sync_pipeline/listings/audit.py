@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -25,6 +24,7 @@ from sync_pipeline.listings.shapes import platform_limits, sold_out_skus, store_
 from sync_pipeline.listings.store import catalog_rows_by_sku, one_product_per_sku
 from sync_pipeline.listings.tables import platform_listings
 from sync_pipeline.listings.titles import OUT_OF_BAND, forbidden_characters, normalize, similarity
+from sync_pipeline.money import to_decimal
 from sync_pipeline.platforms.factory import client_class
 from sync_pipeline.platforms.registry import platform_spec
 from sync_pipeline.platforms.spec import Platform
@@ -317,7 +317,7 @@ def _identities(engine: Engine, store_key: str, chunk_size: int = 5000) -> Itera
 
 def _with_column_price(listing: Listing, column_price: Any) -> Listing:
     """Keep the queryable ``price`` column honest too: a copy whose price disagrees is a mismatch."""
-    if column_price is not None and Decimal(str(column_price)) != listing.price:
+    if column_price is not None and to_decimal(column_price) != listing.price:
         return Listing(**{**listing.__dict__, "reasons": (*listing.reasons, f"price_column: {column_price}")})
     return listing
 

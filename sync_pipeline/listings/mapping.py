@@ -24,6 +24,7 @@ from sync_pipeline.listings.model import (
     ShippingChoice,
 )
 from sync_pipeline.listings.rules import AttributeRule, CategoryRules, StoreRules
+from sync_pipeline.money import to_decimal
 from sync_pipeline.stores import CategoryDefaults, Dimensions, StoreConfig
 
 # Reason codes (the part before the colon is what the metrics count).
@@ -200,8 +201,8 @@ def _listing_weight(listing: Listing) -> Decimal | None:
 
 def _decimal(value: str | None) -> Decimal | None:
     try:
-        number = Decimal(str(value)) if value not in (None, "") else None
-    except InvalidOperation:
+        number = to_decimal(value)
+    except (InvalidOperation, TypeError):
         return None
     return number if number is not None and number > 0 else None
 

@@ -31,11 +31,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
+from sync_pipeline.money import MONEY_SCALE
 from sync_pipeline.platforms.registry import platform_spec
 from sync_pipeline.platforms.spec import Platform
 from sync_pipeline.stores import PriceRule, StoreConfig
 
-MONEY_SCALE = Decimal("0.0001")  # catalog_* / platform_listings money columns: Numeric(20, 4)
 CENT = Decimal("0.01")
 WHOLE = Decimal("1")
 ZERO = Decimal("0")

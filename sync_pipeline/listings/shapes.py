@@ -39,6 +39,7 @@ from sync_pipeline.listings.titles import (
     TitleLimits,
     seo_title,
 )
+from sync_pipeline.money import to_decimal
 from sync_pipeline.platforms.registry import platform_spec
 from sync_pipeline.platforms.spec import Platform, PlatformLimits, limits_with
 from sync_pipeline.stores import StoreConfig
@@ -218,16 +219,16 @@ def variant_prices(
     This is the one place a listing's prices come from; the pricing check calls it too.
     """
     try:
-        parent_regular = _decimal(product.get("price"))
-        parent_special = _decimal(product.get("special_price"))
+        parent_regular = to_decimal(product.get("price"))
+        parent_special = to_decimal(product.get("special_price"))
         if not variants:
             if parent_regular is None:
                 return PRICE_MISSING
             return {str(product.get("sku") or ""): price_for_store(parent_regular, parent_special, store)}
         prices = {}
         for variant in variants:
-            regular = _decimal(variant.get("price"))
-            special = _decimal(variant.get("special_price"))
+            regular = to_decimal(variant.get("price"))
+            special = to_decimal(variant.get("special_price"))
             if regular is None:
                 regular = parent_regular
                 special = special if special is not None else parent_special
@@ -393,17 +394,9 @@ def _position(variant: Mapping[str, Any]) -> tuple[int, str]:
         return 0, str(variant.get("sku"))
 
 
-def _decimal(value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, float):
-        value = repr(value)  # a driver that returns floats: keep the digits it printed
-    return Decimal(value)
-
-
 def _weight(value: Any, reasons: list[str]) -> Decimal | None:
     try:
-        weight = _decimal(value)
+        weight = to_decimal(value)
     except (InvalidOperation, ValueError, TypeError):
         reasons.append(f"{BAD_CATALOG_ROW}: weight")
         return None
