@@ -5,10 +5,8 @@ declarative schema (decimal(20,6) and mediumtext value columns, multiselect valu
 so that the reader is tested against the layout a real shop has. Only the tables the extractor
 needs are here; everything else a real install has (quotes, orders, indexer tables) is absent on
 purpose. The MSI tables (Magento_Inventory*, repository magento/inventory) are in their own
-``msi_metadata``: a shop may run without them, and the reader detects which it has.
-
-On MySQL/MariaDB the integer columns are ``UNSIGNED`` like Magento's. SQLite gets plain
-``INTEGER`` columns so that single-column primary keys stay auto-incrementing there.
+``msi_metadata`` (``schema_msi.py``, re-exported here): a shop may run without them, and the
+reader detects which it has. Column types: ``schema_columns.py``.
 """
 
 from __future__ import annotations
@@ -16,58 +14,49 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
+
+from sync_pipeline.magento.schema_columns import (
+    MYSQL,
+    fk,
+    flag,
+    innodb,
+    mediumtext,
+    now,
+    smallint,
+    timestamp,
+    uint,
+    usmallint,
+    zero,
+)
+from sync_pipeline.magento.schema_msi import (
+    MSI_TABLES,
+    inventory_reservation,
+    inventory_source,
+    inventory_source_item,
+    inventory_source_stock_link,
+    inventory_stock,
+    inventory_stock_sales_channel,
+    msi_metadata,
+)
+
+__all__ = [  # the MSI tables and column types are part of this module's surface (``m.inventory_*``)
+    "MSI_TABLES", "inventory_reservation", "inventory_source", "inventory_source_item",
+    "inventory_source_stock_link", "inventory_stock", "inventory_stock_sales_channel", "msi_metadata",
+    "uint", "usmallint",
+]
 
 metadata = sa.MetaData()
-
-_MYSQL = ("mysql", "mariadb")
-
-
-def uint() -> sa.types.TypeEngine[int]:
-    return sa.Integer().with_variant(mysql.INTEGER(unsigned=True), *_MYSQL)
-
-
-def usmallint() -> sa.types.TypeEngine[int]:
-    return sa.Integer().with_variant(mysql.SMALLINT(unsigned=True), *_MYSQL)
-
-
-_uint, _usmallint = uint, usmallint
-
-
-def _smallint() -> sa.types.TypeEngine[int]:
-    return sa.Integer().with_variant(mysql.SMALLINT(), *_MYSQL)
-
-
-def _mediumtext() -> sa.types.TypeEngine[str]:
-    return sa.Text().with_variant(mysql.MEDIUMTEXT(), *_MYSQL)
-
-
-def _timestamp() -> sa.types.TypeEngine[Any]:
-    return sa.DateTime().with_variant(mysql.TIMESTAMP(), *_MYSQL)
-
-
-def _now() -> sa.TextClause:
-    return sa.text("CURRENT_TIMESTAMP")
-
-
-def _zero() -> sa.TextClause:
-    return sa.text("0")
-
-
-def _fk(target: str) -> sa.ForeignKey:
-    return sa.ForeignKey(target, ondelete="CASCADE")
-
 
 # --- stores -------------------------------------------------------------------------------------
 
 store_website = sa.Table(
     "store_website", metadata,
-    sa.Column("website_id", _usmallint(), primary_key=True, autoincrement=True),
+    sa.Column("website_id", usmallint(), primary_key=True, autoincrement=True),
     sa.Column("code", sa.String(32)),
     sa.Column("name", sa.String(64)),
-    sa.Column("sort_order", _usmallint(), nullable=False, server_default=_zero()),
-    sa.Column("default_group_id", _usmallint(), nullable=False, server_default=_zero()),
-    sa.Column("is_default", _usmallint(), server_default=_zero()),
+    sa.Column("sort_order", usmallint(), nullable=False, server_default=zero()),
+    sa.Column("default_group_id", usmallint(), nullable=False, server_default=zero()),
+    sa.Column("is_default", usmallint(), server_default=zero()),
     sa.UniqueConstraint("code", name="STORE_WEBSITE_CODE"),
     sa.Index("STORE_WEBSITE_SORT_ORDER", "sort_order"),
     sa.Index("STORE_WEBSITE_DEFAULT_GROUP_ID", "default_group_id"),
@@ -75,12 +64,12 @@ store_website = sa.Table(
 
 store_group = sa.Table(
     "store_group", metadata,
-    sa.Column("group_id", _usmallint(), primary_key=True, autoincrement=True),
-    sa.Column("website_id", _usmallint(), _fk("store_website.website_id"), nullable=False,
-              server_default=_zero()),
+    sa.Column("group_id", usmallint(), primary_key=True, autoincrement=True),
+    sa.Column("website_id", usmallint(), fk("store_website.website_id"), nullable=False,
+              server_default=zero()),
     sa.Column("name", sa.String(255), nullable=False),
-    sa.Column("root_category_id", _uint(), nullable=False, server_default=_zero()),
-    sa.Column("default_store_id", _usmallint(), nullable=False, server_default=_zero()),
+    sa.Column("root_category_id", uint(), nullable=False, server_default=zero()),
+    sa.Column("default_store_id", usmallint(), nullable=False, server_default=zero()),
     sa.Column("code", sa.String(32)),
     sa.UniqueConstraint("code", name="STORE_GROUP_CODE"),
     sa.Index("STORE_GROUP_WEBSITE_ID", "website_id"),
@@ -89,14 +78,14 @@ store_group = sa.Table(
 
 store = sa.Table(
     "store", metadata,
-    sa.Column("store_id", _usmallint(), primary_key=True, autoincrement=True),
+    sa.Column("store_id", usmallint(), primary_key=True, autoincrement=True),
     sa.Column("code", sa.String(32)),
-    sa.Column("website_id", _usmallint(), _fk("store_website.website_id"), nullable=False,
-              server_default=_zero()),
-    sa.Column("group_id", _usmallint(), _fk("store_group.group_id"), nullable=False, server_default=_zero()),
+    sa.Column("website_id", usmallint(), fk("store_website.website_id"), nullable=False,
+              server_default=zero()),
+    sa.Column("group_id", usmallint(), fk("store_group.group_id"), nullable=False, server_default=zero()),
     sa.Column("name", sa.String(255), nullable=False),
-    sa.Column("sort_order", _usmallint(), nullable=False, server_default=_zero()),
-    sa.Column("is_active", _usmallint(), nullable=False, server_default=_zero()),
+    sa.Column("sort_order", usmallint(), nullable=False, server_default=zero()),
+    sa.Column("is_active", usmallint(), nullable=False, server_default=zero()),
     sa.UniqueConstraint("code", name="STORE_CODE"),
     sa.Index("STORE_WEBSITE_ID", "website_id"),
     sa.Index("STORE_IS_ACTIVE_SORT_ORDER", "is_active", "sort_order"),
@@ -105,12 +94,12 @@ store = sa.Table(
 
 core_config_data = sa.Table(
     "core_config_data", metadata,
-    sa.Column("config_id", _uint(), primary_key=True, autoincrement=True),
+    sa.Column("config_id", uint(), primary_key=True, autoincrement=True),
     sa.Column("scope", sa.String(8), nullable=False, server_default="default"),
-    sa.Column("scope_id", sa.Integer(), nullable=False, server_default=_zero()),
+    sa.Column("scope_id", sa.Integer(), nullable=False, server_default=zero()),
     sa.Column("path", sa.String(255), nullable=False, server_default="general"),
-    sa.Column("value", _mediumtext()),
-    sa.Column("updated_at", _timestamp(), nullable=False, server_default=_now()),
+    sa.Column("value", mediumtext()),
+    sa.Column("updated_at", timestamp(), nullable=False, server_default=now()),
     sa.UniqueConstraint("scope", "scope_id", "path", name="CORE_CONFIG_DATA_SCOPE_SCOPE_ID_PATH"),
 )
 
@@ -118,19 +107,19 @@ core_config_data = sa.Table(
 
 eav_entity_type = sa.Table(
     "eav_entity_type", metadata,
-    sa.Column("entity_type_id", _usmallint(), primary_key=True, autoincrement=True),
+    sa.Column("entity_type_id", usmallint(), primary_key=True, autoincrement=True),
     sa.Column("entity_type_code", sa.String(50), nullable=False),
     sa.Column("entity_model", sa.String(255), nullable=False),
     sa.Column("attribute_model", sa.String(255)),
     sa.Column("entity_table", sa.String(255)),
     sa.Column("value_table_prefix", sa.String(255)),
     sa.Column("entity_id_field", sa.String(255)),
-    sa.Column("is_data_sharing", _usmallint(), nullable=False, server_default=sa.text("1")),
+    sa.Column("is_data_sharing", usmallint(), nullable=False, server_default=sa.text("1")),
     sa.Column("data_sharing_key", sa.String(100), server_default="default"),
-    sa.Column("default_attribute_set_id", _usmallint(), nullable=False, server_default=_zero()),
+    sa.Column("default_attribute_set_id", usmallint(), nullable=False, server_default=zero()),
     sa.Column("increment_model", sa.String(255)),
-    sa.Column("increment_per_store", _usmallint(), nullable=False, server_default=_zero()),
-    sa.Column("increment_pad_length", _usmallint(), nullable=False, server_default=sa.text("8")),
+    sa.Column("increment_per_store", usmallint(), nullable=False, server_default=zero()),
+    sa.Column("increment_pad_length", usmallint(), nullable=False, server_default=sa.text("8")),
     sa.Column("increment_pad_char", sa.String(1), nullable=False, server_default="0"),
     sa.Column("additional_attribute_table", sa.String(255)),
     sa.Column("entity_attribute_collection", sa.String(255)),
@@ -139,9 +128,9 @@ eav_entity_type = sa.Table(
 
 eav_attribute = sa.Table(
     "eav_attribute", metadata,
-    sa.Column("attribute_id", _usmallint(), primary_key=True, autoincrement=True),
-    sa.Column("entity_type_id", _usmallint(), _fk("eav_entity_type.entity_type_id"), nullable=False,
-              server_default=_zero()),
+    sa.Column("attribute_id", usmallint(), primary_key=True, autoincrement=True),
+    sa.Column("entity_type_id", usmallint(), fk("eav_entity_type.entity_type_id"), nullable=False,
+              server_default=zero()),
     sa.Column("attribute_code", sa.String(255), nullable=False),
     sa.Column("attribute_model", sa.String(255)),
     sa.Column("backend_model", sa.String(255)),
@@ -152,10 +141,10 @@ eav_attribute = sa.Table(
     sa.Column("frontend_label", sa.String(255)),
     sa.Column("frontend_class", sa.String(255)),
     sa.Column("source_model", sa.String(255)),
-    sa.Column("is_required", _usmallint(), nullable=False, server_default=_zero()),
-    sa.Column("is_user_defined", _usmallint(), nullable=False, server_default=_zero()),
+    sa.Column("is_required", usmallint(), nullable=False, server_default=zero()),
+    sa.Column("is_user_defined", usmallint(), nullable=False, server_default=zero()),
     sa.Column("default_value", sa.Text()),
-    sa.Column("is_unique", _usmallint(), nullable=False, server_default=_zero()),
+    sa.Column("is_unique", usmallint(), nullable=False, server_default=zero()),
     sa.Column("note", sa.String(255)),
     sa.UniqueConstraint("entity_type_id", "attribute_code", name="EAV_ATTRIBUTE_ENTITY_TYPE_ID_ATTRIBUTE_CODE"),
     sa.Index("EAV_ATTRIBUTE_FRONTEND_INPUT_ENTITY_TYPE_ID_IS_USER_DEFINED",
@@ -164,12 +153,12 @@ eav_attribute = sa.Table(
 
 catalog_eav_attribute = sa.Table(
     "catalog_eav_attribute", metadata,
-    sa.Column("attribute_id", _usmallint(), _fk("eav_attribute.attribute_id"), primary_key=True,
+    sa.Column("attribute_id", usmallint(), fk("eav_attribute.attribute_id"), primary_key=True,
               autoincrement=False),
     sa.Column("frontend_input_renderer", sa.String(255)),
-    sa.Column("is_global", _usmallint(), nullable=False, server_default=sa.text("1")),
+    sa.Column("is_global", usmallint(), nullable=False, server_default=sa.text("1")),
     *(
-        sa.Column(flag, _usmallint(), nullable=False, server_default=_zero())
+        sa.Column(flag, usmallint(), nullable=False, server_default=zero())
         for flag in (
             "is_visible", "is_searchable", "is_filterable", "is_comparable", "is_visible_on_front",
             "is_html_allowed_on_front", "is_used_for_price_rules", "is_filterable_in_search",
@@ -177,14 +166,14 @@ catalog_eav_attribute = sa.Table(
         )
     ),
     sa.Column("apply_to", sa.String(255)),
-    sa.Column("is_visible_in_advanced_search", _usmallint(), nullable=False, server_default=_zero()),
-    sa.Column("position", sa.Integer(), nullable=False, server_default=_zero()),
-    sa.Column("is_wysiwyg_enabled", _usmallint(), nullable=False, server_default=_zero()),
-    sa.Column("is_used_for_promo_rules", _usmallint(), nullable=False, server_default=_zero()),
-    sa.Column("is_required_in_admin_store", _usmallint(), nullable=False, server_default=_zero()),
-    sa.Column("is_used_in_grid", _usmallint(), nullable=False, server_default=_zero()),
-    sa.Column("is_visible_in_grid", _usmallint(), nullable=False, server_default=_zero()),
-    sa.Column("is_filterable_in_grid", _usmallint(), nullable=False, server_default=_zero()),
+    sa.Column("is_visible_in_advanced_search", usmallint(), nullable=False, server_default=zero()),
+    sa.Column("position", sa.Integer(), nullable=False, server_default=zero()),
+    sa.Column("is_wysiwyg_enabled", usmallint(), nullable=False, server_default=zero()),
+    sa.Column("is_used_for_promo_rules", usmallint(), nullable=False, server_default=zero()),
+    sa.Column("is_required_in_admin_store", usmallint(), nullable=False, server_default=zero()),
+    sa.Column("is_used_in_grid", usmallint(), nullable=False, server_default=zero()),
+    sa.Column("is_visible_in_grid", usmallint(), nullable=False, server_default=zero()),
+    sa.Column("is_filterable_in_grid", usmallint(), nullable=False, server_default=zero()),
     sa.Column("search_weight", sa.Float(), nullable=False, server_default=sa.text("1")),
     sa.Column("additional_data", sa.Text()),
     sa.Index("CATALOG_EAV_ATTRIBUTE_USED_FOR_SORT_BY", "used_for_sort_by"),
@@ -193,11 +182,11 @@ catalog_eav_attribute = sa.Table(
 
 eav_attribute_set = sa.Table(
     "eav_attribute_set", metadata,
-    sa.Column("attribute_set_id", _usmallint(), primary_key=True, autoincrement=True),
-    sa.Column("entity_type_id", _usmallint(), _fk("eav_entity_type.entity_type_id"), nullable=False,
-              server_default=_zero()),
+    sa.Column("attribute_set_id", usmallint(), primary_key=True, autoincrement=True),
+    sa.Column("entity_type_id", usmallint(), fk("eav_entity_type.entity_type_id"), nullable=False,
+              server_default=zero()),
     sa.Column("attribute_set_name", sa.String(255)),
-    sa.Column("sort_order", _smallint(), nullable=False, server_default=_zero()),
+    sa.Column("sort_order", smallint(), nullable=False, server_default=zero()),
     sa.UniqueConstraint("entity_type_id", "attribute_set_name",
                         name="EAV_ATTRIBUTE_SET_ENTITY_TYPE_ID_ATTRIBUTE_SET_NAME"),
     sa.Index("EAV_ATTRIBUTE_SET_ENTITY_TYPE_ID_SORT_ORDER", "entity_type_id", "sort_order"),
@@ -205,20 +194,20 @@ eav_attribute_set = sa.Table(
 
 eav_attribute_option = sa.Table(
     "eav_attribute_option", metadata,
-    sa.Column("option_id", _uint(), primary_key=True, autoincrement=True),
-    sa.Column("attribute_id", _usmallint(), _fk("eav_attribute.attribute_id"), nullable=False,
-              server_default=_zero()),
-    sa.Column("sort_order", _usmallint(), nullable=False, server_default=_zero()),
+    sa.Column("option_id", uint(), primary_key=True, autoincrement=True),
+    sa.Column("attribute_id", usmallint(), fk("eav_attribute.attribute_id"), nullable=False,
+              server_default=zero()),
+    sa.Column("sort_order", usmallint(), nullable=False, server_default=zero()),
     sa.Index("EAV_ATTRIBUTE_OPTION_ATTRIBUTE_ID", "attribute_id"),
 )
 
 # No unique key: Magento allows repeated labels and extra store-view rows.
 eav_attribute_option_value = sa.Table(
     "eav_attribute_option_value", metadata,
-    sa.Column("value_id", _uint(), primary_key=True, autoincrement=True),
-    sa.Column("option_id", _uint(), _fk("eav_attribute_option.option_id"), nullable=False,
-              server_default=_zero()),
-    sa.Column("store_id", _usmallint(), _fk("store.store_id"), nullable=False, server_default=_zero()),
+    sa.Column("value_id", uint(), primary_key=True, autoincrement=True),
+    sa.Column("option_id", uint(), fk("eav_attribute_option.option_id"), nullable=False,
+              server_default=zero()),
+    sa.Column("store_id", usmallint(), fk("store.store_id"), nullable=False, server_default=zero()),
     sa.Column("value", sa.String(255)),
     sa.Index("EAV_ATTRIBUTE_OPTION_VALUE_OPTION_ID", "option_id"),
     sa.Index("EAV_ATTRIBUTE_OPTION_VALUE_STORE_ID", "store_id"),
@@ -228,46 +217,48 @@ eav_attribute_option_value = sa.Table(
 
 catalog_product_entity = sa.Table(
     "catalog_product_entity", metadata,
-    sa.Column("entity_id", _uint(), primary_key=True, autoincrement=True),
-    sa.Column("attribute_set_id", _usmallint(), nullable=False, server_default=_zero()),
+    sa.Column("entity_id", uint(), primary_key=True, autoincrement=True),
+    sa.Column("attribute_set_id", usmallint(), nullable=False, server_default=zero()),
     sa.Column("type_id", sa.String(32), nullable=False, server_default="simple"),
     sa.Column("sku", sa.String(64), nullable=False),  # not unique: Magento enforces that in code only
-    sa.Column("has_options", _smallint(), nullable=False, server_default=_zero()),
-    sa.Column("required_options", _usmallint(), nullable=False, server_default=_zero()),
-    sa.Column("created_at", _timestamp(), nullable=False, server_default=_now()),
-    sa.Column("updated_at", _timestamp(), nullable=False, server_default=_now()),
+    sa.Column("has_options", smallint(), nullable=False, server_default=zero()),
+    sa.Column("required_options", usmallint(), nullable=False, server_default=zero()),
+    sa.Column("created_at", timestamp(), nullable=False, server_default=now()),
+    sa.Column("updated_at", timestamp(), nullable=False, server_default=now()),
     sa.Index("CATALOG_PRODUCT_ENTITY_ATTRIBUTE_SET_ID", "attribute_set_id"),
     sa.Index("CATALOG_PRODUCT_ENTITY_SKU", "sku"),
 )
 
 
-def _product_value_table(backend_type: str, value_type: sa.types.TypeEngine[Any]) -> sa.Table:
-    name = f"catalog_product_entity_{backend_type}"
+def _value_table(entity: str, backend_type: str, value_type: sa.types.TypeEngine[Any],
+                 indexes: tuple[tuple[str, ...], ...]) -> sa.Table:
+    """An EAV value table of an entity (``catalog_product_entity_int``...), named and keyed as Magento's."""
+    name = f"{entity}_{backend_type}"
     prefix = name.upper()
-    indexes: list[sa.Index] = [
-        sa.Index(f"{prefix}_ATTRIBUTE_ID", "attribute_id"),
-        sa.Index(f"{prefix}_STORE_ID", "store_id"),
-    ]
-    if backend_type == "int":
-        indexes.append(sa.Index(f"{prefix}_ATTRIBUTE_ID_STORE_ID_VALUE", "attribute_id", "store_id", "value"))
     return sa.Table(
         name, metadata,
         sa.Column("value_id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("attribute_id", _usmallint(), _fk("eav_attribute.attribute_id"), nullable=False,
-                  server_default=_zero()),
-        sa.Column("store_id", _usmallint(), _fk("store.store_id"), nullable=False, server_default=_zero()),
-        sa.Column("entity_id", _uint(), _fk("catalog_product_entity.entity_id"), nullable=False,
-                  server_default=_zero()),
+        sa.Column("attribute_id", usmallint(), fk("eav_attribute.attribute_id"), nullable=False,
+                  server_default=zero()),
+        sa.Column("store_id", usmallint(), fk("store.store_id"), nullable=False, server_default=zero()),
+        sa.Column("entity_id", uint(), fk(f"{entity}.entity_id"), nullable=False, server_default=zero()),
         sa.Column("value", value_type),
         sa.UniqueConstraint("entity_id", "attribute_id", "store_id", name=f"{prefix}_ENTITY_ID_ATTRIBUTE_ID_STORE_ID"),
-        *indexes,
+        *(sa.Index(f"{prefix}_{'_'.join(columns).upper()}", *columns) for columns in indexes),
     )
+
+
+def _product_value_table(backend_type: str, value_type: sa.types.TypeEngine[Any]) -> sa.Table:
+    indexes: tuple[tuple[str, ...], ...] = (("attribute_id",), ("store_id",))
+    if backend_type == "int":
+        indexes += (("attribute_id", "store_id", "value"),)
+    return _value_table("catalog_product_entity", backend_type, value_type, indexes)
 
 
 catalog_product_entity_varchar = _product_value_table("varchar", sa.String(255))
 catalog_product_entity_int = _product_value_table("int", sa.Integer())
 catalog_product_entity_decimal = _product_value_table("decimal", sa.Numeric(20, 6))
-catalog_product_entity_text = _product_value_table("text", _mediumtext())
+catalog_product_entity_text = _product_value_table("text", mediumtext())
 catalog_product_entity_datetime = _product_value_table("datetime", sa.DateTime())
 
 PRODUCT_VALUE_TABLES: dict[str, sa.Table] = {
@@ -280,36 +271,36 @@ PRODUCT_VALUE_TABLES: dict[str, sa.Table] = {
 
 catalog_product_website = sa.Table(
     "catalog_product_website", metadata,
-    sa.Column("product_id", _uint(), _fk("catalog_product_entity.entity_id"), primary_key=True),
-    sa.Column("website_id", _usmallint(), _fk("store_website.website_id"), primary_key=True),
+    sa.Column("product_id", uint(), fk("catalog_product_entity.entity_id"), primary_key=True),
+    sa.Column("website_id", usmallint(), fk("store_website.website_id"), primary_key=True),
     sa.Index("CATALOG_PRODUCT_WEBSITE_WEBSITE_ID", "website_id"),
 )
 
 catalog_product_super_attribute = sa.Table(
     "catalog_product_super_attribute", metadata,
-    sa.Column("product_super_attribute_id", _uint(), primary_key=True, autoincrement=True),
-    sa.Column("product_id", _uint(), _fk("catalog_product_entity.entity_id"), nullable=False,
-              server_default=_zero()),
-    sa.Column("attribute_id", _usmallint(), nullable=False, server_default=_zero()),
-    sa.Column("position", _usmallint(), nullable=False, server_default=_zero()),
+    sa.Column("product_super_attribute_id", uint(), primary_key=True, autoincrement=True),
+    sa.Column("product_id", uint(), fk("catalog_product_entity.entity_id"), nullable=False,
+              server_default=zero()),
+    sa.Column("attribute_id", usmallint(), nullable=False, server_default=zero()),
+    sa.Column("position", usmallint(), nullable=False, server_default=zero()),
     sa.UniqueConstraint("product_id", "attribute_id", name="CATALOG_PRODUCT_SUPER_ATTRIBUTE_PRODUCT_ID_ATTRIBUTE_ID"),
 )
 
 catalog_product_super_link = sa.Table(
     "catalog_product_super_link", metadata,
-    sa.Column("link_id", _uint(), primary_key=True, autoincrement=True),
-    sa.Column("product_id", _uint(), _fk("catalog_product_entity.entity_id"), nullable=False,
-              server_default=_zero()),  # the child
-    sa.Column("parent_id", _uint(), _fk("catalog_product_entity.entity_id"), nullable=False,
-              server_default=_zero()),
+    sa.Column("link_id", uint(), primary_key=True, autoincrement=True),
+    sa.Column("product_id", uint(), fk("catalog_product_entity.entity_id"), nullable=False,
+              server_default=zero()),  # the child
+    sa.Column("parent_id", uint(), fk("catalog_product_entity.entity_id"), nullable=False,
+              server_default=zero()),
     sa.UniqueConstraint("product_id", "parent_id", name="CATALOG_PRODUCT_SUPER_LINK_PRODUCT_ID_PARENT_ID"),
     sa.Index("CATALOG_PRODUCT_SUPER_LINK_PARENT_ID", "parent_id"),
 )
 
 catalog_product_relation = sa.Table(
     "catalog_product_relation", metadata,
-    sa.Column("parent_id", _uint(), _fk("catalog_product_entity.entity_id"), primary_key=True),
-    sa.Column("child_id", _uint(), _fk("catalog_product_entity.entity_id"), primary_key=True),
+    sa.Column("parent_id", uint(), fk("catalog_product_entity.entity_id"), primary_key=True),
+    sa.Column("child_id", uint(), fk("catalog_product_entity.entity_id"), primary_key=True),
     sa.Index("CATALOG_PRODUCT_RELATION_CHILD_ID", "child_id"),
 )
 
@@ -317,14 +308,14 @@ catalog_product_relation = sa.Table(
 
 catalog_category_entity = sa.Table(
     "catalog_category_entity", metadata,
-    sa.Column("entity_id", _uint(), primary_key=True, autoincrement=True),
-    sa.Column("attribute_set_id", _usmallint(), nullable=False, server_default=_zero()),
-    sa.Column("parent_id", _uint(), nullable=False, server_default=_zero()),
-    sa.Column("created_at", _timestamp(), nullable=False, server_default=_now()),
-    sa.Column("updated_at", _timestamp(), nullable=False, server_default=_now()),
+    sa.Column("entity_id", uint(), primary_key=True, autoincrement=True),
+    sa.Column("attribute_set_id", usmallint(), nullable=False, server_default=zero()),
+    sa.Column("parent_id", uint(), nullable=False, server_default=zero()),
+    sa.Column("created_at", timestamp(), nullable=False, server_default=now()),
+    sa.Column("updated_at", timestamp(), nullable=False, server_default=now()),
     sa.Column("path", sa.String(255), nullable=False),
     sa.Column("position", sa.Integer(), nullable=False),
-    sa.Column("level", sa.Integer(), nullable=False, server_default=_zero()),
+    sa.Column("level", sa.Integer(), nullable=False, server_default=zero()),
     sa.Column("children_count", sa.Integer(), nullable=False),
     sa.Index("CATALOG_CATEGORY_ENTITY_LEVEL", "level"),
     sa.Index("CATALOG_CATEGORY_ENTITY_PATH", "path"),
@@ -332,22 +323,8 @@ catalog_category_entity = sa.Table(
 
 
 def _category_value_table(backend_type: str, value_type: sa.types.TypeEngine[Any]) -> sa.Table:
-    name = f"catalog_category_entity_{backend_type}"
-    prefix = name.upper()
-    return sa.Table(
-        name, metadata,
-        sa.Column("value_id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("attribute_id", _usmallint(), _fk("eav_attribute.attribute_id"), nullable=False,
-                  server_default=_zero()),
-        sa.Column("store_id", _usmallint(), _fk("store.store_id"), nullable=False, server_default=_zero()),
-        sa.Column("entity_id", _uint(), _fk("catalog_category_entity.entity_id"), nullable=False,
-                  server_default=_zero()),
-        sa.Column("value", value_type),
-        sa.UniqueConstraint("entity_id", "attribute_id", "store_id", name=f"{prefix}_ENTITY_ID_ATTRIBUTE_ID_STORE_ID"),
-        sa.Index(f"{prefix}_ENTITY_ID", "entity_id"),
-        sa.Index(f"{prefix}_ATTRIBUTE_ID", "attribute_id"),
-        sa.Index(f"{prefix}_STORE_ID", "store_id"),
-    )
+    return _value_table("catalog_category_entity", backend_type, value_type,
+                        (("entity_id",), ("attribute_id",), ("store_id",)))
 
 
 catalog_category_entity_varchar = _category_value_table("varchar", sa.String(255))
@@ -361,11 +338,11 @@ CATEGORY_VALUE_TABLES: dict[str, sa.Table] = {
 catalog_category_product = sa.Table(
     "catalog_category_product", metadata,
     sa.Column("entity_id", sa.Integer(), primary_key=True, autoincrement=False),
-    sa.Column("category_id", _uint(), _fk("catalog_category_entity.entity_id"), primary_key=True,
-              server_default=_zero()),
-    sa.Column("product_id", _uint(), _fk("catalog_product_entity.entity_id"), primary_key=True,
-              server_default=_zero()),
-    sa.Column("position", sa.Integer(), nullable=False, server_default=_zero()),
+    sa.Column("category_id", uint(), fk("catalog_category_entity.entity_id"), primary_key=True,
+              server_default=zero()),
+    sa.Column("product_id", uint(), fk("catalog_product_entity.entity_id"), primary_key=True,
+              server_default=zero()),
+    sa.Column("position", sa.Integer(), nullable=False, server_default=zero()),
     sa.UniqueConstraint("category_id", "product_id", name="CATALOG_CATEGORY_PRODUCT_CATEGORY_ID_PRODUCT_ID"),
     sa.Index("CATALOG_CATEGORY_PRODUCT_PRODUCT_ID", "product_id"),
 )
@@ -373,26 +350,26 @@ catalog_category_product = sa.Table(
 
 catalog_product_entity_media_gallery = sa.Table(
     "catalog_product_entity_media_gallery", metadata,
-    sa.Column("value_id", _uint(), primary_key=True, autoincrement=True),
-    sa.Column("attribute_id", _usmallint(), _fk("eav_attribute.attribute_id"), nullable=False,
-              server_default=_zero()),
+    sa.Column("value_id", uint(), primary_key=True, autoincrement=True),
+    sa.Column("attribute_id", usmallint(), fk("eav_attribute.attribute_id"), nullable=False,
+              server_default=zero()),
     sa.Column("value", sa.String(255)),
     sa.Column("media_type", sa.String(32), nullable=False, server_default="image"),
-    sa.Column("disabled", _usmallint(), nullable=False, server_default=_zero()),
+    sa.Column("disabled", usmallint(), nullable=False, server_default=zero()),
     sa.Index("CATALOG_PRODUCT_ENTITY_MEDIA_GALLERY_ATTRIBUTE_ID", "attribute_id"),
 )
 
 catalog_product_entity_media_gallery_value = sa.Table(
     "catalog_product_entity_media_gallery_value", metadata,
-    sa.Column("value_id", _uint(), _fk("catalog_product_entity_media_gallery.value_id"), nullable=False,
-              server_default=_zero()),
-    sa.Column("store_id", _usmallint(), _fk("store.store_id"), nullable=False, server_default=_zero()),
-    sa.Column("entity_id", _uint(), _fk("catalog_product_entity.entity_id"), nullable=False,
-              server_default=_zero()),
+    sa.Column("value_id", uint(), fk("catalog_product_entity_media_gallery.value_id"), nullable=False,
+              server_default=zero()),
+    sa.Column("store_id", usmallint(), fk("store.store_id"), nullable=False, server_default=zero()),
+    sa.Column("entity_id", uint(), fk("catalog_product_entity.entity_id"), nullable=False,
+              server_default=zero()),
     sa.Column("label", sa.String(255)),
-    sa.Column("position", _uint()),
-    sa.Column("disabled", _usmallint(), nullable=False, server_default=_zero()),
-    sa.Column("record_id", _uint(), primary_key=True, autoincrement=True),
+    sa.Column("position", uint()),
+    sa.Column("disabled", usmallint(), nullable=False, server_default=zero()),
+    sa.Column("record_id", uint(), primary_key=True, autoincrement=True),
     sa.Index("CATALOG_PRODUCT_ENTITY_MEDIA_GALLERY_VALUE_STORE_ID", "store_id"),
     sa.Index("CATALOG_PRODUCT_ENTITY_MEDIA_GALLERY_VALUE_ENTITY_ID", "entity_id"),
     sa.Index("CATALOG_PRODUCT_ENTITY_MEDIA_GALLERY_VALUE_VALUE_ID", "value_id"),
@@ -402,129 +379,60 @@ catalog_product_entity_media_gallery_value = sa.Table(
 
 catalog_product_entity_media_gallery_value_to_entity = sa.Table(
     "catalog_product_entity_media_gallery_value_to_entity", metadata,
-    sa.Column("value_id", _uint(), _fk("catalog_product_entity_media_gallery.value_id"), primary_key=True),
-    sa.Column("entity_id", _uint(), _fk("catalog_product_entity.entity_id"), primary_key=True),
+    sa.Column("value_id", uint(), fk("catalog_product_entity_media_gallery.value_id"), primary_key=True),
+    sa.Column("entity_id", uint(), fk("catalog_product_entity.entity_id"), primary_key=True),
 )
 
 # --- stock --------------------------------------------------------------------------------------
 
 cataloginventory_stock = sa.Table(
     "cataloginventory_stock", metadata,
-    sa.Column("stock_id", _usmallint(), primary_key=True, autoincrement=True),
-    sa.Column("website_id", _usmallint(), nullable=False),
+    sa.Column("stock_id", usmallint(), primary_key=True, autoincrement=True),
+    sa.Column("website_id", usmallint(), nullable=False),
     sa.Column("stock_name", sa.String(255)),
     sa.Index("CATALOGINVENTORY_STOCK_WEBSITE_ID", "website_id"),
 )
 
 
-def _flag(name: str, default: int) -> sa.Column[int]:
-    return sa.Column(name, _usmallint(), nullable=False, server_default=sa.text(str(default)))
-
-
 cataloginventory_stock_item = sa.Table(
     "cataloginventory_stock_item", metadata,
-    sa.Column("item_id", _uint(), primary_key=True, autoincrement=True),
-    sa.Column("product_id", _uint(), _fk("catalog_product_entity.entity_id"), nullable=False,
-              server_default=_zero()),
-    sa.Column("stock_id", _usmallint(), _fk("cataloginventory_stock.stock_id"), nullable=False,
-              server_default=_zero()),
+    sa.Column("item_id", uint(), primary_key=True, autoincrement=True),
+    sa.Column("product_id", uint(), fk("catalog_product_entity.entity_id"), nullable=False,
+              server_default=zero()),
+    sa.Column("stock_id", usmallint(), fk("cataloginventory_stock.stock_id"), nullable=False,
+              server_default=zero()),
     sa.Column("qty", sa.Numeric(12, 4)),
-    sa.Column("min_qty", sa.Numeric(12, 4), nullable=False, server_default=_zero()),
-    _flag("use_config_min_qty", 1),
-    _flag("is_qty_decimal", 0),
-    _flag("backorders", 0),
-    _flag("use_config_backorders", 1),
+    sa.Column("min_qty", sa.Numeric(12, 4), nullable=False, server_default=zero()),
+    flag("use_config_min_qty", 1),
+    flag("is_qty_decimal", 0),
+    flag("backorders", 0),
+    flag("use_config_backorders", 1),
     sa.Column("min_sale_qty", sa.Numeric(12, 4), nullable=False, server_default=sa.text("1")),
-    _flag("use_config_min_sale_qty", 1),
-    sa.Column("max_sale_qty", sa.Numeric(12, 4), nullable=False, server_default=_zero()),
-    _flag("use_config_max_sale_qty", 1),
-    _flag("is_in_stock", 0),
-    sa.Column("low_stock_date", _timestamp(), nullable=True),
+    flag("use_config_min_sale_qty", 1),
+    sa.Column("max_sale_qty", sa.Numeric(12, 4), nullable=False, server_default=zero()),
+    flag("use_config_max_sale_qty", 1),
+    flag("is_in_stock", 0),
+    sa.Column("low_stock_date", timestamp(), nullable=True),
     sa.Column("notify_stock_qty", sa.Numeric(12, 4)),
-    _flag("use_config_notify_stock_qty", 1),
-    _flag("manage_stock", 0),
-    _flag("use_config_manage_stock", 1),
-    _flag("stock_status_changed_auto", 0),
-    _flag("use_config_qty_increments", 1),
-    sa.Column("qty_increments", sa.Numeric(12, 4), nullable=False, server_default=_zero()),
-    _flag("use_config_enable_qty_inc", 1),
-    _flag("enable_qty_increments", 0),
-    _flag("is_decimal_divided", 0),
-    sa.Column("website_id", _usmallint(), nullable=False, server_default=_zero()),
+    flag("use_config_notify_stock_qty", 1),
+    flag("manage_stock", 0),
+    flag("use_config_manage_stock", 1),
+    flag("stock_status_changed_auto", 0),
+    flag("use_config_qty_increments", 1),
+    sa.Column("qty_increments", sa.Numeric(12, 4), nullable=False, server_default=zero()),
+    flag("use_config_enable_qty_inc", 1),
+    flag("enable_qty_increments", 0),
+    flag("is_decimal_divided", 0),
+    sa.Column("website_id", usmallint(), nullable=False, server_default=zero()),
     sa.UniqueConstraint("product_id", "stock_id", name="CATALOGINVENTORY_STOCK_ITEM_PRODUCT_ID_STOCK_ID"),
     sa.Index("CATALOGINVENTORY_STOCK_ITEM_WEBSITE_ID", "website_id"),
     sa.Index("CATALOGINVENTORY_STOCK_ITEM_STOCK_ID", "stock_id"),
 )
 
 
-# --- MSI: sources, stocks, source items, reservations (Inventory/etc/db_schema.xml,
-# InventoryReservations/etc/db_schema.xml, InventorySales: inventory_stock_sales_channel) --------
-
-msi_metadata = sa.MetaData()
-
-inventory_source = sa.Table(
-    "inventory_source", msi_metadata,
-    sa.Column("source_code", sa.String(255), primary_key=True),
-    sa.Column("name", sa.String(255), nullable=False),
-    sa.Column("enabled", _usmallint(), nullable=False, server_default=sa.text("1")),
-    sa.Column("description", sa.Text),
-    sa.Column("country_id", sa.String(2), nullable=False, server_default=sa.text("'US'")),
-    sa.Column("postcode", sa.String(255), nullable=False, server_default=sa.text("''")),
-    sa.Column("use_default_carrier_config", _usmallint(), nullable=False, server_default=sa.text("1")),
-)
-
-inventory_stock = sa.Table(
-    "inventory_stock", msi_metadata,
-    sa.Column("stock_id", _uint(), primary_key=True, autoincrement=True),
-    sa.Column("name", sa.String(255), nullable=False),
-)
-
-inventory_source_stock_link = sa.Table(
-    "inventory_source_stock_link", msi_metadata,
-    sa.Column("link_id", _uint(), primary_key=True, autoincrement=True),
-    sa.Column("stock_id", _uint(), sa.ForeignKey("inventory_stock.stock_id", ondelete="CASCADE"), nullable=False),
-    sa.Column("source_code", sa.String(255), sa.ForeignKey("inventory_source.source_code", ondelete="CASCADE"),
-              nullable=False),
-    sa.Column("priority", _usmallint(), nullable=False),
-    sa.UniqueConstraint("stock_id", "source_code", name="INVENTORY_SOURCE_STOCK_LINK_STOCK_ID_SOURCE_CODE"),
-)
-
-inventory_stock_sales_channel = sa.Table(
-    "inventory_stock_sales_channel", msi_metadata,
-    sa.Column("type", sa.String(64), primary_key=True),  # "website"
-    sa.Column("code", sa.String(64), primary_key=True),  # store_website.code
-    sa.Column("stock_id", _uint(), sa.ForeignKey("inventory_stock.stock_id", ondelete="CASCADE"), nullable=False),
-)
-
-inventory_source_item = sa.Table(
-    "inventory_source_item", msi_metadata,
-    sa.Column("source_item_id", _uint(), primary_key=True, autoincrement=True),
-    sa.Column("source_code", sa.String(255), sa.ForeignKey("inventory_source.source_code", ondelete="CASCADE"),
-              nullable=False),
-    sa.Column("sku", sa.String(64), nullable=False),  # keyed by SKU, not entity_id
-    sa.Column("quantity", sa.Numeric(12, 4), nullable=False, server_default=_zero()),
-    sa.Column("status", _usmallint(), nullable=False, server_default=_zero()),  # 1 in stock
-    sa.UniqueConstraint("source_code", "sku", name="INVENTORY_SOURCE_ITEM_SOURCE_CODE_SKU"),
-    sa.Index("INVENTORY_SOURCE_ITEM_SKU_SOURCE_CODE_QUANTITY", "sku", "source_code", "quantity"),
-)
-
-inventory_reservation = sa.Table(
-    "inventory_reservation", msi_metadata,
-    sa.Column("reservation_id", _uint(), primary_key=True, autoincrement=True),
-    sa.Column("stock_id", _uint(), nullable=False),
-    sa.Column("sku", sa.String(64), nullable=False),
-    sa.Column("quantity", sa.Numeric(10, 4), nullable=False, server_default=_zero()),  # negative: ordered
-    sa.Column("metadata", sa.String(255)),  # JSON: event type (order_placed, shipment_created...), object id
-    sa.Index("INVENTORY_RESERVATION_STOCK_ID_SKU_QUANTITY", "stock_id", "sku", "quantity"),
-)
-
-MSI_TABLES = tuple(msi_metadata.tables)
 
 
-# Magento's tables are InnoDB with a case-insensitive utf8mb4 collation; SQLite ignores these options.
-for _table in (*metadata.tables.values(), *msi_metadata.tables.values()):
-    _table.dialect_kwargs.update(mysql_engine="InnoDB", mysql_charset="utf8mb4",
-                                 mysql_collate="utf8mb4_general_ci")
+innodb(metadata.tables.values())
 
 
 def create_magento_schema(engine: sa.Engine, *, msi: bool = False) -> None:
@@ -539,7 +447,7 @@ def create_magento_schema(engine: sa.Engine, *, msi: bool = False) -> None:
 
 
 def category_links_auto_increment(engine: sa.Engine) -> None:
-    if engine.dialect.name in _MYSQL:
+    if engine.dialect.name in MYSQL:
         # Magento numbers category links with AUTO_INCREMENT inside a composite key, which SQLite
         # cannot declare (there the writer supplies entity_id itself). MODIFY is idempotent.
         with engine.begin() as conn:

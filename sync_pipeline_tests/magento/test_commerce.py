@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from sync_pipeline.magento.edition import COMMERCE, MAX_VERSION, detect_layout
 from sync_pipeline.magento.generator import generate_catalog
-from sync_pipeline.magento.generator_commerce import NEXT_UPDATE_START, PAST_DAYS
+from sync_pipeline.magento.generator.commerce import NEXT_UPDATE_START, PAST_DAYS
 
 from .conftest import SMALL, TODAY, Shop, found, full_pass
 
