@@ -21,7 +21,8 @@ from pathlib import Path
 
 from sync_pipeline.listings.model import Listing, ListingVariant
 from sync_pipeline.platforms.base import CallRecord
-from sync_pipeline.platforms.shopify.client import DEFAULT_BUCKET_SIZE, DEFAULT_RESTORE_RATE, ShopifyClient
+from sync_pipeline.platforms.shopify.client import ShopifyClient
+from sync_pipeline.platforms.shopify.graphql import DEFAULT_BUCKET_SIZE, DEFAULT_RESTORE_RATE
 from sync_pipeline.sandbox.app import build_sandbox
 from sync_pipeline.sandbox.core import SandboxServer
 from sync_pipeline.stores import StoreConfig

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sync_pipeline.platforms.base import ErrorClass, PlatformError
-from sync_pipeline.platforms.shopify.client import _error_class
+from sync_pipeline.platforms.shopify.graphql import _error_class
 
 
 @pytest.mark.parametrize(("codes", "expected"), [

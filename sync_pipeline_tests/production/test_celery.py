@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from dagster import DagsterEventType, DagsterInstance
 
 from sync_pipeline.defs.executors import BACKEND_ENV, BROKER_ENV, EXECUTOR_ENV
-from sync_pipeline.platforms.shopify.client import SKU_TAG_PREFIX
+from sync_pipeline.platforms.shopify.product_input import SKU_TAG_PREFIX
 from sync_pipeline.remote import RemotePipeline
 from sync_pipeline_tests.conftest import _unavailable
 from sync_pipeline_tests.production.harness import (

@@ -18,7 +18,7 @@ from graphql import (
     validate,
 )
 
-from sync_pipeline.platforms.shopify import client as client_module
+from sync_pipeline.platforms.shopify import documents as client_module
 from sync_pipeline.sandbox.shopify.emulator import sandbox_schema
 
 pytestmark = pytest.mark.slow  # building Shopify's 3.8 MB schema takes several seconds

@@ -22,7 +22,8 @@ from typing import Any
 
 from sync_pipeline.listings.model import Listing
 from sync_pipeline.platforms.base import ErrorClass, PlatformError, RemoteRef
-from sync_pipeline.platforms.shopify.client import ShopifyClient, _error_class
+from sync_pipeline.platforms.shopify.client import ShopifyClient
+from sync_pipeline.platforms.shopify.graphql import _error_class
 
 BULK_PRODUCT_SET = """mutation SyncBulkProductSet($input: ProductSetInput!) {
   productSet(input: $input, synchronous: true) {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -34,6 +35,14 @@ class ResolverBase:
         self.catalog.request_token = uuid.uuid4().hex
         self.catalog.media_seconds = float(config.get("media_processing_seconds") or 0)
         self.at: views.Moment = (self.catalog.now, self.catalog.request_token)
+
+    def _product_or_reject(self, conn: sqlite3.Connection, product_id: str, errors: cat.UserErrors) -> dict[str, Any]:
+        """The product the ``productId`` argument names, locked; else ``Rejected`` with Shopify's error."""
+        found = self.catalog.locked_product(conn, product_id)
+        if found is None:
+            errors.add(["productId"], "Product does not exist", "PRODUCT_DOES_NOT_EXIST")
+            raise Rejected
+        return found
 
     def _view(self, product: dict[str, Any]) -> dict[str, Any]:
         view = views.product_view(product, self.at)

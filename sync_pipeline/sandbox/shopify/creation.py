@@ -112,10 +112,7 @@ class CreationResolvers(ProductResolvers):
         kept: list[dict[str, Any]] = []
         try:
             with self.state.transaction() as conn:
-                found = self.catalog.locked_product(conn, productId)
-                if found is None:
-                    errors.add(["productId"], "Product does not exist", "PRODUCT_DOES_NOT_EXIST")
-                    raise Rejected
+                found = self._product_or_reject(conn, productId, errors)
                 options = [dict(o, values=list(o["values"])) for o in found["options"]]
                 for i, variant in enumerate(variants):
                     self._add_option_values(conn, options, variant, i, errors)

@@ -132,6 +132,12 @@ def _answer(message: str, error: GraphQLError, path: list[str] | None, **extensi
     return answer
 
 
+def _selection_mismatch(
+    message: str, error: GraphQLError, path: list[str] | None, field: str, type_name: str
+) -> dict[str, Any]:
+    return _answer(message, error, path, code="selectionMismatch", nodeName=f"field '{field}'", typeName=type_name)
+
+
 def _path(error: GraphQLError, paths: _Paths, node_index: int = 0) -> list[str] | None:
     nodes = error.nodes or []
     return paths.paths.get(id(nodes[node_index])) if len(nodes) > node_index else None
@@ -192,14 +198,10 @@ def _static_rules() -> list[_Rule]:
 
     def no_selection(m: re.Match[str], e: GraphQLError, p: _Paths) -> dict[str, Any]:
         field, type_name = m["field"], m["type"]
-        return _answer(
+        return _selection_mismatch(
             f"Field must have selections (field '{field}' returns {type_name} but has no selections. "
             f"Did you mean '{field} {{ ... }}'?)",
-            e,
-            _path(e, p),
-            code="selectionMismatch",
-            nodeName=f"field '{field}'",
-            typeName=type_name,
+            e, _path(e, p), field, type_name,
         )
 
     def scalar_selection(m: re.Match[str], e: GraphQLError, p: _Paths) -> dict[str, Any]:
@@ -208,14 +210,10 @@ def _static_rules() -> list[_Rule]:
         fields = []
         if selection is not None:
             fields = [s.name.value for s in getattr(selection, "selections", []) if isinstance(s, FieldNode)]
-        return _answer(
+        return _selection_mismatch(
             f"Selections can't be made on scalars (field '{field}' returns {type_name} but has selections "
             f"[{', '.join(fields)}])",
-            e,
-            _path(e, p),
-            code="selectionMismatch",
-            nodeName=f"field '{field}'",
-            typeName=type_name,
+            e, _path(e, p), field, type_name,
         )
 
     def unused_variable(m: re.Match[str], e: GraphQLError, p: _Paths) -> dict[str, Any]:

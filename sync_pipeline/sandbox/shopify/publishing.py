@@ -11,21 +11,12 @@ from sync_pipeline.sandbox.shopify.base import ResolverBase
 
 
 class PublishingResolvers(ResolverBase):
-    def publishablePublish(  # noqa: N802
-        self,
-        _info: GraphQLResolveInfo,
-        id: str,
-        input: list[dict[str, Any]],  # noqa: A002
-    ) -> dict[str, Any]:
-        return self._publish(id, input, publish=True)
+    # Arguments ``id`` and ``input`` (the schema requires both).
+    def publishablePublish(self, _info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:  # noqa: N802
+        return self._publish(args["id"], args["input"], publish=True)
 
-    def publishableUnpublish(  # noqa: N802
-        self,
-        _info: GraphQLResolveInfo,
-        id: str,
-        input: list[dict[str, Any]],  # noqa: A002
-    ) -> dict[str, Any]:
-        return self._publish(id, input, publish=False)
+    def publishableUnpublish(self, _info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:  # noqa: N802
+        return self._publish(args["id"], args["input"], publish=False)
 
     def _publish(self, product_id: str, targets: list[dict[str, Any]], publish: bool) -> dict[str, Any]:
         known = {pid for pid, _ in self.config["publications"]}

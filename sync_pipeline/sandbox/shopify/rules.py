@@ -51,12 +51,9 @@ def validate_scalars(product_input: dict[str, Any], creating: bool, errors: User
 
 
 def build_options(
-    catalog: Catalog,
-    conn: sqlite3.Connection,
-    given: list[dict[str, Any]],
-    before: list[dict[str, Any]],
+    catalog: Catalog, conn: sqlite3.Connection, given: list[dict[str, Any]], before: list[dict[str, Any]],
     errors: UserErrors,
-) -> list[dict[str, Any]]:
+) -> list[dict[str, Any]]:  # fmt: skip
     if len(given) > MAX_OPTIONS:
         errors.add(
             ["input", "productOptions"],

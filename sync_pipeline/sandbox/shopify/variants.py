@@ -24,10 +24,7 @@ class VariantResolvers(ResolverBase):
         rejected = {"product": None, "productVariants": None, "userErrors": errors.errors}
         try:
             with self.state.transaction() as conn:
-                found = self.catalog.locked_product(conn, productId)
-                if found is None:
-                    errors.add(["productId"], "Product does not exist", "PRODUCT_DOES_NOT_EXIST")
-                    raise Rejected
+                found = self._product_or_reject(conn, productId, errors)
                 by_id = {v["id"]: dict(v) for v in found["variants"]}
                 for i, change in enumerate(variants):
                     self._bulk_variant(change, by_id, ["variants", i], errors)
