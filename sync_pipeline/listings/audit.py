@@ -17,7 +17,7 @@ from sqlalchemy import Engine, select
 
 from sync_pipeline.catalog.tables import catalog_products
 from sync_pipeline.listings.identity import keys_sharing
-from sync_pipeline.listings.mapping import RULE_REASONS, rule_violations
+from sync_pipeline.listings.mapping import RULE_REASONS, default_weight, rule_violations
 from sync_pipeline.listings.model import Listing
 from sync_pipeline.listings.rules_db import load_rules, never_read_reason, rules_required
 from sync_pipeline.listings.shapes import platform_limits, sold_out_skus, store_title_limits, variant_prices
@@ -268,12 +268,13 @@ def audit_store_rules(engine: Engine, store: StoreConfig, skus: Sequence[str] | 
                         result.checked += 1
                         result.fail(listing.sku, reason)
         return result
+    default_kg = default_weight(store)
     for chunk in stored_listings(engine, store.key, skus=skus):
         for listing in chunk:
             if listing.action != "list":
                 continue
             result.checked += 1
-            for problem in rule_violations(listing, rules, store.name):
+            for problem in rule_violations(listing, rules, store.name, default_weight_kg=default_kg):
                 result.fail(listing.sku, problem)
     return result
 

@@ -22,9 +22,11 @@ from sync_pipeline.listings.model import (
     ListingAttribute,
     Package,
     ShippingChoice,
+    package_weight,
 )
 from sync_pipeline.listings.rules import AttributeRule, CategoryRules, StoreRules
 from sync_pipeline.money import to_decimal
+from sync_pipeline.platforms.registry import platform_spec
 from sync_pipeline.stores import CategoryDefaults, Dimensions, StoreConfig
 
 # Reason codes (the part before the colon is what the metrics count).
@@ -68,8 +70,11 @@ def catalog_details(
     )
 
 
-def rule_violations(listing: Listing, rules: StoreRules, store_name: str) -> list[str]:
-    """Every way ``listing`` fails its category's rules, as reasons naming the fix."""
+def rule_violations(
+    listing: Listing, rules: StoreRules, store_name: str, *, default_weight_kg: Decimal | None = None
+) -> list[str]:
+    """Every way ``listing`` fails its category's rules, as reasons naming the fix; ``default_weight_kg``
+    is the weight the store's client sends when the catalog has none (``default_weight``)."""
     where = f"{store_name}, category {listing.category_id}"
     category = rules.category(listing.category_id)
     if category is None:
@@ -89,11 +94,12 @@ def rule_violations(listing: Listing, rules: StoreRules, store_name: str) -> lis
         if cert_id not in given:
             reasons.append(f"{CERTIFICATION_REQUIRED}: {where} requires the certification '{cert_name}' "
                            f"(id {cert_id}): add it to mapping.categories.'{category.category_id}'.certifications")
-    # The clients send the listing's own weight when the store maps no package (Shopee, TikTok).
-    weight = details.package.weight if details.package else _listing_weight(listing)
+    # The weight the client will send, decided by the same function the client uses.
     package = details.package
-    if category.weight_required and (weight is None or weight <= 0):
-        reasons.append(f"{PACKAGE_REQUIRED}: {where} requires a package weight: set the Magento weight")
+    if category.weight_required and package_weight(listing, default_weight_kg) is None:
+        setting = platform_spec(rules.platform).default_weight_setting
+        reasons.append(f"{PACKAGE_REQUIRED}: {where} requires a package weight: set the Magento weight"
+                       + (f" or settings.{setting}" if setting else ""))
     elif category.dimensions_required and not (package and package.has_dimensions):
         reasons.append(f"{PACKAGE_REQUIRED}: {where} requires package dimensions: set mapping.package.dimensions "
                        "or the category's dimensions")
@@ -112,10 +118,15 @@ def apply_store_rules(
         listing = replace(listing, details=details)
     if rules is None or not listing.valid or listing.action != "list":
         return listing
-    reasons = rule_violations(listing, rules, store.name)
+    reasons = rule_violations(listing, rules, store.name, default_weight_kg=default_weight(store))
     if not reasons:
         return listing
     return replace(listing, valid=False, reasons=tuple(dict.fromkeys((*listing.reasons, *reasons))))
+
+
+def default_weight(store: StoreConfig) -> Decimal | None:
+    """The weight (kg) the store's client sends for a product without one (None: it sends none)."""
+    return platform_spec(store.platform).default_weight_kg(store)
 
 
 # -- details ------------------------------------------------------------------------------------------

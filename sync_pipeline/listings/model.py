@@ -251,3 +251,18 @@ def _hash(value: Any) -> str:
     """
     blob = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_decimal_as_str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def package_weight(listing: Listing, default_kg: Decimal | None = None) -> tuple[Decimal, str] | None:
+    """(weight, unit) of the package a client sends and the rules check demands: one decision for both.
+
+    The mapped package's weight, else the catalog's (the listing's, else its first weighted variant's),
+    in the catalog's unit; else the store's default weight in kilograms (a platform whose client fills
+    the gap, e.g. Shopee's ``settings.default_weight_kg``); None when nothing gives a positive weight."""
+    details = listing.details
+    unit = details.package.weight_unit if details and details.package else "KILOGRAM"
+    own = details.package.weight if details and details.package else None
+    own = own or listing.weight_kg or next((v.weight_kg for v in listing.variants if v.weight_kg), None)
+    if own is not None and own > 0:
+        return own, unit
+    return (default_kg, "KILOGRAM") if default_kg is not None and default_kg > 0 else None

@@ -85,6 +85,8 @@ class PlatformSpec:
     max_stock: int | None = None  # the most one variant may show
     requires_weight: bool = False  # a listing without a package weight cannot be created
     bulk_loads: bool = False  # many creates can go as one bulk operation (push/bulk.py)
+    # A store setting naming a weight (kg) the client sends for products without one (None: it sends none).
+    default_weight_setting: str | None = None
     default_requests_per_second: float
 
     def client_class(self) -> type[StoreClient]:
@@ -110,6 +112,13 @@ class PlatformSpec:
     def waiting_workers(self, store: StoreConfig, requests_per_second: float) -> int:
         """Push threads to add for writes that hold their thread while no request is in flight."""
         return 0
+
+    def default_weight_kg(self, store: StoreConfig) -> Decimal | None:
+        """The weight (kg) the client sends for a listing the catalog gives none (the store's
+        ``settings.<default_weight_setting>``), else None; the rules check asks the same
+        (``listings.model.package_weight``)."""
+        value = store.settings.get(self.default_weight_setting) if self.default_weight_setting else None
+        return None if value in (None, "") else Decimal(str(value))
 
 
 def limits_with(base: PlatformLimits, overrides: Mapping[str, int]) -> PlatformLimits:

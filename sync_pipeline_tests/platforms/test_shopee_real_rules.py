@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 import pytest
 import requests
 
-from sync_pipeline.listings.mapping import catalog_details, rule_violations
+from sync_pipeline.listings.mapping import apply_store_rules, catalog_details, default_weight, rule_violations
 from sync_pipeline.platforms.base import CallRecord, ErrorClass, PlatformError
 from sync_pipeline.platforms.shopee.media import image_infos
 from sync_pipeline.sandbox.core import placeholder_png
@@ -268,9 +269,47 @@ def test_item_limits_weight_mandatory_and_size_chart_mandatory_reach_the_check(
     weightless = {"weight_kg": None, "variants": (dataclasses.replace(
         simple_listing(sandbox_server).variants[0], weight_kg=None),)}
     assert judged("100017", **weightless) == [
-        "package_data_required: Shopee Singapore, category 100017 requires a package weight: set the Magento weight"]
+        "package_data_required: Shopee Singapore, category 100017 requires a package weight: set the Magento weight"
+        " or settings.default_weight_kg"]
     assert judged("100021", **weightless) == []  # this category does not demand a weight
     assert judged("100024") == [
         "size_chart_required: Shopee Singapore, category 100024 requires a size chart: set mapping.categories."
         "'100024'.size_chart (template_id or image)"]
     assert judged("100017") == []
+
+
+def test_the_store_default_weight_is_one_decision_for_the_check_and_the_client(
+    sandbox_server: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """settings.default_weight_kg: the check holds back a weightless listing only when the client would
+    have no weight to send either; with the default both let it through and the item weighs the
+    default in kg, whatever unit the catalog's weights are in."""
+    provision_shop(sandbox_server)
+    rules = make_client(sandbox_server, monkeypatch).read_catalog_rules(["100017"])
+    grams = {"package": {"weight_unit": "GRAM"}}
+    bare = store_with(sandbox_server, monkeypatch, grams, {"Men/Tops": "100017"})
+    weightless = replace(simple_listing(sandbox_server, "NO-WEIGHT"), category_id="100017", weight_kg=None,
+                         variants=(dataclasses.replace(simple_listing(sandbox_server).variants[0], weight_kg=None),))
+
+    held = apply_store_rules(weightless, {}, bare, rules)
+    assert not held.valid and held.reasons[-1] == (
+        "package_data_required: Shopee Singapore, category 100017 requires a package weight: set the Magento weight"
+        " or settings.default_weight_kg")
+    with pytest.raises(PlatformError) as refused:  # the client agrees: nothing to send
+        make_client(sandbox_server, monkeypatch).upsert(held, None)
+    assert refused.value.error_class is ErrorClass.INVALID_PRODUCT and "weight" in refused.value.message
+
+    with_default = StoreConfig.model_validate(
+        {**bare.model_dump(mode="json"), "settings": {**bare.settings, "default_weight_kg": "0.4"}})
+    assert default_weight(with_default) == Decimal("0.4")
+    passed = apply_store_rules(weightless, {}, with_default, rules)
+    assert passed.valid and rule_violations(passed, rules, with_default.name, default_weight_kg=Decimal("0.4")) == []
+    make_client(sandbox_server, monkeypatch, default_weight_kg="0.4").upsert(passed, None)
+    (item,) = items(sandbox_server)
+    assert item["weight"] == 0.4  # kilograms, not 0.4 g
+
+    weighed = replace(weightless, sku="WEIGHED", weight_kg=Decimal("250"))  # 250 g in a GRAM catalog
+    assert apply_store_rules(weighed, {}, with_default, rules).valid
+    make_client(sandbox_server, monkeypatch, default_weight_kg="0.4").upsert(
+        apply_store_rules(weighed, {}, with_default, rules), None)
+    assert {i["item_sku"]: i["weight"] for i in items(sandbox_server)}["WEIGHED"] == 0.25

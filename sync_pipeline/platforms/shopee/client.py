@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sync_pipeline.listings.model import CatalogDetails, Listing, ListingVariant
+from sync_pipeline.listings.model import CatalogDetails, Listing, ListingVariant, package_weight
 from sync_pipeline.listings.rules import StoreRules
 from sync_pipeline.platforms.base import ErrorClass, PlatformError, RemoteProduct, RemoteRef, StoreClient
 from sync_pipeline.platforms.retry import RetryPolicy, call_with_retries
@@ -30,6 +30,7 @@ from sync_pipeline.platforms.shopee.api import DEFAULT_REQUESTS_PER_SECOND, DEFA
 from sync_pipeline.platforms.shopee.lookups import PAGE_SIZE, ShopeeLookups
 from sync_pipeline.platforms.shopee.media import ImageLoader, ShopeeImages
 from sync_pipeline.platforms.shopee.payloads import NO_MODEL, Tier, chunks
+from sync_pipeline.platforms.shopee.spec import SPEC
 from sync_pipeline.stores import StoreConfig
 
 if TYPE_CHECKING:
@@ -205,8 +206,8 @@ class ShopeeClient(StoreClient):
 
     def _item_body(self, listing: Listing, image_ids: dict[str, str]) -> dict[str, Any]:
         wire.category_id(listing)
-        weight = listing.weight_kg or next((v.weight_kg for v in listing.variants if v.weight_kg), None)
-        weight = weight or wire.decimal_setting(self.store.settings.get("default_weight_kg"))
+        # The same decision as the rules check's, so a listing it let through always has a weight.
+        weight = package_weight(listing, SPEC.default_weight_kg(self.store))
         if weight is None:
             raise PlatformError(
                 ErrorClass.INVALID_PRODUCT,

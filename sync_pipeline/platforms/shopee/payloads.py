@@ -19,16 +19,16 @@ NO_MODEL = 0  # contract 3.5: model_id 0 addresses an item without variations
 
 
 def item_body(
-    listing: Listing, image_ids: dict[str, str], weight: Decimal, logistic_info: list[dict[str, Any]]
+    listing: Listing, image_ids: dict[str, str], weight: tuple[Decimal, str], logistic_info: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    """The fields add_item and update_item share; ``weight`` in the catalog's unit."""
+    """The fields add_item and update_item share; ``weight`` as (value, unit) from ``package_weight``."""
     details = listing.details or CatalogDetails()
     body: dict[str, Any] = {
         "item_name": listing.title,
         "description": listing.description,
         "item_sku": listing.sku,
         "category_id": category_id(listing),
-        "weight": float(kilograms(weight, details.package.weight_unit if details.package else "KILOGRAM")),
+        "weight": float(kilograms(*weight)),
         "image": {"image_id_list": [image_ids[url] for url in listing.images]},
         "logistic_info": logistic_info,
         "item_status": "NORMAL" if listing.action == "list" else "UNLIST",
@@ -188,10 +188,6 @@ def without_none(values: dict[str, Any]) -> dict[str, Any]:
 
 def money(value: Decimal) -> float:
     return float(value)
-
-
-def decimal_setting(value: Any) -> Decimal | None:
-    return None if value in (None, "") else Decimal(str(value))
 
 
 def first_price(entry: dict[str, Any]) -> Decimal | None:

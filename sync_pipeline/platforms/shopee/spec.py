@@ -35,6 +35,7 @@ class ShopeeSpec(PlatformSpec):
         foreign_separators="|,", brand_first=True, bare_allowed=True,
     )  # the minimum is per shop (get_item_limit): a store overrides it
     default_requests_per_second = 10.0
+    default_weight_setting = "default_weight_kg"  # add_item always needs a weight (real-stores 2.1)
 
     def description(self, raw: str, title: str, max_length: int) -> str:
         text = plain_text(raw, max_length)
