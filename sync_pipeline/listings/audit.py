@@ -23,7 +23,8 @@ from sync_pipeline.listings.rules_db import load_rules, never_read_reason, rules
 from sync_pipeline.listings.shapes import platform_limits, sold_out_skus, store_title_limits, variant_prices
 from sync_pipeline.listings.store import catalog_rows_by_sku, one_product_per_sku
 from sync_pipeline.listings.tables import platform_listings
-from sync_pipeline.listings.titles import OUT_OF_BAND, forbidden_characters, normalize, similarity
+from sync_pipeline.listings.title_text import forbidden_characters, normalize, similarity
+from sync_pipeline.listings.titles import OUT_OF_BAND
 from sync_pipeline.money import to_decimal
 from sync_pipeline.platforms.factory import client_class
 from sync_pipeline.platforms.registry import platform_spec

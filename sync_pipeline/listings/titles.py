@@ -32,7 +32,7 @@ never a ``|``; Shopee ``Core Qualifiers`` with neither ``|`` nor ``,``. Two plat
 therefore never be equal, without either one having to compute the other's. Two stores of the
 same platform with the same rule get the same title.
 
-**Clean.** Entities are decoded (``&trade;`` -> ``™``), tags and control characters removed.
+**Clean** (``title_text.py``, with the metric). Entities are decoded (``&trade;`` -> ``™``), tags and control characters removed.
 Emoji and pictographs are removed everywhere (noise in search results; Shopee and TikTok reject
 them); trademark signs (``™``, ``®``) stay where the style keeps them (Shopify). Chinese characters
 and promotional phrases ("free shipping", ...) go where the style says the platform refuses them.
@@ -41,9 +41,6 @@ Truncation only ever happens at word boundaries.
 
 from __future__ import annotations
 
-import html
-import re
-import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -51,10 +48,17 @@ from itertools import combinations
 
 from rapidfuzz import fuzz
 
-from sync_pipeline.platforms.registry import PLATFORMS, platform_spec
+# The text half (cleaning, the metric); the checks, tests and benchmarks also reach it through here.
+from sync_pipeline.listings.title_text import PROMOTIONS, clean_for_style, title_style
+from sync_pipeline.listings.title_text import SIMILARITY_METRIC as SIMILARITY_METRIC
+from sync_pipeline.listings.title_text import clean_for_platform as clean_for_platform
+from sync_pipeline.listings.title_text import clean_master as clean_master
+from sync_pipeline.listings.title_text import forbidden_characters as forbidden_characters
+from sync_pipeline.listings.title_text import normalize as normalize
+from sync_pipeline.listings.title_text import similarity as similarity
+from sync_pipeline.platforms.registry import PLATFORMS
 from sync_pipeline.platforms.spec import Platform, TitleStyle
 
-SIMILARITY_METRIC = "rapidfuzz.fuzz.ratio/100 on NFKC-casefolded, whitespace-collapsed text"
 CENTRE_TOLERANCE = 0.02
 SUFFIXES_PER_CORE = 3
 OUT_OF_BAND = "title_similarity_out_of_band"
@@ -67,14 +71,7 @@ PLATFORM_TITLE_MAX: dict[str, int] = {name: spec.titles.max_length for name, spe
 PLATFORM_TITLE_MIN: dict[str, int] = {name: spec.titles.min_length for name, spec in PLATFORMS.items()}
 
 FILLER_WORDS = frozenset({"a", "an", "the", "and", "with", "for", "of", "in", "on", "by", "to", "new"})
-PROMOTIONAL_PHRASES = ("free shipping", "free delivery", "best seller", "best price", "hot sale", "cheapest")
-
-_TAG = re.compile(r"<[^>]*>")
-_SPACE = re.compile(r"\s+")
-_CJK = re.compile(r"[\u2e80-\u2fdf\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
-_PROMO = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in PROMOTIONAL_PHRASES) + r")\b", re.IGNORECASE)
 _TRAILING_JUNK = set(FILLER_WORDS) | {"&", "-", "|", ",", "/", "+"}
-_MARKS = "™®©℠"  # trademark signs: kept where the style says so, else rejected as symbols
 # The master's own words, cleaned of what no platform takes (emoji), nothing else: what the type
 # noun is read from.
 _AS_WRITTEN = TitleStyle(max_length=255, min_length=1, separator=" ", max_qualifiers=0, qualifiers=(), keeps_marks=True)
@@ -124,77 +121,9 @@ class SeoTitle:
         return not any(r.startswith(OUT_OF_BAND) for r in self.reasons)
 
 
-# -- text cleaning ----------------------------------------------------------------------------
-
-
-def clean_master(raw: str) -> str:
-    """The master title as a shopper reads it: entities decoded, tags and control chars gone."""
-    text = html.unescape(html.unescape(raw or ""))  # Magento imports are sometimes double-encoded
-    text = _TAG.sub(" ", text)
-    if not (text.isascii() and text.isprintable()):
-        text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in text)
-    return _SPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
-
-
-def clean_for_platform(text: str, platform: Platform) -> str:
-    """``text`` without the characters and phrases ``platform`` rejects."""
-    return _clean(text, _style(platform))
-
-
-def _clean(text: str, style: TitleStyle) -> str:
-    if not text.isascii():
-        kept = _MARKS if style.keeps_marks else ""
-        text = "".join(ch for ch in text if ch in kept or not _is_symbol(ch))
-    if style.drops_promotions:
-        text = _PROMO.sub(" ", text)
-    if style.rejects_cjk and not text.isascii():
-        text = _CJK.sub(" ", text)
-    for separator in style.foreign_separators:  # keeps the platforms' titles apart
-        text = text.replace(separator, " ")
-    return _SPACE.sub(" ", text).strip()
-
-
-def forbidden_characters(title: str, platform: Platform) -> list[str]:
-    """Characters in ``title`` that ``platform`` rejects (used by the checks)."""
-    style = _style(platform)
-    kept = _MARKS if style.keeps_marks else ""
-    bad = [ch for ch in title if unicodedata.category(ch)[0] == "C" or (_is_symbol(ch) and ch not in kept)]
-    if style.rejects_cjk:
-        bad += _CJK.findall(title)
-    return bad
-
-
-def _style(platform: str) -> TitleStyle:
-    return platform_spec(platform).titles
-
-
-def _is_symbol(ch: str) -> bool:
-    # So: emoji, ™ ® ©; Sk: skin tones and modifiers; Cf/Mn: joiners and variation selectors
-    # that glue emoji together.
-    return unicodedata.category(ch) in ("So", "Sk", "Cs", "Co", "Cn") or ch in "\u200d\ufe0e\ufe0f"
-
-
-def normalize(text: str) -> str:
-    if text.isascii():
-        return _SPACE.sub(" ", text.lower()).strip()
-    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
-
-
-def similarity(master: str, title: str) -> float:
-    """The documented metric: ``fuzz.ratio`` of both normalized texts, as a fraction.
-
-    ``master`` is the catalog's raw title; it is cleaned exactly as ``seo_title`` cleans it, so
-    the checks measure against the same reference the titles were made for (a raw ``&trade;``
-    or emoji would otherwise move the score).
-    """
-    return float(fuzz.ratio(normalize(clean_master(master)), normalize(title))) / 100.0
-
-
-
-
 def seo_title(master: str, platform: Platform, facts: TitleFacts, limits: TitleLimits) -> SeoTitle:
     """The title ``platform`` lists the product under (see the module docstring)."""
-    style = _style(platform)
+    style = title_style(platform)
     reference = clean_master(master)
     parsed = _parse(reference, style)
     if not parsed.words:
@@ -243,7 +172,7 @@ class _Parsed:
 
 def _parse(reference: str, style: TitleStyle) -> _Parsed:
     if style.drops_promotions:
-        reference = _PROMO.sub(" ", reference)
+        reference = PROMOTIONS.sub(" ", reference)
     words: list[str] = []
     head: list[int] = []
     tails: list[list[int]] = []
@@ -310,7 +239,7 @@ def _is_spec(word: str, before: str) -> bool:
 
 @lru_cache(maxsize=65536)
 def _platform_words(token: str, style: TitleStyle) -> tuple[str, ...]:
-    return tuple(_clean(token, style).split())
+    return tuple(clean_for_style(token, style).split())
 
 
 @lru_cache(maxsize=8)
@@ -515,7 +444,7 @@ def _qualifiers(words: Sequence[str], style: TitleStyle, facts: TitleFacts) -> t
         phrases.append(" ".join(fresh))
         present.update(form for w in fresh for form in _forms(w))
     if not phrases:
-        sku = _clean(clean_master(facts.sku), style)
+        sku = clean_for_style(clean_master(facts.sku), style)
         # "Item" only when the product offers nothing at all: a separator needs something after it.
         phrases.append(sku if sku and present.isdisjoint(_forms(sku)) else "Item")
     return tuple(phrases)
@@ -533,7 +462,7 @@ def _qualifier(kind: str, style: TitleStyle, facts: TitleFacts) -> str | None:
 
 @lru_cache(maxsize=8192)
 def _clean_phrase(phrase: str, style: TitleStyle) -> tuple[str, ...]:
-    return tuple(_clean(clean_master(phrase), style).split())
+    return tuple(clean_for_style(clean_master(phrase), style).split())
 
 
 @lru_cache(maxsize=65536)
