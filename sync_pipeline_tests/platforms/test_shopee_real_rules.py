@@ -313,3 +313,51 @@ def test_the_store_default_weight_is_one_decision_for_the_check_and_the_client(
     make_client(sandbox_server, monkeypatch, default_weight_kg="0.4").upsert(
         apply_store_rules(weighed, {}, with_default, rules), None)
     assert {i["item_sku"]: i["weight"] for i in items(sandbox_server)}["WEIGHED"] == 0.25
+
+
+# -- size charts where get_item_limit makes them mandatory ---------------------------------------------
+
+
+def test_a_size_chart_category_refuses_items_without_one_and_the_mapping_supplies_it(
+    sandbox_server: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """size_chart_limit.size_chart_mandatory (100024 Dresses): the old payload (no size_chart_info) is
+    refused; the check holds the listing back until the mapping names a template or an image, and the
+    client then sends size_chart_info.size_chart_id or the uploaded chart's image id."""
+    provision_shop(sandbox_server)
+    shop = Shop(sandbox_server)
+    refused = shop.add_item("DRESS-OLD", category_id=100024)[1]
+    assert refused["error"] == "error_param" and "size chart is required" in refused["message"]
+    unknown = shop.add_item("DRESS-X", category_id=100024, size_chart_info={"size_chart_id": 999})[1]
+    assert unknown["error"] == "error_param" and "size_chart_id 999" in unknown["message"]
+    no_image = shop.add_item("DRESS-Y", category_id=100024, size_chart_info={"size_chart": "sbx-nope"})[1]
+    assert (no_image["error"], no_image["message"]) == ("error_param", "Image not exist.")
+    assert not shop.add_item("TEE-OK", category_id=100017)[1]["error"]  # other categories need none
+
+    client = make_client(sandbox_server, monkeypatch)
+    rules = client.read_catalog_rules(["100024"])
+    dresses = {"Women/Dresses": "100024"}
+    chart = f"{sandbox_server.url}/_sandbox/media/catalog/size-chart/0.png"
+    cases = {
+        "D-NONE": {},
+        "D-TEMPLATE": {"categories": {"100024": {"size_chart": {"template_id": "810001"}}}},
+        "D-IMAGE": {"categories": {"100024": {"size_chart": {"image": chart}}}},
+    }
+    judged = {}
+    for sku, mapping in cases.items():
+        store = store_with(sandbox_server, monkeypatch, mapping, dresses)
+        judged[sku] = apply_store_rules(replace(simple_listing(sandbox_server, sku), category_id="100024"), {},
+                                        store, rules)
+    assert not judged["D-NONE"].valid and judged["D-NONE"].reasons[-1] == (
+        "size_chart_required: Shopee Singapore, category 100024 requires a size chart: set mapping.categories."
+        "'100024'.size_chart (template_id or image)")
+    assert judged["D-TEMPLATE"].valid and judged["D-IMAGE"].valid
+    with pytest.raises(PlatformError) as by_shop:  # what a push without the check would meet
+        client.upsert(judged["D-NONE"], None)
+    assert by_shop.value.platform_code == "error_param" and by_shop.value.error_class is ErrorClass.INVALID_PRODUCT
+    client.upsert(judged["D-TEMPLATE"], None)
+    client.upsert(judged["D-IMAGE"], None)
+    by_sku = {i["item_sku"]: i for i in items(sandbox_server)}
+    assert by_sku["D-TEMPLATE"]["size_chart_info"] == {"size_chart_id": 810001}
+    uploaded = by_sku["D-IMAGE"]["size_chart_info"]["size_chart"]  # type: ignore[index]
+    assert str(uploaded).startswith("sbx-") and uploaded not in by_sku["D-IMAGE"]["image_id_list"]  # type: ignore[operator]

@@ -38,6 +38,9 @@ def item_body(
     if details.brand_id is not None:
         body["brand"] = {"brand_id": int(details.brand_id) if details.brand_id.isdigit() else 0,
                          "original_brand_name": details.brand_name or "NoBrand"}
+    size_chart = _size_chart(listing.sku, details, image_ids)
+    if size_chart is not None:
+        body["size_chart_info"] = size_chart
     attributes = [a for a in details.attributes if a.attribute_id and a.attribute_id.isdigit()]
     if attributes:
         body["attribute_list"] = [
@@ -49,6 +52,19 @@ def item_body(
             for a in attributes
         ]
     return body
+
+
+def _size_chart(sku: str, details: CatalogDetails, image_ids: dict[str, str]) -> dict[str, Any] | None:
+    """add_item's ``size_chart_info``: the mapped template (``size_chart_id``, local shops) or the
+    uploaded chart image (``size_chart``); required where get_item_limit says size_chart_mandatory."""
+    if details.size_chart_template:
+        if not details.size_chart_template.isdigit():
+            raise PlatformError(ErrorClass.INVALID_PRODUCT, f"listing {sku}: a Shopee size chart template id is a "
+                                f"number, got '{details.size_chart_template}' (mapping.categories.*.size_chart)")
+        return {"size_chart_id": int(details.size_chart_template)}
+    if details.size_chart_image:
+        return {"size_chart": image_ids[details.size_chart_image]}
+    return None
 
 
 def category_id(listing: Listing) -> int:
@@ -143,7 +159,10 @@ def _option_images(listing: Listing, tiers: list[Tier]) -> dict[str, str]:
 
 
 def all_images(listing: Listing) -> list[str]:
-    return list(dict.fromkeys([*listing.images, *(v.image for v in listing.variants if v.image)]))
+    """Every URL the item's bodies name: main, variant and size chart images (each uploaded once)."""
+    chart = listing.details.size_chart_image if listing.details else None
+    return list(dict.fromkeys([*listing.images, *(v.image for v in listing.variants if v.image),
+                               *([chart] if chart else [])]))
 
 
 def wanted_structure(listing: Listing, tiers: list[Tier]) -> tuple[Any, ...]:

@@ -76,6 +76,7 @@ class ShopeeItems(ShopeeBase):
         }
         item.update(self._validated_fields(shop, config, body))
         item.update(_catalog_fields(int(item["category_id"]), body, add=True))
+        item["size_chart_info"] = self._size_chart(config, int(item["category_id"]), body)
         item["original_price"] = _price(body["original_price"], config, "original_price")
         sku = str(item["item_sku"])
         with self._write_lock:
@@ -95,7 +96,12 @@ class ShopeeItems(ShopeeBase):
         with self._write_lock:
             item = self._item(shop, body.get("item_id"))
             changes = self._validated_fields(shop, config, body)
-            changes.update(_catalog_fields(int(changes.get("category_id", item["category_id"])), body, add=False))
+            category = int(changes.get("category_id", item["category_id"]))
+            changes.update(_catalog_fields(category, body, add=False))
+            if "size_chart_info" in body or "category_id" in changes:
+                # a size chart the item already has still counts for a mandatory category
+                sent = body.get("size_chart_info") if "size_chart_info" in body else item.get("size_chart_info")
+                changes["size_chart_info"] = self._size_chart(config, category, {"size_chart_info": sent})
             if "original_price" in body:
                 if item["models"]:
                     raise _param_error("original_price of an item with models is set per model")
@@ -166,6 +172,10 @@ class ShopeeItems(ShopeeBase):
                 raise _param_error("condition must be NEW or USED")
             out["condition"] = body["condition"]
         return out
+
+    def _size_chart(self, config: ShopConfig, category_id: int, body: dict[str, Any]) -> dict[str, Any] | None:
+        return catalog.check_size_chart(category_id, body.get("size_chart_info"),
+                                        lambda image_id: self._image_url(config.partner_id, image_id) is not None)
 
     def _checked_images(self, shop: str, config: ShopConfig, image: Any) -> list[str]:
         ids = image.get("image_id_list") if isinstance(image, dict) else None
@@ -242,6 +252,8 @@ class ShopeeItems(ShopeeBase):
                                      "create_time", "update_time", "weight", "item_status", "condition",
                                      "logistic_info", "brand")}
         view["attribute_list"] = item.get("attribute_list") or []
+        if item.get("size_chart_info"):
+            view["size_chart_info"] = item["size_chart_info"]
         if item.get("dimension"):
             view["dimension"] = item["dimension"]
         view["has_model"] = bool(item["models"])
