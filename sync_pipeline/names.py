@@ -20,3 +20,6 @@ CATALOG_SYNC_JOB = "catalog_sync"
 STORE_SYNC_JOB = "store_sync"
 MANUAL_IMPORT_JOB = "magento_import"
 STORE_RULES_REFRESH_JOB = "store_rules_refresh"
+
+# the run queue lets one run with this tag at a time (dagster.yaml tag_concurrency_limits)
+IMPORT_ROLE_TAG = {"sync_pipeline/role": "import"}

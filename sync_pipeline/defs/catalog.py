@@ -35,11 +35,10 @@ from sync_pipeline.catalog.jobs import ImportAlreadyRunning
 from sync_pipeline.catalog.load import load_staged
 from sync_pipeline.catalog.progress import ImportMetrics, Progress
 from sync_pipeline.catalog.request import MANUAL_MAX_LIMIT, ImportRequest, InvalidImportRequest
-from sync_pipeline.defs.jobs import IMPORT_ROLE_TAG
 from sync_pipeline.defs.launch import Rule, refused_at_launch
 from sync_pipeline.defs.resources import AppDatabase, MagentoDatabase
 from sync_pipeline.magento.reader import MagentoCatalogReader
-from sync_pipeline.names import MAGENTO_PRODUCTS, MANUAL_IMPORT_JOB
+from sync_pipeline.names import IMPORT_ROLE_TAG, MAGENTO_PRODUCTS, MANUAL_IMPORT_JOB
 
 CATALOG_GROUP = "catalog"
 

@@ -110,6 +110,8 @@ def store_push(context: AssetExecutionContext, config: StorePushConfig, app_db: 
     """The store in step with its listings: new products created, changed ones updated (price and
     stock through the platform's cheap calls), delisted ones delisted, nothing else touched. Progress
     per store (created, updated, delisted, unchanged, errors) streams while it runs."""
+    with refused_as_failure():
+        _store_push_settings(config)
     store = _store(stores_config, context.partition_key)
     warn_if_tokens_unencrypted(context, stores_config)
     options = PushOptions(max_products=config.max_products, skus=tuple(config.skus) if config.skus else None,
@@ -404,6 +406,13 @@ def _location_stores() -> tuple[StoresFile, str]:
     """The stores file the code location serves (its partitions come from it too)."""
     path = stores_file_path()
     return load_stores(path), str(path)
+
+
+def _store_push_settings(config: StorePushConfig) -> None:
+    """store_push's own first step (store_sync is partitioned, and Dagster takes no config mapping on
+    a partitioned job, so these are not checked at launch)."""
+    requests.check_max_products(config.max_products, least=0)
+    requests.check_skus(config.skus, required=False)
 
 
 def _manual_sync_rule(config: ManualSyncConfig) -> None:

@@ -59,9 +59,11 @@ def check_skus(skus: Sequence[str] | None, *, required: bool) -> None:
         raise RefusedRequest(f"skus: entry {blank[0] + 1} is blank")
 
 
-def check_max_products(max_products: int | None) -> None:
-    if max_products is not None and max_products < 1:
-        raise RefusedRequest(f"max_products: {max_products} is not a positive number (unset: no limit)")
+def check_max_products(max_products: int | None, *, least: int = 1) -> None:
+    """``least`` 0 where a push of no writes is asked for (``push --max-products 0``: the plan, logged)."""
+    if max_products is not None and max_products < least:
+        what = "a positive number" if least == 1 else f"{least} or more"
+        raise RefusedRequest(f"max_products: {max_products} is not {what} (unset: no limit)")
 
 
 def check_dead_letter_classes(error_classes: Sequence[str] | None) -> None:

@@ -124,14 +124,20 @@ def test_manual_job_refuses_bad_config_with_a_clear_message(tmp_path: Path, sqli
                                                            config: dict[str, Any], message: str) -> None:
     from dagster import DagsterInvalidConfigError, instance_for_test
 
+    from sync_pipeline.definitions import defs
+
     magento_url, _ = _generated(tmp_path, 5)
-    job = _import_job(magento_url, sqlite_app_db_url)
     run_config = {"ops": {"magento_products": {"config": config}}}
-    with instance_for_test() as instance:
-        # The job's config mapping refuses it while the run is being set up: no run exists.
-        with pytest.raises(DagsterInvalidConfigError, match=f"ops.magento_products.config: .*{message}"):
-            job.execute_in_process(run_config=run_config, instance=instance)
-        assert instance.get_runs() == []
+    # The manual import and the scheduled catalog_sync: each job's config mapping refuses it while
+    # the run is being set up, so no run exists.
+    for job in (_import_job(magento_url, sqlite_app_db_url), defs.resolve_job_def("catalog_sync")):
+        with instance_for_test() as instance:
+            with pytest.raises(DagsterInvalidConfigError,
+                               match=f"^{job.name} refused before launch, nothing was started: "
+                                     f"ops.magento_products.config: .*{message}"):
+                job.execute_in_process(run_config=run_config, instance=instance,
+                                       resources=_resources(magento_url, sqlite_app_db_url))
+            assert instance.get_runs() == []
     # Materialized from the asset graph (no job around it), the step refuses the same settings.
     result = materialize([catalog.magento_products, catalog.catalog_products], run_config=run_config,
                          resources=_resources(magento_url, sqlite_app_db_url), raise_on_error=False)

@@ -67,9 +67,11 @@ class World:
     def total_calls(self) -> int:
         return sum(int(self.sandbox.calls(*ids)["total"]) for ids in TARGETS.values())
 
-    def run_job(self, job: Any, op: str, config: dict[str, Any], ok: bool = True) -> ExecuteInProcessResult:
+    def run_job(self, job: Any, op: str, config: dict[str, Any], ok: bool = True,
+                instance: Any = None) -> ExecuteInProcessResult:
         result: ExecuteInProcessResult = job.execute_in_process(
-            run_config={"ops": {op: {"config": config}}}, resources=self.resources, raise_on_error=False)
+            run_config={"ops": {op: {"config": config}}}, resources=self.resources, raise_on_error=False,
+            instance=instance)
         assert result.success is ok, [str(e.event_specific_data) for e in result.all_events if e.is_failure]
         return result
 
@@ -291,6 +293,50 @@ def test_rollback_refuses_a_run_that_pushed_nothing_to_the_store(world: World) -
     again = world.run_job(rollback_push, "rollback_push_run", {"store": "shopify-us", "run_id": pushed.run_id},
                           ok=False)
     assert "was already rolled back" in _failure_text(again)
+
+
+def _written(world: World) -> tuple[int, int, int]:
+    """Calls sent to the sandboxes, push runs recorded, sync log lines written."""
+    with world.engine.connect() as conn:
+        return (world.total_calls(),
+                conn.execute(sa.select(sa.func.count()).select_from(push_runs)).scalar_one(),
+                conn.execute(sa.select(sa.func.count()).select_from(push_sync_log)).scalar_one())
+
+
+@pytest.mark.parametrize("instance_file", ["dagster.yaml", "dagster.embedded.yaml"])
+def test_refusals_at_the_step_start_write_nothing_and_are_not_retried(world: World, instance_file: str) -> None:
+    """What only the step can judge (the app DB's SKUs and runs) or what a partitioned job takes
+    without a launch check fails in the step before any write, and the instance's run retries (the
+    shipped file's own settings) mark the run as not to be retried: a retry would fail the same way."""
+    import yaml
+    from dagster import instance_for_test
+
+    from sync_pipeline.defs.push import retry_dead_letters_push
+
+    retries = yaml.safe_load((Path(__file__).parents[2] / instance_file).read_text())["run_retries"]
+    assert retries["enabled"] and retries["max_retries"] > 0  # the retry policy is on: it must decline
+    with instance_for_test(overrides={"run_retries": retries}) as instance:
+        runs = [
+            world.run_job(manual_sync, "manual_sync_push", {"skus": ["NOPE-1"], "stores": ["shopify-us"]},
+                          ok=False, instance=instance),
+            world.run_job(rollback_push, "rollback_push_run", {"store": "shopify-us", "run_id": "no-such-run"},
+                          ok=False, instance=instance),
+            world.run_job(_plain_job(retry_dead_letters_push), "retry_dead_letters_push",
+                          {"error_classes": ["NETWORK_EROR"]}, ok=False, instance=instance),
+            *[materialize([store_push], partition_key="shopify-us", resources=world.resources, instance=instance,
+                          run_config={"ops": {"store_push": {"config": config}}}, raise_on_error=False)
+              for config in ({"max_products": -1}, {"skus": ["JOB-A", "  "]})],
+        ]
+        reasons = [_failure_text(run) for run in runs]
+        tags = [instance.get_run_by_id(run.run_id).tags for run in runs]
+    for reason, expected in zip(reasons, ["SKU(s) not in the catalog, nothing was sent: NOPE-1",
+                                          "run 'no-such-run' changed nothing on store 'shopify-us'",
+                                          "unknown error class(es) NETWORK_EROR",
+                                          "max_products: -1 is not 0 or more", "skus: entry 2 is blank"], strict=True):
+        assert expected in reason, reason
+    assert [(t.get("dagster/failure_reason"), t.get("dagster/will_retry")) for t in tags] == \
+        [("STEP_FAILURE", "false")] * len(runs)
+    assert _written(world) == (0, 0, 0)
 
 
 def test_no_credential_value_reaches_dagster_storage_the_app_db_or_the_output(
