@@ -219,6 +219,8 @@ class StoreConfig(_Strict):
     default_category: str | None = None
     limits: dict[str, int] = Field(default_factory=dict)  # overrides of platform limits
     rate_limit: RateLimit = RateLimit()
+    # Seconds each call may take to connect and to answer; unset: SYNC_HTTP_TIMEOUT_SECONDS, else 30.
+    http_timeout_seconds: float | None = Field(default=None, gt=0)
     owned_fields: tuple[str, ...] = ()  # fields the store manages after creation; never overwritten
     handles: dict[str, str] = Field(default_factory=dict)  # SKU -> handle pinned (e.g. an existing URL)
     rollout: tuple[int, ...] = ()  # staged rollout policy, e.g. (2, 10, 50): see push/rollout.py

@@ -5,6 +5,7 @@ transport failures classified as NETWORK_ERROR, and redaction of secrets from an
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from collections.abc import Iterable, Mapping
@@ -63,13 +64,34 @@ class HttpResult:
             ) from exc
 
 
+DEFAULT_TIMEOUT_S = 30.0
+TIMEOUT_ENV = "SYNC_HTTP_TIMEOUT_SECONDS"
+
+
+def http_timeout(store_seconds: float | None) -> float:
+    """A store call's timeout: the store's own ``http_timeout_seconds``, else the environment's
+    ``SYNC_HTTP_TIMEOUT_SECONDS``, else 30 s. A bad value in the environment is refused, not ignored."""
+    if store_seconds is not None:
+        return store_seconds
+    raw = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_TIMEOUT_S
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0 or seconds == float("inf"):
+        raise ValueError(f"{TIMEOUT_ENV} must be a number of seconds above 0 (got {raw!r})")
+    return seconds
+
+
 class HttpTransport:
     """A ``requests.Session`` with connection reuse sized for the push's worker threads."""
 
     def __init__(
         self,
         *,
-        timeout: float = 30.0,
+        timeout: float = DEFAULT_TIMEOUT_S,
         pool_size: int = 16,
         observer: CallObserver | None = None,
         secrets: Iterable[str] = (),

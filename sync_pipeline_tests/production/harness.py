@@ -161,6 +161,9 @@ def deployment(root: Path, instance_yaml: Path, *, products: int = 60, app_db_ur
         # tick): on a heavily loaded machine the code server's first load alone can take that long.
         **{f"DAGSTER_{kind}GRPC_TIMEOUT_SECONDS": str(int(LIVENESS_S))
            for kind in ("", "REPOSITORY_", "SCHEDULE_", "SENSOR_")},
+        # A store call's 30 s ran out reading Shopee's rules from the sandbox at load ~55: in the test
+        # deployments a call may take the liveness bound (a hung sandbox still fails the test).
+        "SYNC_HTTP_TIMEOUT_SECONDS": str(int(LIVENESS_S)),
         # Shopee and TikTok download each image: the sandbox serves stand-in images for the catalog's paths.
         "MAGENTO_MEDIA_BASE_URL": f"http://127.0.0.1:{sandbox_port}/_sandbox/media/catalog/product",
     })

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sync_pipeline.platforms.base import CallObserver, ErrorClass, PlatformError, TokenPair, TokenStore
-from sync_pipeline.platforms.http import HttpTransport
+from sync_pipeline.platforms.http import HttpTransport, http_timeout
 from sync_pipeline.platforms.ratelimit import RequestRateLimiter
 from sync_pipeline.platforms.retry import RetryPolicy, call_with_retries
 from sync_pipeline.platforms.shopee.signing import sign, signature_base_string
@@ -76,7 +76,7 @@ class ShopeeApi:
         observer: CallObserver | None,
         retry: RetryPolicy,
         *,
-        timeout: float,
+        timeout: float | None,
         pool_size: int,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
@@ -94,7 +94,7 @@ class ShopeeApi:
             store.rate_limit.requests_per_second or DEFAULT_REQUESTS_PER_SECOND, burst=1
         )
         self.transport = HttpTransport(
-            timeout=timeout, pool_size=pool_size, observer=observer, secrets=[self._partner_key]
+            timeout=http_timeout(store.http_timeout_seconds) if timeout is None else timeout, pool_size=pool_size, observer=observer, secrets=[self._partner_key]
         )
         self.clock = clock
         self.sleep = sleep

@@ -58,7 +58,7 @@ class ShopeeClient(StoreClient):
         retry: RetryPolicy = DEFAULT_RETRY,
         *,
         image_loader: ImageLoader | None = None,
-        timeout: float = 30.0,
+        timeout: float | None = None,  # unset: the store's (platforms.http.http_timeout)
         pool_size: int = 32,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,

@@ -15,7 +15,7 @@ import threading
 from typing import Any
 
 from sync_pipeline.platforms.base import CallObserver, ErrorClass, PlatformError, TokenStore
-from sync_pipeline.platforms.http import HttpResult, HttpTransport
+from sync_pipeline.platforms.http import HttpResult, HttpTransport, http_timeout
 from sync_pipeline.platforms.ratelimit import CostBucketLimiter
 from sync_pipeline.platforms.retry import RetryPolicy, call_with_retries
 from sync_pipeline.platforms.shopify.auth import ShopifyTokens
@@ -42,7 +42,7 @@ class ShopifyGraphQL:
         self.retry = retry
         version = str(store.settings.get("api_version") or DEFAULT_API_VERSION)
         self.url = f"{store.endpoint.rstrip('/')}/admin/api/{version}/graphql.json"
-        self.transport = HttpTransport(observer=observer)
+        self.transport = HttpTransport(timeout=http_timeout(store.http_timeout_seconds), observer=observer)
         self.tokens = ShopifyTokens(store, self.transport, token_store)
         self.tokens.token()  # a missing credential fails here, before any product is tried
         self.limiter = CostBucketLimiter(

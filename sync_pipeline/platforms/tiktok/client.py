@@ -76,7 +76,7 @@ class TikTokClient(StoreClient):
         image_source: Callable[[str], bytes] | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
-        timeout: float = 30.0,
+        timeout: float | None = None,  # unset: the store's (platforms.http.http_timeout)
         pool_size: int = 16,
     ) -> None:
         self.store = store

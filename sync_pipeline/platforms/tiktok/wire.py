@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sync_pipeline.platforms.base import CallObserver, ErrorClass, PlatformError, TokenPair, TokenStore
-from sync_pipeline.platforms.http import HttpResult, HttpTransport
+from sync_pipeline.platforms.http import HttpResult, HttpTransport, http_timeout
 from sync_pipeline.platforms.ratelimit import RequestRateLimiter
 from sync_pipeline.platforms.retry import RetryPolicy, call_with_retries
 from sync_pipeline.stores import StoreConfig
@@ -179,7 +179,7 @@ class Wire:
         *,
         clock: Callable[[], float],
         sleep: Callable[[float], None],
-        timeout: float,
+        timeout: float | None,
         pool_size: int,
     ) -> None:
         self._base = store.endpoint.rstrip("/")
@@ -189,7 +189,7 @@ class Wire:
         self._app_secret = store.credential("app_secret")
         initial = TokenPair(store.credential("access_token"), store.credential("refresh_token"))
         self.transport = HttpTransport(
-            timeout=timeout,
+            timeout=http_timeout(store.http_timeout_seconds) if timeout is None else timeout,
             pool_size=pool_size,
             observer=observer,
             secrets=(self._app_secret, initial.access_token, initial.refresh_token),
