@@ -14,6 +14,9 @@ class Fault(StrEnum):
     THROTTLE = "throttle"  # the platform's rate-limit answer, nothing written
     DROP_AFTER_COMMIT = "drop_after_commit"  # the write is stored, the connection is closed unanswered
     MALFORMED_JSON = "malformed_json"  # the write is stored, the body is cut mid-JSON
+    # The platform's own "internal error" answer where it has one distinct from an edge 5xx (Shopify:
+    # HTTP 200 with a top-level INTERNAL_SERVER_ERROR); nothing written. Elsewhere it is the 5xx answer.
+    INTERNAL_ERROR = "internal_error"
 
 
 @dataclass
@@ -31,6 +34,7 @@ class FaultPlan:
     throttle_next: int = 0
     drop_after_commit_next: int = 0
     malformed_json_next: int = 0
+    internal_error_next: int = 0
     only_writes: bool = False
     _rng: random.Random = field(default_factory=random.Random, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -60,6 +64,9 @@ class FaultPlan:
             if self.server_error_next > 0:
                 self.server_error_next -= 1
                 return Fault.SERVER_ERROR
+            if self.internal_error_next > 0:
+                self.internal_error_next -= 1
+                return Fault.INTERNAL_ERROR
             roll = self._rng.random()
             if roll < self.throttle_rate:
                 return Fault.THROTTLE

@@ -280,6 +280,27 @@ def test_server_errors_beyond_the_attempts_are_network_errors(
     assert err.value.error_class is ErrorClass.NETWORK_ERROR and err.value.http_status == 503
 
 
+def test_internal_server_errors_are_retried_and_logged(
+    client: ShopifyClient, sandbox_server: RunningSandbox, records: list[CallRecord]
+) -> None:
+    sandbox_server.faults("shopify", "test-shop", internal_error_next=2)
+    ref = client.upsert(listing(), None)
+    assert client.read_product(ref) is not None
+    failed = [r for r in records if r.platform_code == "INTERNAL_SERVER_ERROR"]
+    assert len(failed) == 2 and all(r.error_class == "NETWORK_ERROR" for r in failed)
+
+
+def test_internal_server_errors_beyond_the_attempts_are_network_errors(
+    client: ShopifyClient, sandbox_server: RunningSandbox
+) -> None:
+    sandbox_server.faults("shopify", "test-shop", internal_error_next=3)
+    with pytest.raises(PlatformError) as err:
+        client.upsert(listing(), None)
+    assert err.value.error_class is ErrorClass.NETWORK_ERROR
+    assert err.value.platform_code == "INTERNAL_SERVER_ERROR" and err.value.http_status == 200
+    assert "Internal error. Looks like something went wrong on our end." in err.value.message
+
+
 def test_malformed_json_is_a_clear_network_error(shop: StoreConfig, sandbox_server: RunningSandbox) -> None:
     client = ShopifyClient(shop, retry=RetryPolicy(attempts=1))
     sandbox_server.faults("shopify", "test-shop", malformed_json_next=1)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import threading
+import uuid
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -47,7 +48,7 @@ from graphql import (
 from sync_pipeline.sandbox.core import PlatformEmulator, Request, Response, Routed
 from sync_pipeline.sandbox.faults import Fault
 from sync_pipeline.sandbox.shopify import catalog as cat
-from sync_pipeline.sandbox.shopify import channels, errors
+from sync_pipeline.sandbox.shopify import channels, errors, gids
 from sync_pipeline.sandbox.shopify.auth import ShopifyTokens
 from sync_pipeline.sandbox.shopify.bulk import FILE_OPERATIONS, BulkOperations
 from sync_pipeline.sandbox.shopify.cost import (
@@ -178,6 +179,8 @@ class ShopifyEmulator(PlatformEmulator):
         if fault is Fault.THROTTLE and routed.store is not None:
             config = self.state.get_store(self.platform, routed.store) or {}
             return Response(200, _throttled_body(0, self.bucket(routed.store, config).status()))
+        if fault is Fault.INTERNAL_ERROR:
+            return Response(200, internal_error_body(str(uuid.uuid4())))
         # Shopify's edge answers an outage with a 503 and a short JSON error, no GraphQL body
         return Response(503, {"errors": "Service Unavailable"}, {"Retry-After": "1"})
 
@@ -244,6 +247,9 @@ class ShopifyEmulator(PlatformEmulator):
         problems = validate(schema, document)
         if problems:  # nothing ran, nothing charged: Shopify sends neither data nor extensions.cost
             return Response(200, {"errors": errors.validation_errors(schema, document, problems)})
+        malformed_ids = gids.literal_errors(schema, document)
+        if malformed_ids:  # a coercion error of the document: nothing ran, nothing charged
+            return Response(200, {"errors": malformed_ids})
         operation = get_operation_ast(document, body.get("operationName"))
         if operation is None or not isinstance(variables, dict):
             return _errors_only(
@@ -360,6 +366,18 @@ def _throttled_body(requested: int, status: dict[str, float | int]) -> dict[str,
         ],
         "extensions": {"cost": _cost(requested, None, status)},
     }
+
+
+def internal_error_body(request_id: str) -> dict[str, Any]:
+    """Shopify's failure inside the API: HTTP 200, no ``data``, one error with the request id.
+    Shape: https://shopify.dev/changelog/improved-graphql-errors (code and requestId) and a recorded
+    productUpdate answer (community.shopify.com, "760 internal errors when calling Shopify GraphQL
+    API", 2021) for the message's second line."""
+    return {"errors": [{
+        "message": "Internal error. Looks like something went wrong on our end.\n"
+                   f"Request ID: {request_id} (include this in support requests).",
+        "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+    }]}  # fmt: skip
 
 
 def _errors_only(errors: list[dict[str, Any]], bucket: LeakyBucket) -> Response:

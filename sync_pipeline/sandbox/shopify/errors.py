@@ -49,6 +49,8 @@ from graphql import (
     visit,
 )
 
+from sync_pipeline.sandbox.shopify import gids
+
 # ---- where a node sits, as graphql-ruby names it ----------------------------------------------
 
 
@@ -419,6 +421,7 @@ def _check_variable(
                 problems.append(_problem(schema, list(path), invalid, error))
 
             coerce_input_value(value, var_type, on_error)  # type: ignore[arg-type]
+            problems.extend(gids.variable_problems(var_type, value, []))  # type: ignore[arg-type]
     if not problems:
         return None
     where = ", ".join(

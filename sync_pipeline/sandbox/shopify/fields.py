@@ -126,6 +126,10 @@ def variant_fields(variant: dict[str, Any]) -> dict[str, Any]:
             "tracked": item.get("tracked", True),
             "requiresShipping": item.get("requiresShipping", True),
             "unitCost": None if cost is None else {"amount": cost, "currencyCode": SHOP_CURRENCY},
+            "measurement": {
+                "id": item["id"].replace("/InventoryItem/", "/InventoryItemMeasurement/"),
+                "weight": (item.get("measurement") or {}).get("weight"),
+            },
         },
         **_metafield_fields(variant),
     }

@@ -59,6 +59,9 @@ def variant_view(variant: dict[str, Any], product: dict[str, Any], at: Moment = 
     view = {k: v for k, v in variant.items() if k not in ("inventory", "mediaId")}
     view["inventoryQuantity"] = sum(variant["inventory"].values())
     view["product"] = lambda _info: product_view(product, at)
+    # the variant's one image (mediaId), among the product's media
+    chosen = [m for m in product.get("media", []) if m["id"] == variant.get("mediaId")]
+    view["media"] = lambda _info, **page: paging.connection(chosen, lambda m: media_view(m, at), **page)
     view.update(fields.variant_fields(variant))
     return view
 
