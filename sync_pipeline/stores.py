@@ -174,6 +174,9 @@ class CategoryDefaults(_Strict):
     size_chart: SizeChart | None = None
     certifications: tuple[CertificationSource, ...] = ()
     dimensions: Dimensions | None = None
+    # Cash on delivery in this category: true asks for it (held back where the category's rules do not
+    # support it), false turns the store-wide mapping.cod off here; None follows mapping.cod.
+    cod: bool | None = None
 
 
 class PackageMapping(_Strict):
@@ -199,6 +202,7 @@ class ListingMapping(_Strict):
     package: PackageMapping = PackageMapping()
     shipping: tuple[ShippingChannelChoice, ...] = ()
     categories: dict[str, CategoryDefaults] = Field(default_factory=dict)  # platform category id -> defaults
+    cod: bool = False  # offer cash on delivery wherever the category's rules support it (TikTok is_cod_allowed)
 
     @property
     def is_empty(self) -> bool:
@@ -253,6 +257,15 @@ class StoreConfig(_Strict):
         unknown = sorted(set(self.mapping.categories) - known)
         if unknown:
             raise ValueError(f"mapping.categories names categories no category_map entry uses: {', '.join(unknown)}")
+        return self
+
+    @model_validator(mode="after")
+    def _cod_where_the_platform_has_it(self) -> StoreConfig:
+        asked = ["mapping.cod"] if self.mapping.cod else []
+        asked += [f"mapping.categories.{cid}.cod" for cid, d in self.mapping.categories.items() if d.cod is not None]
+        if asked and not platform_spec(self.platform).cod_per_listing:
+            raise ValueError(f"{', '.join(asked)}: {self.platform} listings have no cash-on-delivery setting "
+                             "(TikTok Shop's is_cod_allowed is the only one): remove it")
         return self
 
     @field_validator("limits")

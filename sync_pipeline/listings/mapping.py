@@ -39,13 +39,14 @@ BRAND_REQUIRED = "brand_required"
 BRAND_NOT_ALLOWED = "brand_not_allowed"
 SIZE_CHART_REQUIRED = "size_chart_required"
 CERTIFICATION_REQUIRED = "certification_required"
+COD_NOT_SUPPORTED = "cod_not_supported"
 PACKAGE_REQUIRED = "package_data_required"
 SHIPPING_UNUSABLE = "shipping_channel_unusable"
 TOO_MANY_IMAGES = "too_many_images_for_category"
 RULE_REASONS = frozenset({
     CATEGORY_NOT_IN_RULES, CATEGORY_NOT_USABLE, MISSING_ATTRIBUTE, ATTRIBUTE_VALUE_NOT_ALLOWED, UNKNOWN_ATTRIBUTE,
     BRAND_REQUIRED, BRAND_NOT_ALLOWED, SIZE_CHART_REQUIRED, CERTIFICATION_REQUIRED, PACKAGE_REQUIRED,
-    SHIPPING_UNUSABLE, TOO_MANY_IMAGES,
+    SHIPPING_UNUSABLE, TOO_MANY_IMAGES, COD_NOT_SUPPORTED,
 })
 NO_BRAND = "No Brand"
 
@@ -59,6 +60,9 @@ def catalog_details(
         return None
     category = rules.category(listing.category_id) if rules else None
     defaults = mapping.categories.get(str(listing.category_id)) or CategoryDefaults()
+    # A category's own cod is the owner's explicit wish (checked against the rules); the store-wide one
+    # offers cash on delivery only where the rules read say the category supports it.
+    cod = defaults.cod if defaults.cod is not None else mapping.cod and category is not None and category.cod_supported
     return CatalogDetails(
         attributes=_attributes(attributes, store, defaults, category),
         **_brand(attributes, store, defaults, category),
@@ -67,6 +71,7 @@ def catalog_details(
         certifications=tuple(Certification(c.id, c.images) for c in defaults.certifications),
         package=_package(listing, attributes, store, defaults),
         shipping=tuple(ShippingChoice(c.channel_id, c.size_id, c.shipping_fee) for c in mapping.shipping),
+        cod=cod,
     )
 
 
@@ -89,11 +94,10 @@ def rule_violations(
     if category.size_chart_required and not (details.size_chart_template or details.size_chart_image):
         reasons.append(f"{SIZE_CHART_REQUIRED}: {where} requires a size chart: set mapping.categories."
                        f"'{category.category_id}'.size_chart (template_id or image)")
-    given = {c.certification_id for c in details.certifications}
-    for cert_id, cert_name in category.certifications:
-        if cert_id not in given:
-            reasons.append(f"{CERTIFICATION_REQUIRED}: {where} requires the certification '{cert_name}' "
-                           f"(id {cert_id}): add it to mapping.categories.'{category.category_id}'.certifications")
+    reasons += _certification_violations(details, category, where)
+    if details.cod and not category.cod_supported:
+        reasons.append(f"{COD_NOT_SUPPORTED}: {where} does not take cash on delivery (its rules: cod.is_supported "
+                       f"false): set mapping.categories.'{category.category_id}'.cod to false or remove it")
     # The weight the client will send, decided by the same function the client uses.
     package = details.package
     if category.weight_required and package_weight(listing, default_weight_kg) is None:
@@ -234,7 +238,7 @@ def _attribute_violations(details: CatalogDetails, category: CategoryRules, wher
             if rule.required:
                 reasons.append(f"{MISSING_ATTRIBUTE}: {where} requires '{rule.name}': map a Magento attribute "
                                "or set a default")
-            elif (because := _condition_met(rule, given, category)) is not None:
+            elif (because := _condition_met(rule.required_when, given)) is not None:
                 reasons.append(f"{MISSING_ATTRIBUTE}: {where} requires '{rule.name}' when {because}: map a "
                                "Magento attribute or set a default")
             continue
@@ -242,9 +246,21 @@ def _attribute_violations(details: CatalogDetails, category: CategoryRules, wher
     return reasons
 
 
-def _condition_met(rule: AttributeRule, given: Mapping[str, ListingAttribute], category: CategoryRules) -> str | None:
-    """The met requirement condition of ``rule`` as "'Name' is 'value'", or None."""
-    for attribute_id, value_id in rule.required_when:
+def _certification_violations(details: CatalogDetails, category: CategoryRules, where: str) -> list[str]:
+    given = {c.certification_id for c in details.certifications}
+    chosen = {a.attribute_id: a for a in details.attributes if a.attribute_id}
+    missing = [(cert_id, name, "") for cert_id, name in category.certifications if cert_id not in given]
+    missing += [(rule.certification_id, rule.name, f" when {because}")
+                for rule in category.conditional_certifications
+                if rule.certification_id not in given
+                and (because := _condition_met(rule.required_when, chosen)) is not None]
+    return [f"{CERTIFICATION_REQUIRED}: {where} requires the certification '{name}' (id {cert_id}){when}: add it "
+            f"to mapping.categories.'{category.category_id}'.certifications" for cert_id, name, when in missing]
+
+
+def _condition_met(required_when: tuple[tuple[str, str], ...], given: Mapping[str, ListingAttribute]) -> str | None:
+    """The first met requirement condition as "'Name' is 'value'", or None."""
+    for attribute_id, value_id in required_when:
         chosen = given.get(attribute_id)
         if chosen is not None and any(v.value_id == value_id for v in chosen.values):
             value = next(v.name for v in chosen.values if v.value_id == value_id)

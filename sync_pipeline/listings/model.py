@@ -87,6 +87,7 @@ class CatalogDetails:
     certifications: tuple[Certification, ...] = ()
     package: Package | None = None
     shipping: tuple[ShippingChoice, ...] = ()
+    cod: bool = False  # offer cash on delivery (TikTok is_cod_allowed)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CatalogDetails:
@@ -110,6 +111,7 @@ class CatalogDetails:
             ),
             shipping=tuple(ShippingChoice(str(c["channel_id"]), c.get("size_id"), to_decimal(c.get("shipping_fee")))
                            for c in data.get("shipping") or ()),
+            cod=bool(data.get("cod", False)),
         )
 
 
@@ -184,7 +186,10 @@ class Listing:
             "variants": [(v.sku, v.options, v.image, v.weight_kg) for v in self.variants],
         }
         if self.details is not None:  # only then: listings of stores without a mapping keep their hashes
-            content["details"] = _plain(self.details)
+            details = _plain(self.details)
+            if not details["cod"]:
+                del details["cod"]  # likewise: listings without cash on delivery keep their hashes
+            content["details"] = details
         if self.brand is not None:  # likewise: listings without a brand keep the hashes they always had
             content["brand"] = self.brand
         return _hash(content)

@@ -32,6 +32,16 @@ class AttributeRule:
 
 
 @dataclass(frozen=True)
+class CertificationRule:
+    """A certification the category asks for only when the listing's attributes meet one of its
+    conditions (TikTok product_certifications with ``is_required`` false and requirement_conditions)."""
+
+    certification_id: str
+    name: str
+    required_when: tuple[tuple[str, str], ...]  # (attribute id, value id): any one chosen makes it required
+
+
+@dataclass(frozen=True)
 class CategoryRules:
     category_id: str
     name: str = ""
@@ -44,6 +54,7 @@ class CategoryRules:
     no_brand_allowed: bool = True  # "No Brand" / brand id 0
     size_chart_required: bool = False
     certifications: tuple[tuple[str, str], ...] = ()  # required (id, name)
+    conditional_certifications: tuple[CertificationRule, ...] = ()  # required when a condition is met
     dimensions_required: bool = False
     weight_required: bool = True  # Shopee get_item_limit weight_limit.weight_mandatory; TikTok always
     image_limit: int | None = None
@@ -85,10 +96,14 @@ class StoreRules:
             "read_at": self.read_at.isoformat(),
             "region": self.region,
             "categories": {
-                cid: {**{k: v for k, v in c.__dict__.items() if k not in ("attributes", "certifications")},
+                cid: {**{k: v for k, v in c.__dict__.items()
+                         if k not in ("attributes", "certifications", "conditional_certifications")},
                       "attributes": [{**a.__dict__, "required_when": [list(p) for p in a.required_when]}
                                      for a in c.attributes],
-                      "certifications": [list(pair) for pair in c.certifications]}
+                      "certifications": [list(pair) for pair in c.certifications],
+                      "conditional_certifications": [
+                          {**r.__dict__, "required_when": [list(p) for p in r.required_when]}
+                          for r in c.conditional_certifications]}
                 for cid, c in self.categories.items()
             },
             "channels": [{**c.__dict__, "size_ids": list(c.size_ids)} for c in self.channels],
@@ -101,9 +116,12 @@ class StoreRules:
         for cid, raw in (data.get("categories") or {}).items():
             raw = dict(raw)
             raw["attributes"] = tuple(
-                AttributeRule(**{**a, "required_when": tuple((str(i), str(v)) for i, v in a.get("required_when") or ())})
+                AttributeRule(**{**a, "required_when": _pairs(a.get("required_when"))})
                 for a in raw.get("attributes") or [])
             raw["certifications"] = tuple((str(i), str(n)) for i, n in raw.get("certifications") or [])
+            raw["conditional_certifications"] = tuple(  # absent from rules stored before they were read
+                CertificationRule(str(r["certification_id"]), str(r["name"]), _pairs(r.get("required_when")))
+                for r in raw.get("conditional_certifications") or [])
             categories[cid] = CategoryRules(**raw)
         return cls(
             store_key=data["store_key"],
@@ -115,3 +133,7 @@ class StoreRules:
                            for c in data.get("channels") or []),
             warehouses=tuple(data.get("warehouses") or ()),
         )
+
+
+def _pairs(raw: Any) -> tuple[tuple[str, str], ...]:
+    return tuple((str(i), str(v)) for i, v in raw or ())

@@ -87,6 +87,7 @@ class PlatformSpec:
     bulk_loads: bool = False  # many creates can go as one bulk operation (push/bulk.py)
     # A store setting naming a weight (kg) the client sends for products without one (None: it sends none).
     default_weight_setting: str | None = None
+    cod_per_listing: bool = False  # a listing may offer cash on delivery (the stores file's mapping.cod)
     default_requests_per_second: float
 
     def client_class(self) -> type[StoreClient]:

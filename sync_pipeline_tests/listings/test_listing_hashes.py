@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
-from sync_pipeline.listings.model import Listing, ListingVariant
+from sync_pipeline.listings.model import (
+    AttributeValue,
+    CatalogDetails,
+    Certification,
+    Listing,
+    ListingAttribute,
+    ListingVariant,
+    Package,
+)
 
 LISTING = Listing(
     store_key="shopify-us", platform="shopify", sku="MJ03", source_id=7, action="list",
@@ -33,6 +41,29 @@ def test_hashes_are_pinned() -> None:
         "payload_hash": "a9ca445d1e698325e90e0df2e2cd94a1869ce074f7e23a573d9370ed1098accc",
     }
     assert LISTING.payload_hash() == LISTING.hashes()["payload_hash"]
+
+
+DETAILED = Listing(
+    store_key="tiktok-us", platform="tiktok", sku="FM03", source_id=8, action="list",
+    title="Treadmill", description="<p>Fast</p>", price=Decimal("499.00"), compare_at_price=None, currency="USD",
+    stock_qty=2, images=("http://m.test/t.jpg",), category_id="603014", handle="treadmill",
+    variants=(ListingVariant("FM03", Decimal("499.00"), None, 2, {}),), weight_kg=Decimal("30"),
+    details=CatalogDetails(
+        attributes=(ListingAttribute("Power Source", "100610", (AttributeValue("Manual", "1002002"),)),),
+        brand_id="7082427311584347905",
+        certifications=(Certification("7182427311584347905", ("http://m.test/c.png",)),),
+        package=Package(Decimal("30"), "KILOGRAM", Decimal("120"), Decimal("60"), Decimal("40"))),
+)
+
+
+def test_a_listing_with_catalog_details_keeps_its_pinned_content_hash() -> None:
+    """Digest stored before ``CatalogDetails.cod`` existed: a listing without cash on delivery keeps it;
+    asking for cash on delivery is a content change."""
+    assert DETAILED.content_hash() == "553bcb450f8c4804513680811220ce7f9efdf6c69de8c1d6a5b984b8f830c712"
+    assert DETAILED.details is not None
+    with_cod = replace(DETAILED, details=replace(DETAILED.details, cod=True))
+    assert _changed(DETAILED.hashes(), with_cod.hashes()) == {"content_hash", "payload_hash"}
+    assert Listing.from_json(with_cod.to_json()) == with_cod
 
 
 def test_each_hash_moves_only_with_its_own_fields() -> None:

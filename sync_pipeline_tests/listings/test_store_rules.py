@@ -3,6 +3,7 @@ rules kept when the store cannot be reached (the freshness warning)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from sync_pipeline.defs.resources import AppDatabase, StoresConfig
 from sync_pipeline.defs.rules import store_catalog_rules as rules_asset
 from sync_pipeline.defs.rules import store_catalog_rules_fresh
 from sync_pipeline.listings.audit import audit_store_rules, invalid_by_store_rules
-from sync_pipeline.listings.rules import AttributeRule, CategoryRules, StoreRules
+from sync_pipeline.listings.rules import AttributeRule, CategoryRules, CertificationRule, StoreRules
 from sync_pipeline.listings.rules_db import load_rules, save_rules
 from sync_pipeline.listings.store import materialize_store_listings
 from sync_pipeline.listings.tables import platform_listings, store_catalog_rules
@@ -68,6 +69,15 @@ def test_rules_round_trip_through_the_app_db(sqlite_app_db_url: str) -> None:
     engine = make_engine(sqlite_app_db_url)
     save_rules(engine, RULES)
     assert load_rules(engine, "tiktok-us") == RULES
+    conditional = replace(RULES, categories={"601153": replace(
+        RULES.categories["601153"], cod_supported=True, certifications=(("7000", "Always"),),
+        conditional_certifications=(CertificationRule("7001", "When", (("100157", "1000060"),)),))})
+    save_rules(engine, conditional)
+    assert load_rules(engine, "tiktok-us") == conditional
+    # Rules stored before conditional certifications were kept read back without them.
+    stored = conditional.to_json()
+    del stored["categories"]["601153"]["conditional_certifications"]
+    assert StoreRules.from_json(stored).categories["601153"].conditional_certifications == ()
 
 
 def test_the_check_fails_on_a_missing_required_attribute_and_passes_once_mapped(app_db_url: str) -> None:
@@ -101,6 +111,44 @@ def test_the_check_fails_on_a_missing_required_attribute_and_passes_once_mapped(
     assert payload.payload["details"]["attributes"] == [
         {"name": "Material", "attribute_id": "100157", "values": [{"name": "Polyester", "value_id": "1000060"}]}]
     assert invalid_by_store_rules(engine, "tiktok-us") == []
+
+
+def test_cod_and_a_conditional_certification_hold_the_listing_back_until_the_mapping_fixes_them(
+    app_db_url: str,
+) -> None:
+    """The pants are Polyester (from Magento): in this category that calls for a fabric test report,
+    and the category takes no cash on delivery. Both are reasons the owner can act on in the stores
+    file; once it says so, the listing is valid and carries the certificate and no COD."""
+    engine = make_engine(app_db_url)
+    insert_catalog(engine, [product_row("PANT-1", 1, categories=["Men/Bottoms"])], {})
+    rules = replace(RULES, categories={"601153": replace(
+        RULES.categories["601153"], cod_supported=False,
+        conditional_certifications=(CertificationRule("7001", "Fabric Test Report", (("100157", "1000060"),)),),
+    )})
+    save_rules(engine, rules)
+    mapping: dict[str, Any] = {
+        "package": {"dimensions": {"length": 30, "width": 20, "height": 5}},
+        "attributes": {"Material": {"magento": "material"}},
+        "cod": True,
+        "categories": {"601153": {"cod": True}},
+    }
+    materialize_store_listings(engine, StoreConfig.model_validate(tiktok_store(mapping)))
+    assert invalid_by_store_rules(engine, "tiktok-us") == [
+        ("PANT-1", "certification_required: TikTok Shop US, category 601153 requires the certification 'Fabric "
+                   "Test Report' (id 7001) when 'Material' is 'Polyester': add it to "
+                   "mapping.categories.'601153'.certifications"),
+        ("PANT-1", "cod_not_supported: TikTok Shop US, category 601153 does not take cash on delivery (its "
+                   "rules: cod.is_supported false): set mapping.categories.'601153'.cod to false or remove it"),
+    ]
+    fixed = {**mapping, "categories": {"601153": {
+        "certifications": [{"id": "7001", "images": ["https://img.example/fabric-test.png"]}]}}}
+    materialize_store_listings(engine, StoreConfig.model_validate(tiktok_store(fixed)))
+    assert invalid_by_store_rules(engine, "tiktok-us") == []
+    with engine.connect() as conn:
+        row = conn.execute(select(platform_listings.c.payload, platform_listings.c.valid)).one()
+    assert row.valid and not row.payload["details"]["cod"]  # the store-wide cod: only where supported
+    assert row.payload["details"]["certifications"] == [
+        {"certification_id": "7001", "images": ["https://img.example/fabric-test.png"]}]
 
 
 def test_the_check_reports_through_dagster(sqlite_app_db_url: str, tmp_path: Path) -> None:
@@ -195,6 +243,7 @@ def test_unreachable_store_keeps_the_last_good_rules_and_warns_when_old(
         ({"categories": {"999": {"brand": "Luma"}}}, "mapping.categories names categories"),
         ({"categories": {"601153": {"size_chart": {}}}}, "mapping.categories.601153.size_chart"),
         ({"attributes": {"Material": {"from": "material"}}}, "mapping.attributes.Material.from"),
+        ({"cod": "sometimes"}, "mapping.cod"),
     ],
 )
 def test_a_malformed_mapping_fails_the_load_naming_file_store_and_field(
@@ -206,3 +255,21 @@ def test_a_malformed_mapping_fails_the_load_naming_file_store_and_field(
         load_stores(path)
     assert str(path) in str(err.value) and "store 'tiktok-us'" in str(err.value) and field in str(err.value)
     assert APP_KEY not in str(err.value)
+
+
+def test_cod_on_a_platform_without_it_fails_the_load(tmp_path: Path) -> None:
+    shopee = {"key": "shopee-sg", "platform": "shopee", "name": "Shopee SG", "endpoint": "http://127.0.0.1:1/shopee",
+              "credentials": {"partner_id": "SP_ID", "partner_key": "SP_KEY", "access_token": "SP_ACCESS",
+                              "refresh_token": "SP_REFRESH"},
+              "settings": {"shop_id": 1}, "category_map": {"Men/Tops": "100017"},
+              "mapping": {"cod": True, "categories": {"100017": {"cod": False}}}}
+    path = tmp_path / "stores.yaml"
+    path.write_text(yaml.safe_dump({"stores": [shopee]}), encoding="utf-8")
+    with pytest.raises(StoresFileError) as err:
+        load_stores(path)
+    assert str(path) in str(err.value) and "store 'shopee-sg'" in str(err.value)
+    assert "mapping.cod, mapping.categories.100017.cod: shopee listings have no cash-on-delivery setting" in str(
+        err.value)
+    shopee["mapping"] = {}
+    path.write_text(yaml.safe_dump({"stores": [shopee]}), encoding="utf-8")
+    assert load_stores(path).by_key("shopee-sg").mapping.cod is False

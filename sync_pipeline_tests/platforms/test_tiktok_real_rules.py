@@ -366,26 +366,26 @@ def test_an_image_serves_only_the_use_case_it_was_uploaded_for(
     assert "image" in stored["size_chart"]
 
 
-def test_a_conditional_attribute_and_cod_follow_the_category_rules(
+def test_a_conditional_attribute_follows_the_category_rules(
     sandbox_server: RunningSandbox, make_client: ClientFactory, image_host: ImageHost
 ) -> None:
-    """real-stores 1.2: an attribute whose requirement_conditions are met is required (12052182);
-    is_cod_allowed only where the rules say cod.is_supported (12052222). The rules carry both and
-    the check names the missing attribute and the value that made it required."""
+    """real-stores 1.2: an attribute whose requirement_conditions are met is required (12052182, with
+    TikTok's message). The rules carry the condition and the check names the missing attribute and
+    the value that made it required."""
     client = make_client()
     electric = [{"id": "100610", "values": [{"id": "1002001"}]}]
-    assert create_code(sandbox_server, category_id="603014", product_attributes=electric) == 12052182
+    refused = signed_call(sandbox_server.url, "POST", PRODUCTS,
+                          body=raw_body(sandbox_server, category_id="603014", product_attributes=electric)).json()
+    assert (refused["code"], refused["message"]) == (
+        12052182, "The 'Voltage' field is required as you've selected 'Electric' for 'Power Source'.")
     manual = [{"id": "100610", "values": [{"id": "1002002"}]}]
     assert create_code(sandbox_server, category_id="603014", product_attributes=manual) == 12052105  # next rule
-    assert create_code(sandbox_server, category_id="603014", product_attributes=manual,
-                       is_cod_allowed=True) == 12052222
-    assert create_code(sandbox_server, is_cod_allowed=True) == 0  # 601152 supports COD
 
     rules = client.read_catalog_rules(["601152", "603014"])
     voltage = rules.categories["603014"].attribute("Voltage")
     assert voltage is not None and not voltage.required and voltage.required_when == (("100610", "1002001"),)
-    assert rules.categories["601152"].cod_supported and not rules.categories["603014"].cod_supported
-    certified = {"certifications": [{"id": "7182427311584347905", "images": [image_host.image("cert-c")]}]}
+    certified = {"certifications": [{"id": cert_id, "images": [image_host.image(f"cert-{cert_id}")]}
+                                    for cert_id in ("7182427311584347905", "7182427311584347906")]}
     images = (image_host.image("cond"),)
     machine = mapped(listing("FM02", images=images), "603014", rules,
                      categories={"603014": {"attributes": {"Power Source": "Electric"}, **certified}})

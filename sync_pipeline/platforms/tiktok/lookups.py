@@ -3,6 +3,12 @@
 One read per store: the category tree of the shop's ``category_version``, Rules and Attributes of
 each mapped leaf, the brands (paged, 100 a page) and the warehouses. The look-ups are shop-scoped,
 and on a US shop they carry ``category_version=v2`` like the create does (real-stores 1.2).
+
+``requirement_conditions`` (of an attribute or a certification): any one met makes it required.
+The only ``condition_type`` TikTok documents is VALUE_ID_MATCH (the listing chose that value id for
+that attribute; LZ get-attributes and get-category-rules, 2025-12); a condition without a type is
+read as one. A condition of another type cannot be evaluated here, so its attribute or certification
+is taken as always required: the listing is held back with a reason instead of refused by TikTok.
 """
 
 from __future__ import annotations
@@ -11,12 +17,13 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sync_pipeline.listings.rules import AttributeRule, CategoryRules, StoreRules
+from sync_pipeline.listings.rules import AttributeRule, CategoryRules, CertificationRule, StoreRules
 from sync_pipeline.platforms.tiktok.wire import Wire
 
 CATEGORIES = "/product/202309/categories"
 BRANDS = "/product/202309/brands"
 WAREHOUSES = "/logistics/202309/warehouses"
+VALUE_ID_MATCH = "VALUE_ID_MATCH"
 
 
 def read_catalog_rules(
@@ -45,8 +52,7 @@ def read_catalog_rules(
             brands=allowed,
             refused_brands=refused,
             size_chart_required=bool((rules.get("size_chart") or {}).get("is_required")),
-            certifications=tuple((str(c["id"]), str(c.get("name") or c["id"]))
-                                 for c in rules.get("product_certifications") or [] if c.get("is_required")),
+            **_certifications(rules.get("product_certifications") or []),
             dimensions_required=bool((rules.get("package_dimension") or {}).get("is_required")),
             cod_supported=bool((rules.get("cod") or {}).get("is_supported")),
         )
@@ -60,16 +66,41 @@ def read_catalog_rules(
 
 
 def _attribute_rule(attribute: Mapping[str, Any]) -> AttributeRule:
+    conditions = _conditions(attribute.get("requirement_conditions"))
     return AttributeRule(
         attribute_id=str(attribute["id"]), name=str(attribute["name"]),
-        required=bool(attribute.get("is_requried")),  # sic: TikTok's spelling
+        required=bool(attribute.get("is_requried")) or conditions is None,  # sic: TikTok's spelling
         values={str(v["name"]): str(v["id"]) for v in attribute.get("values") or []},
         customizable=bool(attribute.get("is_customizable")),
         multiple=bool(attribute.get("is_multiple_selection")),
-        required_when=tuple((str(c["attribute_id"]), str(c["attribute_value_id"]))
-                            for c in attribute.get("requirement_conditions") or []
-                            if c.get("attribute_id") and c.get("attribute_value_id")),
+        required_when=conditions or (),
     )
+
+
+def _certifications(entries: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """Rules' product_certifications as CategoryRules fields: the always required ones, and those
+    required when a condition is met. A certification that is neither is optional: not kept."""
+    required: list[tuple[str, str]] = []
+    conditional: list[CertificationRule] = []
+    for entry in entries:
+        cert_id, name = str(entry["id"]), str(entry.get("name") or entry["id"])
+        conditions = _conditions(entry.get("requirement_conditions"))
+        if entry.get("is_required") or conditions is None:
+            required.append((cert_id, name))
+        elif conditions:
+            conditional.append(CertificationRule(cert_id, name, conditions))
+    return {"certifications": tuple(required), "conditional_certifications": tuple(conditional)}
+
+
+def _conditions(raw: Any) -> tuple[tuple[str, str], ...] | None:
+    """requirement_conditions as (attribute id, value id) pairs; None when one cannot be evaluated."""
+    pairs = []
+    for condition in raw or []:
+        if str(condition.get("condition_type") or VALUE_ID_MATCH) != VALUE_ID_MATCH:
+            return None
+        if condition.get("attribute_id") and condition.get("attribute_value_id"):
+            pairs.append((str(condition["attribute_id"]), str(condition["attribute_value_id"])))
+    return tuple(pairs)
 
 
 def _brands(wire: Wire, category_version: str) -> tuple[dict[str, str], dict[str, str]]:

@@ -50,6 +50,8 @@ class ProductEncoder:
                 for c in details.certifications
             ] or None,
             **_package(listing, details),
+            # real-stores 1.2: only where the category's rules support COD (the mapping decided, 12052222).
+            "is_cod_allowed": True if details.cod else None,
             "external_product_id": listing.sku,
             "save_mode": "LISTING",
         })

@@ -41,6 +41,7 @@ class TikTokSpec(PlatformSpec):
     refuses_zero_stock = True  # contract 4.5: 1..99,999 per warehouse
     max_stock = 99_999  # Update Inventory accepts 1..99,999 per warehouse
     requires_weight = True  # package_weight is required by Create Product
+    cod_per_listing = True  # is_cod_allowed, where the category's rules say cod.is_supported
     default_requests_per_second = 50.0
 
     def description(self, raw: str, title: str, max_length: int) -> str:

@@ -39,9 +39,10 @@ MATERIAL = {"id": "100157", "name": "Material", "values": {
 STRAP = {"id": "100347", "name": "Strap Material", "values": {"Silicone": "1001201", "Leather": "1001202",
                                                                  "Stainless Steel": "1001203"}}
 POWER = {"id": "100610", "name": "Power Source", "values": {"Electric": "1002001", "Manual": "1002002"}}
+ELECTRIC = {"condition_type": "VALUE_ID_MATCH", "attribute_id": "100610", "attribute_value_id": "1002001"}
 VOLTAGE = {"id": "100611", "name": "Voltage", "values": {"110V": "1002101", "220V": "1002102"},
            # real-stores 1.2: required only when the condition is met (an electric machine)
-           "requirement_conditions": [{"attribute_id": "100610", "attribute_value_id": "1002001"}]}
+           "requirement_conditions": [ELECTRIC]}
 # category -> (attribute template, is_requried, is_customizable, is_multiple_selection)
 ATTRIBUTES: dict[str, tuple[tuple[dict[str, Any], bool, bool, bool], ...]] = {
     "601152": ((MATERIAL, False, True, True),),
@@ -51,11 +52,17 @@ ATTRIBUTES: dict[str, tuple[tuple[dict[str, Any], bool, bool, bool], ...]] = {
     "603014": ((POWER, False, False, False), (VOLTAGE, False, False, False)),
     "604579": ((STRAP, False, False, False),),
 }
-COD_SUPPORTED = frozenset({"601152", "601153", "601226", "601227"})  # rules cod.is_supported
+# Rules cod.is_supported: these categories, in the markets where TikTok offers COD at all (LZ
+# create-product is_cod_allowed: local sellers in ID, MY, PH, SA, TH, VN).
+COD_SUPPORTED = frozenset({"601152", "601153", "601226", "601227"})
+COD_REGIONS = frozenset({"ID", "MY", "PH", "SA", "TH", "VN"})
 SIZE_CHART_REQUIRED = frozenset({"601226", "601227"})
 SIZE_CHART_TEMPLATES = frozenset({"7267563252536723205", "7267563252536723206"})
-CERTIFICATIONS: dict[str, tuple[tuple[str, str], ...]] = {
-    "603014": (("7182427311584347905", "Product Safety Test Report"),),
+# category -> (id, name, requirement_conditions): no conditions = always required (is_required true);
+# with conditions = required only when one is met (is_required false).
+CERTIFICATIONS: dict[str, tuple[tuple[str, str, tuple[dict[str, str], ...]], ...]] = {
+    "603014": (("7182427311584347905", "Product Safety Test Report", ()),
+               ("7182427311584347906", "Electrical Safety Certificate", (ELECTRIC,))),
 }
 # id, name, authorized_status, is_t1_brand
 BRANDS: tuple[tuple[str, str, str, bool], ...] = (
@@ -96,12 +103,12 @@ def category_rules(category_id: str, region: str) -> dict[str, Any]:
     _category(category_id)
     return {
         "product_certifications": [
-            {"id": cid, "name": name, "is_required": True, "requirement_conditions": [],
+            {"id": cid, "name": name, "is_required": not conditions, "requirement_conditions": list(conditions),
              "expiration_date": {"is_required": False}}
-            for cid, name in CERTIFICATIONS.get(category_id, ())
+            for cid, name, conditions in CERTIFICATIONS.get(category_id, ())
         ],
         "size_chart": {"is_supported": True, "is_required": category_id in SIZE_CHART_REQUIRED},
-        "cod": {"is_supported": category_id in COD_SUPPORTED},
+        "cod": {"is_supported": cod_supported(category_id, region)},
         "package_dimension": {"is_required": region not in NO_DIMENSIONS_REGIONS},
         "epr": {"is_required": False},
         "responsible_person": {"is_required": False},
@@ -176,8 +183,13 @@ def check_attributes(category_id: str, given: Any) -> list[dict[str, Any]]:
         if rule["is_requried"] and attribute_id not in chosen:
             raise CatalogError(12052104, "property is required")
     for attribute_id, rule in known.items():
-        if attribute_id not in chosen and any(_value_chosen(chosen, c) for c in rule["requirement_conditions"]):
-            raise CatalogError(12052182, "conditional field required")
+        met = next((c for c in rule["requirement_conditions"] if _value_chosen(chosen, c)), None)
+        if attribute_id not in chosen and met is not None:
+            parent = known[str(met["attribute_id"])]
+            value = next(v["name"] for v in parent["values"] if v["id"] == str(met["attribute_value_id"]))
+            # The message template of LZ create-product's error list, filled in.
+            raise CatalogError(12052182, f"The '{rule['name']}' field is required as you've selected '{value}' "
+                               f"for '{parent['name']}'.")
     return list(chosen.values())
 
 
@@ -187,10 +199,14 @@ def _value_chosen(chosen: Mapping[str, dict[str, Any]], condition: Mapping[str, 
                                          str(condition.get("attribute_value_id")) for v in attribute["values"])
 
 
-def check_cod(category_id: str, is_cod_allowed: Any) -> bool:
+def cod_supported(category_id: str, region: str) -> bool:
+    return category_id in COD_SUPPORTED and region in COD_REGIONS
+
+
+def check_cod(category_id: str, is_cod_allowed: Any, region: str) -> bool:
     """real-stores 1.2: is_cod_allowed only where the category's rules say cod.is_supported."""
-    if is_cod_allowed and category_id not in COD_SUPPORTED:
-        raise CatalogError(12052222, "The category does not support cash on delivery.")  # [sandbox choice] text
+    if is_cod_allowed and not cod_supported(category_id, region):
+        raise CatalogError(12052222, "category do not support cod")  # LZ create-product error list, verbatim
     return bool(is_cod_allowed)
 
 
@@ -225,16 +241,22 @@ def check_size_chart(category_id: str, size_chart: Any, image_known: Any) -> dic
     return {"image": {"uri": image}}
 
 
-def check_certifications(category_id: str, given: Any, image_known: Any) -> list[dict[str, Any]]:
-    """Rule 4: every required certification, with uploaded images."""
+def check_certifications(
+    category_id: str, given: Any, image_known: Any, attributes: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Rule 4: every required certification (always, or because ``attributes`` meet one of its
+    requirement conditions), with uploaded images; an optional one may be given too."""
     given = given or []
     if not isinstance(given, list):
         raise CatalogError(12052910, "Invalid input parameters. Refer to the API documentation for details.")
-    required = {cid for cid, _ in CERTIFICATIONS.get(category_id, ())}
+    chosen = {str(a.get("id")): a for a in attributes}
+    known = {cid for cid, _, _ in CERTIFICATIONS.get(category_id, ())}
+    required = {cid for cid, _, conditions in CERTIFICATIONS.get(category_id, ())
+                if not conditions or any(_value_chosen(chosen, c) for c in conditions)}
     seen: set[str] = set()
     for cert in given:
         cert_id = str(cert.get("id") or "") if isinstance(cert, dict) else ""
-        if cert_id not in required:
+        if cert_id not in known:
             raise CatalogError(12052655, "qualification id not exist")
         if cert_id in seen:
             raise CatalogError(12052656, "qualification id duplicate")

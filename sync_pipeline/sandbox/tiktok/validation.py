@@ -67,9 +67,9 @@ class TikTokValidation(TikTokMedia):
         known = functools.partial(self._image_known, shop)
         attributes = catalog.check_attributes(category_id, body.get("product_attributes"))
         brand_id = catalog.check_brand(body.get("brand_id"))
-        cod = catalog.check_cod(category_id, body.get("is_cod_allowed"))
+        cod = catalog.check_cod(category_id, body.get("is_cod_allowed"), shop.config.settings.region)
         size_chart = catalog.check_size_chart(category_id, body.get("size_chart"), known)
-        certifications = catalog.check_certifications(category_id, body.get("certifications"), known)
+        certifications = catalog.check_certifications(category_id, body.get("certifications"), known, attributes)
         weight, dimensions = catalog.check_package(body.get("package_weight"), body.get("package_dimensions"),
                                                    shop.config.settings.region)
         skus = self._skus(body, shop, existing)
