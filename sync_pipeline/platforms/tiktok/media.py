@@ -10,9 +10,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-import requests
-
-from sync_pipeline.platforms.base import ErrorClass, PlatformError
 from sync_pipeline.platforms.tiktok.wire import Wire
 
 IMAGES = "/product/202309/images/upload"
@@ -21,7 +18,7 @@ IMAGES = "/product/202309/images/upload"
 class ImageUploader:
     def __init__(self, wire: Wire, image_source: Callable[[str], bytes] | None = None) -> None:
         self._wire = wire
-        self._image_source = image_source or self._download
+        self._image_source = image_source or wire.transport.download
         self._uris: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
 
@@ -38,17 +35,3 @@ class ImageUploader:
         with self._lock:
             self._uris[(url, use_case)] = uri
         return uri
-
-    def _download(self, url: str) -> bytes:
-        transport = self._wire.transport
-        try:
-            response = transport.session.get(url, timeout=transport.timeout)
-        except requests.RequestException:
-            raise PlatformError(ErrorClass.NETWORK_ERROR, f"cannot download image {url}") from None
-        if response.status_code in (404, 410):
-            raise PlatformError(ErrorClass.INVALID_PRODUCT, f"image {url} not found (HTTP {response.status_code})",
-                                http_status=response.status_code)
-        if response.status_code >= 400:
-            raise PlatformError(ErrorClass.NETWORK_ERROR, f"image {url}: HTTP {response.status_code}",
-                                http_status=response.status_code)
-        return response.content
