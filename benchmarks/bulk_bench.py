@@ -29,6 +29,7 @@ Run::
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
 import resource
@@ -56,10 +57,10 @@ CEILING = 100.0  # points/s restored, Shopify Standard plan
 TOKEN_ENV = "BENCH_BULK_SHOPIFY_TOKEN"
 
 
-def write_stores_file(path: Path, url: str) -> None:
+def write_stores_file(path: Path, url: str, sandbox_rate: float) -> None:
     common = {"platform": "shopify", "credentials": {"access_token": TOKEN_ENV}}
     settings = {"api_version": "2026-07", "location_id": "gid://shopify/Location/1",
-                "sandbox_bulk_lines_per_second": 1e9, "bulk_poll_seconds": 1}
+                "sandbox_bulk_lines_per_second": sandbox_rate, "bulk_poll_seconds": 1}
     stores = [
         {**common, "key": "bulk-bench", "name": "Bulk", "endpoint": f"{url}/shopify/bulkbench",
          "settings": {**settings, "bulk_threshold": 1000}},
@@ -85,8 +86,9 @@ def seed(db_url: str, store_key: str, products: int, media: str) -> None:
     engine.dispose()
 
 
-def child(db_url: str, stores_file: str, store_key: str) -> None:
-    """One push in its own process, as a Dagster run would do it."""
+def child(db_url: str, stores_file: str, store_key: str, profile: str | None = None) -> None:
+    """One push in its own process, as a Dagster run would do it. ``profile``: a cProfile dump of
+    the push goes there."""
     store = load_stores(stores_file).by_key(store_key)
     engine = make_engine(db_url)
     tallies: list[Tally] = []
@@ -96,19 +98,34 @@ def child(db_url: str, stores_file: str, store_key: str) -> None:
         tallies.append(tally)
         return build_client(store, DbTokenStore(engine), observer=tally)
 
+    profiler = cProfile.Profile() if profile else None
+    cpu_before = _cpu_s()
     started = time.perf_counter()
+    if profiler is not None:
+        profiler.enable()
     report = push_store(engine, store, factory, PushOptions(error_threshold=1.0))
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(profile)
     p = report.progress
     print(json.dumps({"seconds": time.perf_counter() - started, "created": p.created, "errors": p.errors,
                       "first_errors": p.first_errors, "calls": sum(t.calls for t in tallies),
                       "points": sum(t.points for t in tallies), "bulk_lines": p.bulk_total,
                       "bulk_pipeline_s": p.bulk_pipeline_s, "bulk_waiting_s": p.bulk_waiting_s,
+                      "bulk_pipeline_cpu_s": p.bulk_pipeline_cpu_s, "push_cpu_s": _cpu_s() - cpu_before,
                       "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
-def run_child(db_url: str, stores_file: Path, key: str) -> dict[str, Any]:
+def _cpu_s() -> float:
+    """CPU seconds of this process so far (user + system), whatever the machine's load."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_child(db_url: str, stores_file: Path, key: str, profile: str | None = None) -> dict[str, Any]:
+    extra = ["--profile", profile] if profile else []
     out = subprocess.run([sys.executable, "-m", "benchmarks.bulk_bench", "--child", key, "--db", db_url,
-                          "--stores-file", str(stores_file)], capture_output=True, text=True, check=False)
+                          "--stores-file", str(stores_file), *extra], capture_output=True, text=True, check=False)
     lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
     if not lines:
         raise RuntimeError(f"{key}: no result\n{out.stdout}\n{out.stderr[-3000:]}")
@@ -123,16 +140,20 @@ def main() -> None:
     parser.add_argument("--child")
     parser.add_argument("--db")
     parser.add_argument("--stores-file")
+    parser.add_argument("--profile", help="write a cProfile dump of the bulk push here")
+    parser.add_argument("--skip-per-call", action="store_true", help="only the bulk push (profiling)")
+    parser.add_argument("--sandbox-rate", type=float, default=1e9,
+                        help="the sandbox's bulk lines/s (default: as fast as it can execute them)")
     args = parser.parse_args()
     os.environ.setdefault(TOKEN_ENV, "shpat_bulk_bench_token")
     if args.child:
-        child(args.db, args.stores_file, args.child)
+        child(args.db, args.stores_file, args.child, args.profile)
         return
     workdir = Path(tempfile.mkdtemp(prefix="bulk_bench_"))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     stores_file = workdir / "stores.yaml"
-    write_stores_file(stores_file, url)
+    write_stores_file(stores_file, url, args.sandbox_rate)
     sandbox = subprocess.Popen([sys.executable, "-m", "sync_pipeline.sandbox", "--port", str(port), "--state",
                                 str(workdir / "sandbox.db"), "--stores-file", str(stores_file)],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=os.environ.copy())
@@ -145,8 +166,10 @@ def main() -> None:
         seed(db_url, "bulk-bench", args.products, media)
         seed(db_url, "percall-bench", args.sample, media)
         print(f"load before: {os.getloadavg()}", flush=True)
-        bulk = run_child(db_url, stores_file, "bulk-bench")
+        bulk = run_child(db_url, stores_file, "bulk-bench", args.profile)
         print(json.dumps(bulk), flush=True)
+        if args.skip_per_call:
+            return
         per_call = run_child(db_url, stores_file, "percall-bench")
         print(json.dumps(per_call), flush=True)
         print(f"load after: {os.getloadavg()}", flush=True)

@@ -25,9 +25,9 @@ creating them, as after any lost answer.
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -47,7 +47,14 @@ from sync_pipeline.platforms.shopify.bulk import (
 )
 from sync_pipeline.platforms.shopify.client import ShopifyClient
 from sync_pipeline.push import ledger
-from sync_pipeline.push.plan import Action, MappingStatus, PlannedProduct
+from sync_pipeline.push.plan import (
+    Action,
+    MappingStatus,
+    PlannedProduct,
+    PushedHashes,
+    check_owned_fields,
+    pushed_hashes,
+)
 from sync_pipeline.push.synclog import SyncLog
 from sync_pipeline.push.tables import push_bulk_lines, push_bulk_loads, store_mappings
 from sync_pipeline.stores import StoreConfig
@@ -89,7 +96,8 @@ def bulk_creates(store: StoreConfig, writes: Sequence[PlannedProduct]) -> list[P
 class BulkSink(Protocol):
     """The push run's bookkeeping, which the bulk load reports into."""
 
-    def bulk_confirmed(self, product: PlannedProduct, ref: RemoteRef, sent_as_planned: bool) -> None: ...
+    def bulk_confirmed(self, product: PlannedProduct, ref: RemoteRef, sent_as_planned: bool,
+                       hashes: PushedHashes | None = None) -> None: ...
 
     def bulk_failed(self, product: PlannedProduct, error: PlatformError) -> None: ...
 
@@ -109,7 +117,22 @@ class BulkTimings:
     build_s: float = 0.0  # encoding the JSONL lines and writing the intent
     results_s: float = 0.0  # reading result lines, writing mappings, dead letters, sync log
     waiting_s: float = 0.0  # staging, starting, polling: Shopify's time
+    own_cpu_s: float = 0.0  # CPU of the pushing thread in the two own phases (load-independent, unlike wall)
     lines: int = 0
+
+    @property
+    def own_s(self) -> float:
+        return self.build_s + self.results_s
+
+    @contextmanager
+    def own(self, phase: str) -> Iterator[None]:
+        """Times one of the pipeline's own phases (``build`` or ``results``), wall and CPU."""
+        wall, cpu = time.perf_counter(), time.thread_time()
+        try:
+            yield
+        finally:
+            setattr(self, f"{phase}_s", getattr(self, f"{phase}_s") + time.perf_counter() - wall)
+            self.own_cpu_s += time.thread_time() - cpu
 
 
 class BulkLoader:
@@ -122,6 +145,9 @@ class BulkLoader:
         self.poll = poll_seconds(store)
         self.sleep = sleep
         self.timings = BulkTimings()
+        self.owned = check_owned_fields(store.owned_fields)
+        # Each listing of a new load is hashed once: the intent's payload hash and the mapping's hashes.
+        self._hashes: dict[str, PushedHashes] = {}
 
     @staticmethod
     def for_client(engine: Engine, store: StoreConfig, client: StoreClient, run_id: str, sync_log: SyncLog,
@@ -167,25 +193,27 @@ class BulkLoader:
     # -- a new load ------------------------------------------------------------------------------------
 
     def load(self, creates: Sequence[PlannedProduct]) -> None:
-        started = time.perf_counter()
-        lines: list[str] = []
-        chosen: list[PlannedProduct] = []
-        for product in creates:
-            try:
-                lines.append(self.bulk.product_set_line(product.listing))
+        with self.timings.own("build"):
+            lines: list[str] = []
+            chosen: list[PlannedProduct] = []
+            for product in creates:
+                try:
+                    lines.append(self.bulk.product_set_line(product.listing))
+                except PlatformError as exc:  # e.g. a category not in Shopify's taxonomy
+                    self.sink.bulk_failed(product, exc)
+                    continue
                 chosen.append(product)
-            except PlatformError as exc:  # e.g. a category not in Shopify's taxonomy
-                self.sink.bulk_failed(product, exc)
-        if not chosen:
-            return
-        load_id = self._write_intent(chosen)
-        jsonl = ("\n".join(lines) + "\n").encode()
-        self.timings.build_s += time.perf_counter() - started
-        self.timings.lines += len(chosen)
+                self._hashes[product.sku] = pushed_hashes(product.listing, self.owned)
+            if not chosen:
+                return
+            load_id = self._write_intent(chosen)
+            jsonl = ("\n".join(lines) + "\n").encode()
+            self.timings.lines += len(chosen)
         operation = self._start(BULK_PRODUCT_SET, jsonl, f"product-set-{load_id}.jsonl", f"sync-{load_id}")
         self._set(load_id, product_set_op=operation)
         skus = {i: p.sku for i, p in enumerate(chosen)}
         self._finish_product_set(load_id, operation, skus, {p.sku: p for p in chosen}, fresh=True)
+        self._hashes.clear()  # the lines that failed
         self._publish(load_id, None, {p.sku: p for p in chosen})
 
     def _write_intent(self, chosen: Sequence[PlannedProduct]) -> int:
@@ -196,7 +224,7 @@ class BulkLoader:
                 phase_started_at=now, updated_at=now)).inserted_primary_key
             assert key is not None
             load_id = int(key[0])
-            rows = [{"load_id": load_id, "line_no": i, "sku": p.sku, "payload_hash": p.listing.payload_hash()}
+            rows = [{"load_id": load_id, "line_no": i, "sku": p.sku, "payload_hash": self._hashes[p.sku].payload_hash}
                     for i, p in enumerate(chosen)]
             for start in range(0, len(rows), _LINES_CHUNK):
                 conn.execute(sa.insert(push_bulk_lines), rows[start:start + _LINES_CHUNK])
@@ -241,38 +269,38 @@ class BulkLoader:
         """Read the run's results into mappings and dead letters. ``fresh``: the lines were built
         from these very listings in this run; otherwise each listing is compared with what was sent."""
         status = self._wait(operation, len(skus))
-        started = time.perf_counter()
-        url = status.url or status.partial_url
-        if status.status != "COMPLETED":
-            self.sink.bulk_note(f"bulk operation {operation} ended {status.status} ({status.error_code}); "
-                                "lines without a result stay pending and are looked up by the next push")
-        sent_hashes = {} if fresh else self._sent_hashes(load_id)
-        for count, line in enumerate(self.bulk.results(url) if url else (), start=1):
-            if count % _LINES_CHUNK == 0:
-                self.sink.bulk_flush()  # confirmations written in batches, never all held to the end
-            number = int(line["__lineNumber"])
-            sku = skus.get(number)
-            if sku is None:
-                continue
-            outcome = ShopifyBulk.product_set_outcome(line)
-            self._log_line("bulk:productSet", sku, line, outcome if isinstance(outcome, PlatformError) else None)
-            product = planned.get(sku)
-            if isinstance(outcome, RemoteRef):
-                if product is not None:
-                    as_planned = fresh or sent_hashes.get(number) == product.listing.payload_hash()
-                    self.sink.bulk_confirmed(product, outcome, as_planned)
-                else:  # its listing is gone since: still ours, so the mapping is kept
-                    self._confirm_unplanned(sku, outcome)
-            elif product is not None:
-                self.sink.bulk_failed(product, outcome)
-        self.sink.bulk_flush()  # the mappings (with the products made) first, then the phase moves on
-        self._set(load_id, phase="publish", done=status.object_count, phase_started_at=utcnow())
-        self.timings.results_s += time.perf_counter() - started
+        with self.timings.own("results"):
+            url = status.url or status.partial_url
+            if status.status != "COMPLETED":
+                self.sink.bulk_note(f"bulk operation {operation} ended {status.status} ({status.error_code}); "
+                                    "lines without a result stay pending and are looked up by the next push")
+            sent_hashes = {} if fresh else self._sent_hashes(load_id)
+            for count, (text, line) in enumerate(self.bulk.results(url) if url else (), start=1):
+                if count % _LINES_CHUNK == 0:
+                    self.sink.bulk_flush()  # confirmations written in batches, never all held to the end
+                number = int(line["__lineNumber"])
+                sku = skus.get(number)
+                if sku is None:
+                    continue
+                outcome = ShopifyBulk.product_set_outcome(line)
+                self._log_line("bulk:productSet", sku, text, outcome if isinstance(outcome, PlatformError) else None)
+                product = planned.get(sku)
+                if isinstance(outcome, RemoteRef):
+                    if product is not None:
+                        hashes = self._hashes.pop(sku, None) if fresh else None
+                        as_planned = fresh or sent_hashes.get(number) == product.listing.payload_hash()
+                        self.sink.bulk_confirmed(product, outcome, as_planned, hashes)
+                    else:  # its listing is gone since: still ours, so the mapping is kept
+                        self._confirm_unplanned(sku, outcome)
+                elif product is not None:
+                    self.sink.bulk_failed(product, outcome)
+            self.sink.bulk_flush()  # the mappings (with the products made) first, then the phase moves on
+            self._set(load_id, phase="publish", done=status.object_count, phase_started_at=utcnow())
 
     def _publish(self, load_id: int, operation: str | None, planned: dict[str, PlannedProduct]) -> None:
         # The products the first run made are the load's SKUs whose mapping now names a product.
         lines, mappings = push_bulk_lines, store_mappings
-        with self.engine.connect() as conn:
+        with self.timings.own("build"), self.engine.connect() as conn:
             made = [(r.line_no, r.sku, r.external_id) for r in conn.execute(
                 sa.select(lines.c.line_no, lines.c.sku, mappings.c.external_id)
                 .join(mappings, sa.and_(mappings.c.sku == lines.c.sku, mappings.c.store_key == self.store.key))
@@ -284,31 +312,29 @@ class BulkLoader:
         if operation is None:
             # A repeated publish is harmless (publishing a published product changes nothing), so
             # an intent without an id is simply run again.
-            started = time.perf_counter()
-            jsonl = "".join(self.bulk.publish_line(product_id) + "\n" for _, _, product_id in made).encode()
-            self.timings.build_s += time.perf_counter() - started
+            with self.timings.own("build"):
+                jsonl = "".join(self.bulk.publish_line(product_id) + "\n" for _, _, product_id in made).encode()
             operation = self._start(BULK_PUBLISH, jsonl, f"publish-{load_id}.jsonl", f"sync-publish-{load_id}")
             self._set(load_id, publish_op=operation)
         status = self._wait(operation, 0)
-        started = time.perf_counter()
-        by_line = {i: sku for i, (_, sku, _) in enumerate(made)}
-        answered: set[int] = set()
-        url = status.url or status.partial_url
-        for line in self.bulk.results(url) if url else ():
-            number = int(line["__lineNumber"])
-            answered.add(number)
-            sku = by_line.get(number)
-            error = ShopifyBulk.publish_outcome(line)
-            if sku is not None and error is not None:
-                self._log_line("bulk:publishablePublish", sku, line, error)
-                self.sink.bulk_unpublished(planned.get(sku), sku, error)
-        for number, sku in by_line.items():
-            if number not in answered:
-                self.sink.bulk_unpublished(planned.get(sku), sku, PlatformError(
-                    ErrorClass.NETWORK_ERROR, f"bulk publish ended {status.status} before this line"))
-        self.sink.bulk_flush()
-        self._set(load_id, phase="done")
-        self.timings.results_s += time.perf_counter() - started
+        with self.timings.own("results"):
+            by_line = {i: sku for i, (_, sku, _) in enumerate(made)}
+            answered: set[int] = set()
+            url = status.url or status.partial_url
+            for text, line in self.bulk.results(url) if url else ():
+                number = int(line["__lineNumber"])
+                answered.add(number)
+                sku = by_line.get(number)
+                error = ShopifyBulk.publish_outcome(line)
+                if sku is not None and error is not None:
+                    self._log_line("bulk:publishablePublish", sku, text, error)
+                    self.sink.bulk_unpublished(planned.get(sku), sku, error)
+            for number, sku in by_line.items():
+                if number not in answered:
+                    self.sink.bulk_unpublished(planned.get(sku), sku, PlatformError(
+                        ErrorClass.NETWORK_ERROR, f"bulk publish ended {status.status} before this line"))
+            self.sink.bulk_flush()
+            self._set(load_id, phase="done")
 
     # -- rows --------------------------------------------------------------------------------------
 
@@ -317,12 +343,12 @@ class BulkLoader:
             ledger.write_confirmed(conn, self.store.key, self.run_id, [ledger.Confirmed(
                 sku, ref, MappingStatus.LISTED, None, None, utcnow())])
 
-    def _log_line(self, operation: str, sku: str, line: dict[str, Any], error: PlatformError | None) -> None:
+    def _log_line(self, operation: str, sku: str, text: str, error: PlatformError | None) -> None:
+        """The line's sync-log row; its body is the result line as Shopify wrote it (not re-encoded)."""
         with self.sync_log.serving(sku):
             self.sync_log(CallRecord(operation=operation, attempt=1, outcome="error" if error else "ok",
                                      latency_ms=0.0, error_class=str(error.error_class) if error else None,
-                                     platform_code=error.platform_code if error else None,
-                                     response_body=json.dumps(line)[:4000]))
+                                     platform_code=error.platform_code if error else None, response_body=text))
 
     def _unfinished(self) -> list[Any]:
         with self.engine.connect() as conn:

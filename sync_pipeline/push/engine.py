@@ -70,6 +70,7 @@ from sync_pipeline.push.plan import (
     Action,
     MappingStatus,
     PlannedProduct,
+    PushedHashes,
     PushPlan,
     build_plan,
     check_owned_fields,
@@ -131,6 +132,7 @@ class PushProgress:
     bulk_done: int = 0  # lines of the running bulk mutation done (push/bulk.py), of bulk_total
     bulk_total: int = 0
     bulk_pipeline_s: float = 0.0  # the pipeline's own work in bulk loads: building lines, reading results, rows
+    bulk_pipeline_cpu_s: float = 0.0  # the CPU of that work (what load does not inflate)
     bulk_waiting_s: float = 0.0  # staging, starting and polling: the store's time
 
     def describe(self) -> str:
@@ -260,6 +262,7 @@ class _Outcome:
     recreated: bool = False
     not_sent: bool = False  # stopped before its first call (the store rejected the credentials)
     to_adopt: RemoteProduct | None = None  # a merchant product to snapshot before the create takes it
+    hashes: PushedHashes | None = None  # computed already (a bulk load hashes each listing once)
 
 
 def _find_existing(client: StoreClient, listing: Listing) -> RemoteProduct | None:
@@ -372,12 +375,13 @@ class _PushRun:
             chosen = {p.sku for p in creates}
             left = [p for p in left if p.sku not in chosen]
         self._flush()
-        self.progress.bulk_pipeline_s = loader.timings.build_s + loader.timings.results_s
-        self.progress.bulk_waiting_s = loader.timings.waiting_s
+        self._bulk_timings()
         return left
 
-    def bulk_confirmed(self, product: PlannedProduct, ref: RemoteRef, sent_as_planned: bool) -> None:
-        outcome = _Outcome(product, ref=ref, status=MappingStatus.LISTED, sent=product.listing, attempts=1)
+    def bulk_confirmed(self, product: PlannedProduct, ref: RemoteRef, sent_as_planned: bool,
+                       hashes: PushedHashes | None = None) -> None:
+        outcome = _Outcome(product, ref=ref, status=MappingStatus.LISTED, sent=product.listing, attempts=1,
+                           hashes=hashes)
         self._record(outcome)
         if not sent_as_planned:  # the listing changed since the killed run sent it: the next push sends it
             self._stale.append(product.sku)
@@ -400,11 +404,13 @@ class _PushRun:
 
     def bulk_progress(self, done: int, total: int) -> None:
         self.progress.bulk_done, self.progress.bulk_total = done, total
-        if self.bulk_loader is not None:
-            timings = self.bulk_loader.timings
-            self.progress.bulk_pipeline_s = timings.build_s + timings.results_s
-            self.progress.bulk_waiting_s = timings.waiting_s
+        self._bulk_timings()
         self._report_progress(force=True)
+
+    def _bulk_timings(self) -> None:
+        if self.bulk_loader is not None:
+            t, p = self.bulk_loader.timings, self.progress
+            p.bulk_pipeline_s, p.bulk_pipeline_cpu_s, p.bulk_waiting_s = t.own_s, t.own_cpu_s, t.waiting_s
 
     def bulk_note(self, message: str) -> None:
         if len(self.progress.first_errors) < MAX_FIRST_ERRORS:
@@ -558,8 +564,9 @@ class _PushRun:
             self._record_failure(outcome)
             return
         assert outcome.status is not None and outcome.sent is not None
-        self._confirmed.append(Confirmed(product.sku, outcome.ref, outcome.status,
-                                         pushed_hashes(product.listing, self.owned), outcome.sent.to_json(), utcnow()))
+        hashes = outcome.hashes or pushed_hashes(product.listing, self.owned)
+        self._confirmed.append(Confirmed(product.sku, outcome.ref, outcome.status, hashes, outcome.sent.to_json(),
+                                         utcnow()))
         if product.adopt is not None:
             self.progress.adopted += 1  # its snapshot (the merchant's state) is already kept
         elif product.action is Action.CREATE or outcome.recreated:

@@ -116,12 +116,20 @@ def write_confirmed(conn: Connection, store_key: str, run_id: str, confirmed: Se
     rows = [_mapping_values(store_key, run_id, c) for c in confirmed]
     if conn.dialect.name in _UPSERTS:
         # One multi-row INSERT ... ON CONFLICT: an UPDATE per row costs a round trip each, which a
-        # bulk load's thousands of confirmations would pay one by one.
+        # bulk load's thousands of confirmations would pay one by one. With RETURNING, SQLAlchemy
+        # sends the rows as multi-row VALUES batches ("insertmanyvalues"); without it an upsert goes
+        # row by row through the driver's executemany (one round trip per row on psycopg2). A batch
+        # must not name a SKU twice (Postgres refuses to update a row twice in one statement): the
+        # later confirmation wins, as it would row by row.
+        rows = list({r["sku"]: r for r in rows}.values())
         upsert = _UPSERTS[conn.dialect.name](table)
         upsert = upsert.on_conflict_do_update(
             index_elements=["store_key", "sku"],
             set_={k: upsert.excluded[k] for k in rows[0] if k not in {"store_key", "sku"}})
-        conn.execute(upsert, rows)
+        if conn.dialect.insert_executemany_returning:
+            conn.execute(upsert.returning(table.c.sku), rows).all()
+        else:
+            conn.execute(upsert, rows)
         return
     existing = set(conn.execute(sa.select(table.c.sku).where(table.c.store_key == store_key)
                                 .where(table.c.sku.in_([c.sku for c in confirmed]))).scalars())

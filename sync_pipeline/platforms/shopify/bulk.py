@@ -155,15 +155,15 @@ class ShopifyBulk:
         node = self.client._call("currentBulkOperation", BULK_CURRENT, {}, 1 + 1)["currentBulkOperation"]
         return None if node is None else BulkStatus.of(node)
 
-    def results(self, url: str) -> Iterator[dict[str, Any]]:
-        """The result file's lines, parsed."""
+    def results(self, url: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The result file's lines: each as written (for the sync log) and parsed."""
         result = self.client.transport.request("GET", url, operation="bulkResults")
         if result.status != 200:
             raise PlatformError(ErrorClass.NETWORK_ERROR, f"bulk results: HTTP {result.status}",
                                 http_status=result.status)
         for text in result.text.splitlines():
             if text.strip():
-                yield json.loads(text)
+                yield text, json.loads(text)
 
     # -- reading one result line -------------------------------------------------------------------
 
