@@ -92,3 +92,29 @@ def test_internal_server_error_is_injectable_in_shopifys_shape(
     )
     status, body = shop.post("query Read($id: ID!) { product(id: $id) { id } }", {"id": "gid://shopify/Product/1"})
     assert status == 200 and body["data"] == {"product": None}  # one fault, then normal answers
+
+
+ASYNC_SET = """mutation S($input: ProductSetInput!) { productSet(input: $input, synchronous: false) {
+  product { id } productSetOperation { id status product { id } } userErrors { message } } }"""
+OPERATION = """query O($id: ID!) { productOperation(id: $id) { status product { id title status } } }"""
+
+
+def test_an_async_product_set_shows_its_product_when_the_operation_completes(
+    sandbox_server: RunningSandbox,
+) -> None:
+    sandbox_server.provision("shopify", "async-shop", {"access_token": TOKEN, "product_set_seconds": 30})
+    shop = Shop(sandbox_server, "async-shop")
+    _, body = shop.post(ASYNC_SET, {"input": {"title": "Later", "handle": "later", "status": "ACTIVE"}})
+    operation = body["data"]["productSet"]["productSetOperation"]
+    assert operation["status"] == "CREATED" and operation["product"] is None
+    # still running: the operation is ACTIVE and the product is nowhere to be read
+    _, body = shop.post(OPERATION, {"id": operation["id"]})
+    assert body["data"]["productOperation"] == {"status": "ACTIVE", "product": None}
+    _, body = shop.post('{ productByIdentifier(identifier: {handle: "later"}) { id } products(first: 5) { nodes { id } } }')
+    assert body["data"] == {"productByIdentifier": None, "products": {"nodes": []}}
+    sandbox_server.advance_clock(31)
+    _, body = shop.post(OPERATION, {"id": operation["id"]})
+    done = body["data"]["productOperation"]
+    assert done["status"] == "COMPLETE" and done["product"]["title"] == "Later" and done["product"]["status"] == "ACTIVE"
+    _, body = shop.post('{ productByIdentifier(identifier: {handle: "later"}) { id } }')
+    assert body["data"]["productByIdentifier"] == {"id": done["product"]["id"]}

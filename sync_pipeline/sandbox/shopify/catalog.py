@@ -140,20 +140,33 @@ class Catalog:
 
     # -- reads -------------------------------------------------------------------------------
 
+    def visible(self, product: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The product unless an asynchronous productSet creating it has not completed yet: not in the
+        answer of the request that sent it, nor before its ``pendingUntil`` (sandbox time)."""
+        if product is None or "pendingUntil" not in product:
+            return product
+        waiting = product.get("pendingToken") == self.request_token or self.now < float(product["pendingUntil"])
+        return None if waiting else product
+
     def product(self, product_gid: str | None) -> dict[str, Any] | None:
         number = gid_number(product_gid, "Product")
-        return None if number is None else self.state.get(PLATFORM, self.shop, "product", number)
+        return None if number is None else self.visible(self.state.get(PLATFORM, self.shop, "product", number))
 
     def product_by_handle(self, handle: str) -> dict[str, Any] | None:
         index = self.state.get(PLATFORM, self.shop, "handle", handle)
-        return None if index is None else self.state.get(PLATFORM, self.shop, "product", index["product"])
+        return None if index is None else self.product(gid("Product", index["product"]))
+
+    def product_exists(self, product_gid: str) -> bool:
+        """Stored, whether or not visible yet (an asynchronous productSet still running)."""
+        number = gid_number(product_gid, "Product")
+        return number is not None and self.state.get(PLATFORM, self.shop, "product", number) is not None
 
     def products(self) -> list[dict[str, Any]]:
-        return self.state.list(PLATFORM, self.shop, "product")
+        return [p for p in self.state.list(PLATFORM, self.shop, "product") if self.visible(p) is not None]
 
     def products_with_sku(self, sku: str) -> list[dict[str, Any]]:
         index = self.state.get(PLATFORM, self.shop, "sku", sku) or {"products": []}
-        found = [self.state.get(PLATFORM, self.shop, "product", n) for n in index["products"]]
+        found = [self.product(gid("Product", n)) for n in index["products"]]
         return [p for p in found if p is not None]
 
     # -- writes ------------------------------------------------------------------------------

@@ -14,7 +14,8 @@
 Provision config: ``access_token`` (required), ``bucket_size`` (2000), ``restore_rate`` (100),
 ``locations`` (``["gid://shopify/Location/1"]``), ``api_versions`` (``["2026-07"]``),
 ``publications`` (``[[id, name], ...]``: Online Store, Point of Sale, Shop), ``scopes`` (every scope
-the sync needs; see ``channels``), ``media_processing_seconds`` (0: media READY on the next read).
+the sync needs; see ``channels``), ``media_processing_seconds`` (0: media READY on the next read), ``product_set_seconds`` (0: an
+asynchronous ``productSet`` completes by the next request).
 
 ``GET /shopify/<shop>/products.json`` is the Online Store's public product list: only ACTIVE
 products published there, which is how a test sees what a shopper sees.
@@ -112,6 +113,7 @@ class ShopifyEmulator(PlatformEmulator):
             "publications": [list(p) for p in config.get("publications") or channels.DEFAULT_PUBLICATIONS],
             "scopes": list(config.get("scopes") or channels.ALL_SCOPES),
             "media_processing_seconds": float(config.get("media_processing_seconds") or 0),
+            "product_set_seconds": float(config.get("product_set_seconds") or 0),
             "bulk_lines_per_second": float(config.get("bulk_lines_per_second") or 0) or None,
             **{key: config[key] for key in ("token_lifetime", "refresh_token", "client_id", "client_secret",
                                            "client_credentials_lifetime") if config.get(key)},
@@ -226,9 +228,9 @@ class ShopifyEmulator(PlatformEmulator):
         assert config is not None
         limit = min(int(request.arg("limit") or 30), STOREFRONT_PAGE_LIMIT)
         page = max(int(request.arg("page") or 1), 1)
-        visible = [
-            p for p in cat.Catalog(self.state, shop, config["locations"]).products() if channels.visible_on(config, p)
-        ]
+        catalog = cat.Catalog(self.state, shop, config["locations"])
+        catalog.now = self.clock()
+        visible = [p for p in catalog.products() if channels.visible_on(config, p)]
         chosen = visible[(page - 1) * limit : page * limit]
         return Response(200, {"products": [
             {"id": int(cat.gid_number(p["id"], "Product") or 0), "handle": p["handle"], "title": p["title"],

@@ -28,14 +28,19 @@ class ProductResolvers(ResolverBase):
                 product = None if errors else self._apply_set(conn, input, identifier, before, errors)
                 if product is None or errors:
                     raise Rejected  # roll back ids handed out while validating
+                if not synchronous and before is None:  # created when the operation completes
+                    product["pendingUntil"] = self.catalog.now + float(self.config.get("product_set_seconds") or 0)
+                    product["pendingToken"] = self.catalog.request_token
                 self.catalog.save(conn, product, before)
         except Rejected:
             product = None
         view = self._view(product) if product is not None else None
         if not synchronous:
-            # Shopify answers CREATED with no product and runs the write later; the sandbox has written it
-            # already, so the operation reads as COMPLETE (with the product or the userErrors) from then on
-            # (recorded: product-set-async-operation-parity.json in airhorns/shopify-draft-proxy)
+            # Shopify answers CREATED with no product and runs the write later (recorded:
+            # product-set-async-operation-parity.json in airhorns/shopify-draft-proxy). The sandbox writes
+            # at once; a product it creates stays hidden until the operation completes: ACTIVE until
+            # ``product_set_seconds`` of sandbox time have passed (default 0: the next request), then
+            # COMPLETE with the product (or the userErrors). An update is visible at once.
             number = self.state.next_id("shopify:ProductSetOperation")
             done = {"id": cat.gid("ProductSetOperation", number), "status": "COMPLETE",
                     "productId": product["id"] if product is not None else None, "userErrors": errors.errors}  # fmt: skip

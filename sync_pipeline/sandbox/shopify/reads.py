@@ -101,7 +101,8 @@ class ReadResolvers(ResolverBase):
         if stored is None:
             return None
         product = self.catalog.product(stored["productId"]) if stored["productId"] else None
-        return {"__typename": "ProductSetOperation", "id": stored["id"], "status": stored["status"],
+        running = stored["productId"] is not None and product is None and self.catalog.product_exists(stored["productId"])
+        return {"__typename": "ProductSetOperation", "id": stored["id"], "status": "ACTIVE" if running else "COMPLETE",
                 "product": None if product is None else self._view(product), "userErrors": stored["userErrors"]}  # fmt: skip
 
     def productVariant(self, _info: GraphQLResolveInfo, id: str) -> dict[str, Any] | None:  # noqa: N802, A002
