@@ -11,8 +11,9 @@ from sync_pipeline_tests.sandbox.conftest import RunningSandbox
 from sync_pipeline_tests.sandbox.test_shopify_sandbox import TOKEN, Shop, tee
 
 PRODUCTS = """query P($first: Int, $last: Int, $after: String, $before: String, $reverse: Boolean,
-  $sortKey: ProductSortKeys) {
-  products(first: $first, last: $last, after: $after, before: $before, reverse: $reverse, sortKey: $sortKey) {
+  $sortKey: ProductSortKeys, $query: String) {
+  products(first: $first, last: $last, after: $after, before: $before, reverse: $reverse, sortKey: $sortKey,
+    query: $query) {
     nodes { title } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
 
 
@@ -53,6 +54,17 @@ def test_products_sort_keys(shop: Shop) -> None:
     _three(shop)
     assert _titles(shop, first=10, sortKey="TITLE")[0] == ["Apron", "Boot", "Cap"]
     assert _titles(shop, first=10, sortKey="TITLE", reverse=True)[0] == ["Cap", "Boot", "Apron"]
+
+
+def test_products_relevance_ranks_by_the_search_text_and_is_id_order_without_it(shop: Shop) -> None:
+    for title, handle in (("Wool Socks Cap", "w1"), ("Cap", "w2"), ("Capri Cap", "w3"), ("Cap Wool", "w4")):
+        created = shop.product_set(tee(title=title, handle=handle, variants=None, productOptions=None))
+        assert created["data"]["productSet"]["userErrors"] == []
+    ranked, _ = _titles(shop, first=10, sortKey="RELEVANCE", query="cap")
+    assert ranked == ["Cap", "Capri Cap", "Cap Wool", "Wool Socks Cap"]
+    assert _titles(shop, first=10, sortKey="ID", query="cap")[0] == ["Wool Socks Cap", "Cap", "Capri Cap", "Cap Wool"]
+    assert _titles(shop, first=10, sortKey="RELEVANCE")[0] == ["Wool Socks Cap", "Cap", "Capri Cap", "Cap Wool"]
+    assert _titles(shop, first=10, sortKey="RELEVANCE", query="handle:w3")[0] == ["Capri Cap"]
 
 
 def test_a_cursor_is_only_valid_for_its_own_sort(shop: Shop) -> None:

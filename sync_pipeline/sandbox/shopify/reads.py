@@ -51,7 +51,8 @@ class ReadResolvers(ResolverBase):
     def products(
         self, _info: GraphQLResolveInfo, query: str | None = None, sortKey: str = "ID", **page: Any  # noqa: N803
     ) -> dict[str, Any]:
-        found = sort_products(self._search(query, page.pop("savedSearchId", None)), sortKey)
+        text = " ".join(v for k, v in views.parse_search(query) if k is None)
+        found = sort_products(self._search(query, page.pop("savedSearchId", None)), sortKey, text)
         return paging.connection(found, self._view, sort=sortKey, **page)
 
     def productVariants(  # noqa: N802

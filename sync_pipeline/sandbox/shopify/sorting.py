@@ -1,7 +1,16 @@
 """Sort keys of the product reads (``ProductSortKeys``, ``ProductVariantSortKeys``).
 
-Keys that rank by data the sandbox does not keep (``RELEVANCE``, ``POPULAR``, ``PUBLISHED_AT``,
-the inventory-management keys) fall back to ``ID``, which is also Shopify's default for the roots.
+Deterministic keys sort by their field, ties by id (``INVENTORY_TOTAL`` ascending, as recorded in
+airhorns/shopify-draft-proxy ``2025-01/admin-platform/connection-sort-key-coverage.json``). Keys that
+rank by data the sandbox does not keep (``POPULAR``, ``PUBLISHED_AT``, the inventory-management keys)
+fall back to ``ID``, Shopify's default for the roots.
+
+``RELEVANCE``: the 2026-07 schema describes it as "Sort by relevance to the search terms when the
+``query`` parameter is specified on the connection. Don't use this sort key when no search query is
+specified." Without free-text terms the sandbox answers in ``ID`` order. With them it ranks as a
+plain text search would (Shopify does not publish its ranking, so this part is the sandbox's own,
+chosen to be deterministic): a title equal to the search text first, then titles starting with it,
+then the other matches, ties by id.
 """
 
 from __future__ import annotations
@@ -29,7 +38,16 @@ _PRODUCT_KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
 }
 
 
-def sort_products(products: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+def sort_products(products: list[dict[str, Any]], key: str, text: str = "") -> list[dict[str, Any]]:
+    """``text``: the query's free-text terms, joined (what RELEVANCE ranks by)."""
+    if key == "RELEVANCE" and text:
+        wanted = text.casefold()
+
+        def relevance(p: dict[str, Any]) -> tuple[int, int]:
+            title = (p.get("title") or "").casefold()
+            return (0 if title == wanted else 1 if title.startswith(wanted) else 2), _number(p["id"])
+
+        return sorted(products, key=relevance)
     return sorted(products, key=_PRODUCT_KEYS.get(key, lambda p: _number(p["id"])))
 
 
