@@ -203,6 +203,9 @@ class ListingMapping(_Strict):
     shipping: tuple[ShippingChannelChoice, ...] = ()
     categories: dict[str, CategoryDefaults] = Field(default_factory=dict)  # platform category id -> defaults
     cod: bool = False  # offer cash on delivery wherever the category's rules support it (TikTok is_cod_allowed)
+    # variant axis as the listing names it (e.g. "Color") -> the platform's standard variation name
+    # (e.g. Shopee "Colour"); an axis not named here is matched by its own name
+    variations: dict[str, str] = Field(default_factory=dict)
 
     @property
     def is_empty(self) -> bool:

@@ -22,6 +22,7 @@ from sync_pipeline.listings.model import (
     ListingAttribute,
     Package,
     ShippingChoice,
+    VariationChoice,
     package_weight,
 )
 from sync_pipeline.listings.rules import AttributeRule, CategoryRules, StoreRules
@@ -72,6 +73,7 @@ def catalog_details(
         package=_package(listing, attributes, store, defaults),
         shipping=tuple(ShippingChoice(c.channel_id, c.size_id, c.shipping_fee) for c in mapping.shipping),
         cod=cod,
+        variations=_variations(listing, store, category),
     )
 
 
@@ -192,6 +194,22 @@ def _brand(
 
 def _by_name(table: Mapping[str, str], name: str) -> str | None:
     return next((bid for bname, bid in table.items() if bname.casefold() == name.casefold()), None)
+
+
+def _variations(listing: Listing, store: StoreConfig, category: CategoryRules | None) -> tuple[VariationChoice, ...]:
+    """The variant axes the category has as standard variations (by the mapping's name for the axis,
+    else its own, any case) whose values name options of one of its groups: sent with the standard
+    ids; the other axes and values stay custom (id 0)."""
+    if category is None or not category.variations:
+        return ()
+    choices = []
+    for axis in listing.options:
+        standard = category.variation(store.mapping.variations.get(axis, axis))
+        values = tuple(dict.fromkeys(v.options[axis] for v in listing.variants if axis in v.options))
+        found = standard.option_ids(values) if standard else None
+        if standard is not None and found is not None:
+            choices.append(VariationChoice(axis, standard.variation_id, standard.name, found[0], found[1]))
+    return tuple(choices)
 
 
 def _package(

@@ -75,6 +75,17 @@ class ShippingChoice:
 
 
 @dataclass(frozen=True)
+class VariationChoice:
+    """A variant axis sent as the platform's standard variation (Shopee standardise_tier_variation)."""
+
+    axis: str  # the listing's option name
+    variation_id: str
+    name: str  # the platform's name for it
+    group_id: str
+    option_ids: dict[str, str] = field(default_factory=dict)  # axis value -> standard option id; others custom
+
+
+@dataclass(frozen=True)
 class CatalogDetails:
     """What a marketplace's category demands beyond the product itself, from the store's mapping:
     attributes, brand, size chart, certifications, package and shipping (Shopee, TikTok)."""
@@ -88,6 +99,10 @@ class CatalogDetails:
     package: Package | None = None
     shipping: tuple[ShippingChoice, ...] = ()
     cod: bool = False  # offer cash on delivery (TikTok is_cod_allowed)
+    variations: tuple[VariationChoice, ...] = ()
+
+    def variation(self, axis: str) -> VariationChoice | None:
+        return next((v for v in self.variations if v.axis == axis), None)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CatalogDetails:
@@ -112,6 +127,9 @@ class CatalogDetails:
             shipping=tuple(ShippingChoice(str(c["channel_id"]), c.get("size_id"), to_decimal(c.get("shipping_fee")))
                            for c in data.get("shipping") or ()),
             cod=bool(data.get("cod", False)),
+            variations=tuple(VariationChoice(v["axis"], v["variation_id"], v["name"], v["group_id"],
+                                             dict(v.get("option_ids") or {}))
+                             for v in data.get("variations") or ()),
         )
 
 

@@ -42,6 +42,32 @@ class CertificationRule:
 
 
 @dataclass(frozen=True)
+class VariationGroup:
+    group_id: str
+    options: dict[str, str] = field(default_factory=dict)  # option name -> option id
+
+
+@dataclass(frozen=True)
+class StandardVariation:
+    """A variation the platform defines for a category (Shopee get_variation_tree), e.g. Colour."""
+
+    variation_id: str
+    name: str
+    groups: tuple[VariationGroup, ...] = ()
+
+    def option_ids(self, values: tuple[str, ...]) -> tuple[str, dict[str, str]] | None:
+        """(group id, value -> option id) of the group naming most of ``values`` (exact names, any
+        case), or None when no group names any; the values it does not name stay custom."""
+        best: tuple[str, dict[str, str]] | None = None
+        for group in self.groups:
+            by_name = {name.casefold(): oid for name, oid in group.options.items()}
+            found = {v: by_name[v.strip().casefold()] for v in values if v.strip().casefold() in by_name}
+            if found and (best is None or len(found) > len(best[1])):
+                best = (group.group_id, found)
+        return best
+
+
+@dataclass(frozen=True)
 class CategoryRules:
     category_id: str
     name: str = ""
@@ -59,10 +85,15 @@ class CategoryRules:
     weight_required: bool = True  # Shopee get_item_limit weight_limit.weight_mandatory; TikTok always
     image_limit: int | None = None
     cod_supported: bool = False  # TikTok rules cod.is_supported: is_cod_allowed may be sent
+    variations: tuple[StandardVariation, ...] = ()  # standard variations (Shopee get_variation_tree)
 
     def attribute(self, name_or_id: str) -> AttributeRule | None:
         wanted = name_or_id.strip().casefold()
         return next((a for a in self.attributes if wanted in (a.attribute_id, a.name.casefold())), None)
+
+    def variation(self, name: str) -> StandardVariation | None:
+        wanted = name.strip().casefold()
+        return next((v for v in self.variations if v.name.casefold() == wanted), None)
 
 
 @dataclass(frozen=True)
@@ -97,7 +128,9 @@ class StoreRules:
             "region": self.region,
             "categories": {
                 cid: {**{k: v for k, v in c.__dict__.items()
-                         if k not in ("attributes", "certifications", "conditional_certifications")},
+                         if k not in ("attributes", "certifications", "conditional_certifications", "variations")},
+                      "variations": [{"variation_id": v.variation_id, "name": v.name,
+                                      "groups": [g.__dict__ for g in v.groups]} for v in c.variations],
                       "attributes": [{**a.__dict__, "required_when": [list(p) for p in a.required_when]}
                                      for a in c.attributes],
                       "certifications": [list(pair) for pair in c.certifications],
@@ -122,6 +155,11 @@ class StoreRules:
             raw["conditional_certifications"] = tuple(  # absent from rules stored before they were read
                 CertificationRule(str(r["certification_id"]), str(r["name"]), _pairs(r.get("required_when")))
                 for r in raw.get("conditional_certifications") or [])
+            raw["variations"] = tuple(
+                StandardVariation(str(v["variation_id"]), str(v["name"]),
+                                  tuple(VariationGroup(str(g["group_id"]), dict(g.get("options") or {}))
+                                        for g in v.get("groups") or ()))
+                for v in raw.get("variations") or ())
             categories[cid] = CategoryRules(**raw)
         return cls(
             store_key=data["store_key"],

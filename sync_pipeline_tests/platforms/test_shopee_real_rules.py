@@ -361,3 +361,88 @@ def test_a_size_chart_category_refuses_items_without_one_and_the_mapping_supplie
     assert by_sku["D-TEMPLATE"]["size_chart_info"] == {"size_chart_id": 810001}
     uploaded = by_sku["D-IMAGE"]["size_chart_info"]["size_chart"]  # type: ignore[index]
     assert str(uploaded).startswith("sbx-") and uploaded not in by_sku["D-IMAGE"]["image_id_list"]  # type: ignore[operator]
+
+
+# -- standard variations (get_variation_tree) -----------------------------------------------------------
+
+
+def _standard_tiers(item_id: int, variation_id: int, group_id: int, option_id: int) -> dict[str, Any]:
+    body = _tiers_body(item_id, [None, None])
+    body["standardise_tier_variation"][0].update(variation_id=variation_id, variation_group_id=group_id)
+    body["standardise_tier_variation"][0]["variation_option_list"][0]["variation_option_id"] = option_id
+    return body
+
+
+def test_get_variation_tree_answers_the_seeded_standard_variations_under_data(sandbox_server: RunningSandbox) -> None:
+    provision_shop(sandbox_server)
+    shop = Shop(sandbox_server)
+    path = "/api/v2/product/get_variation_tree"
+    envelope = shop.call("GET", path, query={"category_id": 100017})[1]
+    names = {v["variation_name"]: v for v in envelope["data"]["standardise_variation_list"]}
+    assert set(names) == {"Colour", "Size"}
+    colour_options = names["Colour"]["variation_group_list"][0]["variation_option_list"]
+    assert {"variation_option_id": 6244, "variation_option_name": "Blue"} in colour_options
+    assert shop.call("GET", path, query={"category_id": 100022})[1]["data"] == {"standardise_variation_list": []}
+
+
+@pytest.mark.parametrize(
+    ("category", "variation_id", "group_id", "option_id", "detail"),
+    [
+        (100022, 101054, 849982774362112, 6244, "variation_id 101054 is not a standard variation of category 100022"),
+        (100017, 999999, 849982774362112, 6244, "variation_id 999999 is not a standard variation"),
+        (100017, 101054, 1, 6244, "variation_group_id 1 is not a group of variation 101054"),
+        (100017, 101054, 849982774362112, 7003, "variation_option_id 7003 is not an option"),
+        (100017, 0, 849982774362112, 0, "a custom variation (variation_id 0) takes variation_group_id 0"),
+    ],
+)
+def test_a_standard_variation_id_the_category_does_not_have_is_refused(
+    sandbox_server: RunningSandbox, category: int, variation_id: int, group_id: int, option_id: int, detail: str
+) -> None:
+    provision_shop(sandbox_server)
+    shop = Shop(sandbox_server)
+    item_id = shop.add_item("TEE", category_id=category,
+                            attribute_list=[{"attribute_id": 100999, "attribute_value_list": [{"value_id": 2001}]}]
+                            if category == 100022 else [])[1]["response"]["item_id"]
+    refused = shop.call("POST", INIT_TIERS, _standard_tiers(item_id, variation_id, group_id, option_id))[1]
+    assert refused["error"] == "error_param" and detail in refused["message"]
+    if category == 100017:  # the category's own ids are accepted and kept
+        answer = shop.ok("POST", INIT_TIERS, _standard_tiers(item_id, 101054, 849982774362112, 6244))
+        tier = answer["standardise_tier_variation"][0]
+        assert (tier["variation_id"], tier["variation_group_id"]) == (101054, 849982774362112)
+        assert [o["variation_option_id"] for o in tier["variation_option_list"]] == [6244, 0]
+
+
+def test_the_listing_uses_standard_ids_where_its_option_labels_name_standard_options(
+    sandbox_server: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """store_catalog_rules reads get_variation_tree; the listing's Color axis (mapped to "Colour") and
+    Size axis (same name) become standard variations, their labels standard options by exact name in
+    any case; a label the group lacks ("Teal") and an axis the category lacks stay custom (0)."""
+    provision_shop(sandbox_server)
+    client = make_client(sandbox_server, monkeypatch)
+    rules = client.read_catalog_rules(["100019", "100022"])
+    colour = rules.categories["100019"].variation("colour")
+    assert colour is not None and colour.variation_id == "101054" and colour.groups[0].options["Blue"] == "6244"
+    assert rules.categories["100022"].variations == ()
+    assert type(rules).from_json(rules.to_json()) == rules
+    store = store_with(sandbox_server, monkeypatch, {"variations": {"Color": "Colour"}}, {"Women/Tops": "100019"})
+    listing = variant_listing(sandbox_server, colors=("blue", "Teal"), sizes=("M", "Petite"))
+    listing = apply_store_rules(listing, {}, store, rules)
+    assert listing.valid and type(listing).from_json(listing.to_json()) == listing
+    client.upsert(listing, None)
+    (item,) = items(sandbox_server)
+    tiers = {t["name"]: t for t in item["tier_variation"]}  # type: ignore[union-attr]
+    assert (tiers["Colour"]["variation_id"], tiers["Colour"]["variation_group_id"]) == (101054, 849982774362112)
+    assert [(o["option"], o["variation_option_id"]) for o in tiers["Colour"]["option_list"]] == [
+        ("blue", 6244), ("Teal", 0)]
+    assert (tiers["Size"]["variation_id"], tiers["Size"]["variation_group_id"]) == (305033, 849982774362113)
+    assert [o["variation_option_id"] for o in tiers["Size"]["option_list"]] == [7003, 0]
+    # a second push of the same listing finds the structure it sent and keeps the models
+    models_before = sorted(m["model_id"] for m in item["models"])  # type: ignore[union-attr]
+    client.upsert(listing, client.find_by_sku(listing.sku).ref)  # type: ignore[union-attr]
+    (again,) = items(sandbox_server)
+    assert sorted(m["model_id"] for m in again["models"]) == models_before  # type: ignore[union-attr]
+
+    unmapped = store_with(sandbox_server, monkeypatch, {"brand": {"default": "No Brand"}}, {"Women/Tops": "100019"})
+    plain = apply_store_rules(variant_listing(sandbox_server, "WH-2"), {}, unmapped, rules)
+    assert [v.axis for v in plain.details.variations] == ["Size"]  # type: ignore[union-attr]  # "Color" != "Colour"

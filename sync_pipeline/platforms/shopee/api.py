@@ -152,6 +152,8 @@ class ShopeeApi:
         if call.path == REFRESH_PATH:
             return envelope  # the auth answer is flat: the pair sits beside request_id
         response = envelope.get("response")
+        if not isinstance(response, dict):
+            response = envelope.get("data")  # get_variation_tree documents its payload under "data"
         return response if isinstance(response, dict) else {}
 
     def _classify(self, call: Call, envelope: dict[str, Any], status: int) -> PlatformError:

@@ -9,7 +9,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sync_pipeline.listings.model import CatalogDetails
-from sync_pipeline.listings.rules import AttributeRule, CategoryRules, ShippingChannel, StoreRules
+from sync_pipeline.listings.rules import (
+    AttributeRule,
+    CategoryRules,
+    ShippingChannel,
+    StandardVariation,
+    StoreRules,
+    VariationGroup,
+)
 from sync_pipeline.platforms.base import ErrorClass, PlatformError
 from sync_pipeline.platforms.shopee.api import Call, ShopeeApi
 from sync_pipeline.platforms.shopee.payloads import chunks, without_none
@@ -85,6 +92,7 @@ class ShopeeLookups:
                 weight_required=bool((limits.get("weight_limit") or {}).get("weight_mandatory", True)),
                 size_chart_required=bool((limits.get("size_chart_limit") or {}).get("size_chart_mandatory")),
                 image_limit=int((limits.get("item_image_count_limit") or {}).get("max_limit") or 0) or None,
+                variations=self._variation_tree(category_id) if leaf else (),
             )
         channels = tuple(
             ShippingChannel(
@@ -98,6 +106,23 @@ class ShopeeLookups:
         )
         return StoreRules(store_key=self.store.key, platform="shopee", read_at=datetime.now(UTC),
                           categories=categories, channels=channels)
+
+    def _variation_tree(self, category_id: str) -> tuple[StandardVariation, ...]:
+        """The category's standard variations (real-stores 2.2), which tiers use by id when they match."""
+        answer = self.api.call(Call("GET", "/api/v2/product/get_variation_tree",
+                                    params={"category_id": int(category_id)}))
+        return tuple(
+            StandardVariation(
+                variation_id=str(v["variation_id"]),
+                name=str(v.get("variation_name") or ""),
+                groups=tuple(
+                    VariationGroup(str(g["variation_group_id"]),
+                                   {str(o["variation_option_name"]): str(o["variation_option_id"])
+                                    for o in g.get("variation_option_list") or []})
+                    for g in v.get("variation_group_list") or []),
+            )
+            for v in answer.get("standardise_variation_list") or []
+        )
 
     def _brand_list(self, category_id: str) -> tuple[dict[str, str], bool]:
         brands: dict[str, str] = {}

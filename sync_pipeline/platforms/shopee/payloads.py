@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sync_pipeline.listings.model import CatalogDetails, Listing, ListingVariant, Package
+from sync_pipeline.listings.model import CatalogDetails, Listing, ListingVariant, Package, VariationChoice
 from sync_pipeline.platforms.base import ErrorClass, PlatformError, RemoteProduct, RemoteRef, RemoteVariant
 
 NO_MODEL = 0  # contract 3.5: model_id 0 addresses an item without variations
@@ -78,21 +78,13 @@ def category_id(listing: Listing) -> int:
 def tier_body(item_id: int, listing: Listing, tiers: list[Tier], image_ids: dict[str, str]) -> dict[str, Any]:
     """init_tier_variation's body."""
     option_images = _option_images(listing, tiers)
-    # real-stores 2.2: standardise_tier_variation (tier_variation is deprecated); custom
-    # variations and options carry id 0; first-tier images go on every option or on none.
+    # real-stores 2.2: standardise_tier_variation (tier_variation is deprecated); first-tier images go
+    # on every option or on none.
     return {
         "item_id": item_id,
         "standardise_tier_variation": [
-            {
-                "variation_id": 0,
-                "variation_name": tier.name,
-                "variation_group_id": 0,
-                "variation_option_list": [
-                    {"variation_option_id": 0, "variation_option_name": option,
-                     **({"image_id": image_ids[option_images[option]]} if index == 0 and option_images else {})}
-                    for option in tier.options
-                ],
-            }
+            _variation(tier, _choice(listing, tier),
+                       {o: image_ids[option_images[o]] for o in tier.options} if index == 0 and option_images else {})
             for index, tier in enumerate(tiers)
         ],
         "model": [
@@ -105,6 +97,31 @@ def tier_body(item_id: int, listing: Listing, tiers: list[Tier], image_ids: dict
             for v in listing.variants
         ],
     }
+
+
+def _variation(tier: Tier, choice: VariationChoice | None, images: dict[str, str]) -> dict[str, Any]:
+    """One tier: the category's standard variation when the listing maps the axis to one (ids from
+    get_variation_tree, options by exact name, any case), else custom; id 0 = custom, for the
+    variation and for each option the standard group does not name."""
+    return {
+        "variation_id": int(choice.variation_id) if choice else 0,
+        "variation_name": tier_name(tier, choice),
+        "variation_group_id": int(choice.group_id) if choice else 0,
+        "variation_option_list": [
+            {"variation_option_id": int(choice.option_ids.get(option, 0)) if choice else 0,
+             "variation_option_name": option, **({"image_id": images[option]} if option in images else {})}
+            for option in tier.options
+        ],
+    }
+
+
+def _choice(listing: Listing, tier: Tier) -> VariationChoice | None:
+    return listing.details.variation(tier.name) if listing.details else None
+
+
+def tier_name(tier: Tier, choice: VariationChoice | None) -> str:
+    """The name the tier is sent (and read back) under: the standard variation's, else the axis's."""
+    return choice.name if choice else tier.name
 
 
 @dataclass(frozen=True)
@@ -167,7 +184,7 @@ def all_images(listing: Listing) -> list[str]:
 
 def wanted_structure(listing: Listing, tiers: list[Tier]) -> tuple[Any, ...]:
     return (
-        tuple((t.name, t.options) for t in tiers),
+        tuple((tier_name(t, _choice(listing, t)), t.options) for t in tiers),
         frozenset((v.sku, tuple(tier_index(v, tiers))) for v in listing.variants),
     )
 

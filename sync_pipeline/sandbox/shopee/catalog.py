@@ -38,6 +38,19 @@ ATTRIBUTES: dict[int, tuple[tuple[int, str, bool, int, dict[str, int]], ...]] = 
     100020: ((100134, "Material", True, 5, MATERIAL_VALUES),),
     100022: ((100999, "Warranty Type", True, 1, WARRANTY_VALUES),),
 }
+# get_variation_tree (real-stores 2.2): standard variations per category, as
+# variation (id, name) -> groups {group_id: {option name: option id}}.
+COLOUR = (101054, "Colour")
+SIZE = (305033, "Size")
+COLOUR_GROUPS = {849982774362112: {"Black": 6241, "White": 6242, "Red": 6243, "Blue": 6244, "Green": 6245,
+                                   "Grey": 6246, "Navy": 6247, "Pink": 6248, "Beige": 6249, "Brown": 6250}}
+APPAREL_SIZES = {849982774362113: {"XS": 7001, "S": 7002, "M": 7003, "L": 7004, "XL": 7005, "XXL": 7006},
+                 849982774362114: {"34": 7101, "36": 7102, "38": 7103, "40": 7104, "42": 7105, "44": 7106}}
+APPAREL_VARIATIONS = {COLOUR: COLOUR_GROUPS, SIZE: APPAREL_SIZES}
+STANDARD_VARIATIONS: dict[int, dict[tuple[int, str], dict[int, dict[str, int]]]] = {
+    **dict.fromkeys((100017, 100018, 100019, 100020, 100024), APPAREL_VARIATIONS),
+    100021: {COLOUR: COLOUR_GROUPS},  # bags come in colours; fitness equipment and watches: none seeded
+}
 CUSTOM_INPUT_TYPES = frozenset({3, 4, 5})
 MULTIPLE_INPUT_TYPES = frozenset({2, 5})
 BRANDS = {"Luma": 3001, "Atlas Outfitters": 3002, "Nimbus Co.": 3003}
@@ -234,3 +247,42 @@ def check_size_chart(category_id: int, info: Any, image_known: Callable[[str], b
         raise CatalogError("error_param", "Wrong parameters, detail: size chart is required for this category: "
                                           "send size_chart_info.size_chart_id or size_chart_info.size_chart.")
     return None
+
+
+def variation_tree(category_id: int) -> list[dict[str, Any]]:
+    """get_variation_tree's ``standardise_variation_list`` for a category (empty when it has none)."""
+    return [
+        {"variation_id": vid, "variation_name": name, "variation_group_list": [
+            {"variation_group_id": gid, "variation_option_list": [
+                {"variation_option_id": oid, "variation_option_name": oname} for oname, oid in options.items()]}
+            for gid, options in groups.items()]}
+        for (vid, name), groups in STANDARD_VARIATIONS.get(category_id, {}).items()
+    ]
+
+
+def check_standard_variation(category_id: int, tier: dict[str, Any]) -> None:
+    """A standardise_tier_variation entry's non-zero ids must be the category's: the variation, a group
+    of it, and each option of that group (0 = custom, real-stores 2.2).
+
+    [sandbox choice] Shopee documents no error for an unknown standard id: the closest documented
+    init_tier_variation answer is ``error_param`` "Wrong parameters, detail: {msg}.", used here."""
+    variation_id, group_id = tier.get("variation_id") or 0, tier.get("variation_group_id") or 0
+    options = [o.get("variation_option_id") or 0 for o in tier.get("variation_option_list") or []
+               if isinstance(o, dict)]
+    if not variation_id:
+        if group_id or any(options):
+            raise CatalogError("error_param", "Wrong parameters, detail: a custom variation (variation_id 0) "
+                                              "takes variation_group_id 0 and custom options only.")
+        return
+    groups = next((g for (vid, _name), g in STANDARD_VARIATIONS.get(category_id, {}).items() if vid == variation_id),
+                  None)
+    if groups is None:
+        raise CatalogError("error_param", f"Wrong parameters, detail: variation_id {variation_id} is not a standard "
+                                          f"variation of category {category_id}.")
+    if group_id not in groups:
+        raise CatalogError("error_param", f"Wrong parameters, detail: variation_group_id {group_id} is not a group "
+                                          f"of variation {variation_id}.")
+    unknown = [o for o in options if o and o not in groups[group_id].values()]
+    if unknown:
+        raise CatalogError("error_param", f"Wrong parameters, detail: variation_option_id {unknown[0]} is not an "
+                                          f"option of variation group {group_id}.")

@@ -49,6 +49,7 @@ from sync_pipeline.sandbox.shopee.shop import (
     REFRESH_PATH,
     THROTTLE_ERROR,
     UPLOAD_IMAGE_PATH,
+    VARIATION_TREE_PATH,
     ShopConfig,
     ShopeeError,
     _envelope_error,
@@ -88,7 +89,7 @@ class ShopeeEmulator(ShopeeAuth, ShopeeItems, ShopeeVariations, ShopeeLookups):
             ("GET", "/api/v2/product/get_category"): self._get_category,
             ("GET", "/api/v2/product/get_attribute_tree"): self._get_attribute_tree,
             ("GET", "/api/v2/product/get_brand_list"): self._get_brand_list,
-            ("GET", "/api/v2/product/get_variation_tree"): self._get_variation_tree,
+            ("GET", VARIATION_TREE_PATH): self._get_variation_tree,
         }
 
     # -- admin ------------------------------------------------------------------------------------
@@ -164,7 +165,7 @@ class ShopeeEmulator(ShopeeAuth, ShopeeItems, ShopeeVariations, ShopeeLookups):
             if handler is None:
                 raise ShopeeError("error_not_found", f"No api path {request.method} {request.path}.", 404)
             shop = self._authenticate_shop(request)
-            return _envelope_ok(handler(shop, request))
+            return _envelope_ok(handler(shop, request), "data" if request.path == VARIATION_TREE_PATH else "response")
         except ShopeeError as exc:
             return _envelope_error(exc)
         except catalog.CatalogError as exc:

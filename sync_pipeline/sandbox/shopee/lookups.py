@@ -37,5 +37,7 @@ class ShopeeLookups(ShopeeBase):
         return catalog.brand_page(int(category), offset, page_size)
 
     def _get_variation_tree(self, shop: str, request: Request) -> dict[str, Any]:
-        # [sandbox choice] no standard variations are seeded: every variation is custom (id 0).
-        return {"standardise_variation_list": []}
+        category = request.arg("category_id") or ""
+        if not category.isdigit():
+            raise _param_error("category_id is required")
+        return {"standardise_variation_list": catalog.variation_tree(int(category))}

@@ -20,6 +20,7 @@ from sync_pipeline.sandbox.throttle import TokenBuckets
 API_PREFIX = "/api/v2/"
 REFRESH_PATH = "/api/v2/auth/access_token/get"
 UPLOAD_IMAGE_PATH = "/api/v2/media_space/upload_image"
+VARIATION_TREE_PATH = "/api/v2/product/get_variation_tree"
 PUBLIC_PATHS = frozenset({REFRESH_PATH, UPLOAD_IMAGE_PATH})  # contract 3.2: public signing
 TIMESTAMP_WINDOW_SECONDS = 300  # contract 3.1: a timestamp is valid for 5 minutes
 REFRESH_TOKEN_LIFETIME_SECONDS = 30 * 86400  # contract 3.3
@@ -155,8 +156,9 @@ def _request_id() -> str:
     return secrets.token_hex(16)
 
 
-def _envelope_ok(payload: dict[str, Any]) -> Response:
-    return Response(200, {"request_id": _request_id(), "error": "", "message": "", "warning": "", "response": payload})
+def _envelope_ok(payload: dict[str, Any], key: str = "response") -> Response:
+    """``key``: get_variation_tree's documented answer carries its payload under ``data``."""
+    return Response(200, {"request_id": _request_id(), "error": "", "message": "", "warning": "", key: payload})
 
 
 def _envelope_error(exc: ShopeeError) -> Response:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sync_pipeline.sandbox.core import Request
+from sync_pipeline.sandbox.shopee import catalog
 from sync_pipeline.sandbox.shopee.items import _price, _stock, _stock_view
 from sync_pipeline.sandbox.shopee.shop import (
     BATCH_LIMIT,
@@ -33,7 +34,7 @@ class ShopeeVariations(ShopeeBase):
                     f"Please wait {config.tier_variation_delay_seconds:g} seconds after add_item "
                     "before init_tier_variation.",
                 )
-            tiers = self._checked_tiers(config, _tiers_of(config, body))
+            tiers = self._checked_tiers(config, _tiers_of(config, body, int(item["category_id"])))
             models = self._checked_models(config, body.get("model"), tiers)
             for model in models:
                 model["model_id"] = self.state.next_id(f"shopee_model_{shop}", start=200_000)
@@ -68,14 +69,15 @@ class ShopeeVariations(ShopeeBase):
                     raise _param_error(f"option {text!r} must be 1-{int(option_limit.max_limit)} characters")
             option_list: list[dict[str, Any]] = []
             for option, text in zip(options, texts, strict=True):
-                entry: dict[str, Any] = {"option": text}
+                entry: dict[str, Any] = {"option": text, "variation_option_id": option.get("variation_option_id", 0)}
                 image_id = (option.get("image") or {}).get("image_id")
                 if image_id:
                     if self._image_url(config.partner_id, str(image_id)) is None:
                         raise _param_error(f"image_id {image_id} is invalid")
                     entry["image"] = {"image_id": str(image_id)}
                 option_list.append(entry)
-            checked.append({"name": name, "option_list": option_list})
+            checked.append({"name": name, "option_list": option_list, "variation_id": tier.get("variation_id", 0),
+                            "variation_group_id": tier.get("variation_group_id", 0)})
         first_tier: list[dict[str, Any]] = checked[0]["option_list"]
         images = [bool(o.get("image")) for o in first_tier]
         if any(images) and not all(images):
@@ -185,11 +187,12 @@ class ShopeeVariations(ShopeeBase):
     # -- reads -------------------------------------------------------------------------------------------
 
 
-def _tiers_of(config: ShopConfig, body: dict[str, Any]) -> Any:
+def _tiers_of(config: ShopConfig, body: dict[str, Any], category_id: int) -> Any:
     """The tiers of an init_tier_variation body in the stored (name, option_list) form.
 
     real-stores 2.2: ``standardise_tier_variation`` replaced ``tier_variation`` on 2025-09-12;
-    custom variations carry ``variation_id`` 0 and custom options ``variation_option_id`` 0."""
+    custom variations carry ``variation_id`` 0 and custom options ``variation_option_id`` 0; standard
+    ones the ids of the category's get_variation_tree."""
     standard = body.get("standardise_tier_variation")
     if standard is None:
         if "tier_variation" in body and config.accept_legacy_tier_variation:
@@ -201,27 +204,28 @@ def _tiers_of(config: ShopConfig, body: dict[str, Any]) -> Any:
     for tier in standard:
         if not isinstance(tier, dict) or not isinstance(tier.get("variation_option_list"), list):
             raise _param_error("standardise_tier_variation needs variation_name and variation_option_list")
-        if tier.get("variation_id", 0) != 0 or tier.get("variation_group_id", 0) != 0:
-            raise _param_error("variation_id and variation_group_id must be 0 for custom variations")
+        catalog.check_standard_variation(category_id, tier)
         options = []
         for option in tier["variation_option_list"]:
             if not isinstance(option, dict):
                 raise _param_error("variation_option_list must hold objects")
-            if option.get("variation_option_id", 0) != 0:
-                raise _param_error("variation_option_id must be 0 for custom options")
-            entry: dict[str, Any] = {"option": option.get("variation_option_name")}
+            entry: dict[str, Any] = {"option": option.get("variation_option_name"),
+                                     "variation_option_id": option.get("variation_option_id") or 0}
             if option.get("image_id"):
                 entry["image"] = {"image_id": option["image_id"]}
             options.append(entry)
-        tiers.append({"name": tier.get("variation_name"), "option_list": options})
+        tiers.append({"name": tier.get("variation_name"), "option_list": options,
+                      "variation_id": tier.get("variation_id") or 0,
+                      "variation_group_id": tier.get("variation_group_id") or 0})
     return tiers
 
 
 def _standardised(tiers: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
-        {"variation_id": 0, "variation_name": t["name"], "variation_group_id": 0,
+        {"variation_id": t.get("variation_id", 0), "variation_name": t["name"],
+         "variation_group_id": t.get("variation_group_id", 0),
          "variation_option_list": [
-             {"variation_option_id": 0, "variation_option_name": o["option"],
+             {"variation_option_id": o.get("variation_option_id", 0), "variation_option_name": o["option"],
               **({"image_id": o["image"]["image_id"]} if o.get("image") else {})}
              for o in t["option_list"]]}
         for t in tiers
