@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, text
 
+from sync_pipeline.catalog.product import CatalogProduct
 from sync_pipeline.catalog.tables import catalog_products, catalog_variants
 from sync_pipeline.db import create_all, make_engine, metadata, redact_url
 from sync_pipeline.listings.shapes import store_title_limits, title_facts
@@ -113,8 +114,8 @@ def peak_rss_mb() -> float:
 def time_titles(engine: Engine) -> dict[str, float]:
     """Seconds to generate every title once per platform (the per-store runs include this too)."""
     stores = {s.platform: s for s in load_stores(DEMO_STORES_FILE).stores}
-    rows = [(p["title"], title_facts(p["sku"], p["attributes"], [v["options"] for v in vs], p["categories"]))
-            for chunk in catalog_chunks(engine) for p, vs in chunk]
+    rows = [(p.title, title_facts(p.sku, p.attributes, [v.options for v in p.variants], p.categories))
+            for chunk in catalog_chunks(engine) for p in chunk if isinstance(p, CatalogProduct)]
     timings = {}
     for platform in Platform:
         limits = store_title_limits(stores[platform])

@@ -133,11 +133,11 @@ def _preview_row(entry: CatalogEntry) -> dict[str, Any]:
     product = entry.product
     return {
         "sku": entry.sku,
-        "title": product["title"],
-        "price": product["price"],
-        "special_price": product["special_price"],
-        "stock_qty": product["stock_qty"],
-        "is_active": product["is_active"],
-        "variants": len(entry.variants),
-        "images": len(product["images"]),
+        "title": product.title,
+        "price": product.price,
+        "special_price": product.special_price,
+        "stock_qty": product.stock_qty,
+        "is_active": product.is_active,
+        "variants": len(product.variants),
+        "images": len(product.images),
     }

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
 
+from sync_pipeline.catalog.product import CatalogProduct, CatalogVariant
 from sync_pipeline.magento.records import RejectedRow, SourceProduct, SourceVariant
 from sync_pipeline.money import MONEY_SCALE
 
@@ -30,13 +30,18 @@ MONEY_MAX = Decimal("1e16")  # Numeric(20, 4)
 
 @dataclass(frozen=True)
 class CatalogEntry:
-    """One product ready to upsert: its catalog row, its variant rows and their content hash."""
+    """One product ready to upsert: the typed product (with its variants) and its content hash."""
 
-    source_id: int
-    sku: str
-    product: dict[str, Any]  # catalog_products columns, without id and timestamps
-    variants: tuple[dict[str, Any], ...]  # catalog_variants columns, without id
+    product: CatalogProduct
     content_hash: str
+
+    @property
+    def sku(self) -> str:
+        return self.product.sku
+
+    @property
+    def source_id(self) -> int:
+        return self.product.source_id
 
 
 class Rejected(ValueError):
@@ -67,97 +72,91 @@ def _entry(source: SourceProduct) -> CatalogEntry:
     url_key = source.url_key or None
     if url_key is not None and len(url_key) > URL_KEY_MAX:
         raise Rejected(f"url_key longer than {URL_KEY_MAX} characters")
-    product: dict[str, Any] = {
-        "sku": sku,
-        "source_id": source.source_id,
-        "type_id": source.type_id or "simple",
-        "title": title,
-        "description": source.description or "",
-        "url_key": url_key,
-        "price": price,
-        "special_price": _special_price(source.special_price, price),
-        "stock_qty": _stock(source.stock_qty),
-        "is_active": active,
-        "weight": _weight(source.weight),
-        "categories": list(source.categories),
-        "images": list(source.images),
-        "attributes": dict(sorted(source.attributes.items())),
-        "source_updated_at": source.updated_at,
-        "backorders": source.backorders,
-    }
-    variants = _variant_rows(source, product)
-    return CatalogEntry(
-        source_id=source.source_id,
+    product = CatalogProduct(
         sku=sku,
-        product=product,
-        variants=variants,
-        content_hash=content_hash(product, variants),
+        source_id=source.source_id,
+        type_id=source.type_id or "simple",
+        title=title,
+        description=source.description or "",
+        url_key=url_key,
+        price=price,
+        special_price=_special_price(source.special_price, price),
+        stock_qty=_stock(source.stock_qty),
+        is_active=active,
+        weight=_weight(source.weight),
+        categories=tuple(source.categories),
+        images=tuple(source.images),
+        attributes=dict(sorted(source.attributes.items())),
+        backorders=source.backorders,
+        source_updated_at=source.updated_at,
     )
+    product = replace(product, variants=_variants(source, product))
+    return CatalogEntry(product=product, content_hash=content_hash(product))
 
 
-def _variant_rows(source: SourceProduct, product: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+def _variants(source: SourceProduct, product: CatalogProduct) -> tuple[CatalogVariant, ...]:
     if source.type_id != "configurable":
         return (
-            {
-                "sku": product["sku"],
-                "parent_sku": product["sku"],
-                "source_id": source.source_id,
-                "price": product["price"],
-                "special_price": product["special_price"],
-                "stock_qty": product["stock_qty"],
-                "is_active": product["is_active"],
-                "options": {},
-                "weight": product["weight"],
-                "image": _image(source.images[0] if source.images else None),
-                "position": 0,
-                "problem": None,
-                "backorders": source.backorders,
-            },
+            CatalogVariant(
+                sku=product.sku,
+                parent_sku=product.sku,
+                source_id=source.source_id,
+                price=product.price,
+                special_price=product.special_price,
+                stock_qty=product.stock_qty,
+                is_active=product.is_active,
+                options={},
+                weight=product.weight,
+                image=_image(source.images[0] if source.images else None),
+                position=0,
+                problem=None,
+                backorders=source.backorders,
+            ),
         )
-    rows = []
+    found = []
     seen: set[str] = set()
     for position, variant in enumerate(source.variants):
-        row = _variant_row(variant, product, position)
-        if row["sku"] in seen or row["sku"] == product["sku"]:
-            raise Rejected(f"variant SKU {row['sku']!r} appears twice in the product")
-        seen.add(row["sku"])
-        rows.append(row)
-    return tuple(rows)
+        typed = _variant(variant, product, position)
+        if typed.sku in seen or typed.sku == product.sku:
+            raise Rejected(f"variant SKU {typed.sku!r} appears twice in the product")
+        seen.add(typed.sku)
+        found.append(typed)
+    return tuple(found)
 
 
-def _variant_row(variant: SourceVariant, product: dict[str, Any], position: int) -> dict[str, Any]:
+def _variant(variant: SourceVariant, product: CatalogProduct, position: int) -> CatalogVariant:
     sku = _sku(variant.sku, f"variant SKU (child {variant.source_id})")
-    active = bool(product["is_active"]) and variant.is_sellable
+    active = product.is_active and variant.is_sellable
     price = _money(variant.price, f"price of variant {sku}")
     if active and (price is None or price <= 0):
         raise Rejected(f"variant {sku} is sellable but has no price above 0")
-    return {
-        "sku": sku,
-        "parent_sku": product["sku"],
-        "source_id": variant.source_id,
-        "price": price,
-        "special_price": _special_price(variant.special_price, price),
-        "stock_qty": _stock(variant.stock_qty),
-        "is_active": active,
-        "options": dict(variant.options),
-        "weight": _weight(variant.weight),
-        "image": _image(variant.image),
-        "position": position,
-        "problem": variant.problem,  # shown by product_status and `sync-pipeline status SKU`
-        "backorders": variant.backorders,
-    }
+    return CatalogVariant(
+        sku=sku,
+        parent_sku=product.sku,
+        source_id=variant.source_id,
+        price=price,
+        special_price=_special_price(variant.special_price, price),
+        stock_qty=_stock(variant.stock_qty),
+        is_active=active,
+        options=dict(variant.options),
+        weight=_weight(variant.weight),
+        image=_image(variant.image),
+        position=position,
+        problem=variant.problem,  # shown by product_status and `sync-pipeline status SKU`
+        backorders=variant.backorders,
+    )
 
 
-def content_hash(product: dict[str, Any], variants: tuple[dict[str, Any], ...]) -> str:
-    """A digest of everything a store would show, so an unchanged product is never rewritten.
+def content_hash(product: CatalogProduct) -> str:
+    """A digest of everything a store would show (its rows), so an unchanged product is never rewritten.
 
     ``source_updated_at`` is left out: Magento moves it on saves that change nothing we sell.
     """
     # Columns added later hash as before they existed while they hold nothing: upgrading rewrites nothing.
-    content = {key: value for key, value in product.items()
+    content = {key: value for key, value in product.row().items()
                if key != "source_updated_at" and not (key == "backorders" and not value)}
     shown = [{k: v for k, v in variant.items() if not (k in ("problem", "backorders") and not v)}
-             for variant in variants]
+             for variant in (v.row() for v in product.variants)]
     body = json.dumps({"product": content, "variants": shown}, sort_keys=True, default=str)
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 

@@ -94,7 +94,7 @@ def _stored_hashes(conn: Connection, skus: list[str]) -> dict[str, str]:
 
 
 def _write_products(conn: Connection, due: list[CatalogEntry], now: datetime) -> None:
-    rows = [{**e.product, "content_hash": e.content_hash, "created_at": now, "updated_at": now} for e in due]
+    rows = [{**e.product.row(), "content_hash": e.content_hash, "created_at": now, "updated_at": now} for e in due]
     statement = _insert_or_update(conn, products, key="sku",
                                   keep=("id", "sku", "created_at"))
     conn.execute(statement, rows)
@@ -104,7 +104,7 @@ def _replace_variants(conn: Connection, due: list[CatalogEntry]) -> None:
     parents = [e.sku for e in due]
     for batch in _batches(parents):
         conn.execute(delete(variants).where(variants.c.parent_sku.in_(batch)))
-    rows = [variant for e in due for variant in e.variants]
+    rows = [variant.row() for e in due for variant in e.product.variants]
     if rows:
         conn.execute(insert(variants), rows)
 

@@ -10,18 +10,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Engine, select
 
+from sync_pipeline.catalog.product import CatalogProduct, UnreadableProduct
 from sync_pipeline.catalog.tables import catalog_products
 from sync_pipeline.listings.identity import keys_sharing
 from sync_pipeline.listings.mapping import RULE_REASONS, default_weight, rule_violations
 from sync_pipeline.listings.model import Listing
 from sync_pipeline.listings.rules_db import load_rules, never_read_reason, rules_required
-from sync_pipeline.listings.shapes import platform_limits, sold_out_skus, store_title_limits, variant_prices
-from sync_pipeline.listings.store import catalog_rows_by_sku, one_product_per_sku
+from sync_pipeline.listings.shapes import (
+    BAD_CATALOG_ROW,
+    platform_limits,
+    sold_out_skus,
+    store_title_limits,
+    variant_prices,
+)
+from sync_pipeline.listings.store import catalog_products_by_sku, one_product_per_sku
 from sync_pipeline.listings.tables import platform_listings
 from sync_pipeline.listings.title_text import forbidden_characters, normalize, similarity
 from sync_pipeline.listings.titles import OUT_OF_BAND
@@ -96,7 +103,7 @@ def audit_prices(
     """Every stored price equals the rule applied to today's catalog price: zero mismatches."""
     result = AuditResult()
     for chunk in stored_listings(engine, store.key, skus=skus):
-        catalog = catalog_rows_by_sku(engine, [listing.sku for listing in chunk])
+        catalog = catalog_products_by_sku(engine, [listing.sku for listing in chunk])
         for listing in chunk:
             if listing.action != "list":
                 continue
@@ -105,7 +112,7 @@ def audit_prices(
             if found is None:
                 result.fail(listing.sku, "not in the catalog any more")
                 continue
-            for problem in _price_problems(listing, *found, store):
+            for problem in _price_problems(listing, found, store):
                 result.fail(listing.sku, problem)
     return result
 
@@ -324,16 +331,16 @@ def _with_column_price(listing: Listing, column_price: Any) -> Listing:
     return listing
 
 
-def _price_problems(
-    listing: Listing, product: dict[str, Any], variants: list[dict[str, Any]], store: StoreConfig
-) -> list[str]:
-    variants = [dict(v) for v in one_product_per_sku(product, variants, store)[0]]  # as the shape keeps them
-    expected = variant_prices(product, variants, store)
+def _price_problems(listing: Listing, product: CatalogProduct | UnreadableProduct, store: StoreConfig) -> list[str]:
+    if isinstance(product, UnreadableProduct):
+        return [f"price cannot be computed ({BAD_CATALOG_ROW}: {product.error})"]
+    product = replace(product, variants=one_product_per_sku(product, store)[0])  # as the shape keeps them
+    expected = variant_prices(product, store)
     if isinstance(expected, str):
         return [f"price cannot be computed ({expected})"]
     problems = [r for r in listing.reasons if r.startswith("price_column")]
     stored = {v.sku: v for v in listing.variants}
-    listed = set(expected) - sold_out_skus(product, variants, store)  # the shape leaves those out
+    listed = set(expected) - sold_out_skus(product, store)  # the shape leaves those out
     if set(stored) != listed:
         problems.append(f"variants {sorted(stored)} != catalog {sorted(listed)}")
     for sku, want in expected.items():

@@ -1,7 +1,7 @@
 """One catalog product as one store sells it: a platform-shaped ``Listing``.
 
-Input is a ``catalog_products`` row and its ``catalog_variants`` rows (plain mappings, as the
-database returns them), plus the store's configuration. A product that cannot be sold as it is
+Input is a ``catalog/product.py: CatalogProduct`` (with its variants), typed and validated by the
+catalog, plus the store's configuration: nothing here parses a catalog value again. A product that cannot be sold as it is
 still gets a listing, with ``valid = False`` and the reasons, so that a person can see why it is
 missing from a store; the push never sends invalid listings. A product that is inactive in the
 catalog becomes a delist listing (stock 0 on every variant), valid as long as it has a SKU.
@@ -18,19 +18,19 @@ the colon is what metrics count. ``title_similarity_out_of_band`` is a note, not
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from sync_pipeline.catalog.product import CatalogProduct
 from sync_pipeline.listings.model import Listing, ListingVariant
 from sync_pipeline.listings.pricing import StorePrice, price_for_store
-from sync_pipeline.listings.stock import on_backorder_only, store_stock
+from sync_pipeline.listings.stock import Stocked, on_backorder_only, store_stock
 from sync_pipeline.listings.titles import (
     OUT_OF_BAND,
     TITLE_EMPTY,
@@ -39,7 +39,6 @@ from sync_pipeline.listings.titles import (
     TitleLimits,
     seo_title,
 )
-from sync_pipeline.money import to_decimal
 from sync_pipeline.platforms.registry import platform_spec
 from sync_pipeline.platforms.spec import Platform, PlatformLimits, limits_with
 from sync_pipeline.stores import StoreConfig
@@ -98,42 +97,38 @@ def is_blocking(reasons: Iterable[str]) -> bool:
 # -- the listing --------------------------------------------------------------------------------
 
 
-def build_listing(
-    product: Mapping[str, Any], variants: Sequence[Mapping[str, Any]], store: StoreConfig, handle: str | None = None
-) -> Listing:
+def build_listing(product: CatalogProduct, store: StoreConfig, handle: str | None = None) -> Listing:
     """The listing ``store`` would publish for ``product`` (see the module docstring). ``handle`` is
     the product's handle unique in the store (``identity.assign_handles``); None: from its url_key."""
     reasons: list[str] = []
     limits = platform_limits(store)
     platform = store.platform
-    sku = str(product.get("sku") or "").strip()
-    source_id = _int(product.get("source_id"), reasons, "source_id")
-    active = bool(product.get("is_active"))
-    categories = _str_list(product.get("categories"), reasons, "categories")
-    attributes = _str_dict(product.get("attributes"), reasons, "attributes")
-    images = _unique(_str_list(product.get("images"), reasons, "images"))
-    weight = _weight(product.get("weight"), reasons)
-    ordered = sorted(variants, key=_position)
+    sku = product.sku
+    active = product.is_active
+    images = _unique(product.images)
+    weight = _weight(product.weight)
+    ordered = sorted(product.variants, key=lambda v: (v.position, v.sku))
     if active and not store.backorders.list:
         # Not listed here: what Magento sells only on backorder is left out of this store's listing,
         # and a product with nothing else to sell is delisted.
-        kept = [v for v in ordered if not (bool(v.get("is_active", True)) and on_backorder_only(v))]
+        kept = [v for v in ordered if not (v.is_active and on_backorder_only(v))]
         if (ordered and not kept) or (not ordered and on_backorder_only(product)):
             active = False
         elif kept:
             ordered = kept
+    product = replace(product, variants=tuple(ordered))
 
-    variant_options = [_str_dict(v.get("options"), reasons, f"options of {v.get('sku')}") for v in ordered]
+    variant_options = [v.options for v in ordered]
     axes = _axes(variant_options)
-    facts = title_facts(sku, attributes, variant_options, categories)
-    title = seo_title(str(product.get("title") or ""), platform, facts, store_title_limits(store))
+    facts = title_facts(sku, product.attributes, variant_options, product.categories)
+    title = seo_title(product.title, platform, facts, store_title_limits(store))
     reasons.extend(title.reasons)
 
-    prices = variant_prices(product, ordered, store)
+    prices = variant_prices(product, store)
     if isinstance(prices, str):
         reasons.append(prices)
         prices = {}
-    listing_variants = _listing_variants(product, ordered, variant_options, prices, weight, active, store)
+    listing_variants = _listing_variants(product, prices, weight, active, store)
     if not listing_variants:
         listing_variants = (ListingVariant(sku=sku, price=Decimal(0), compare_at_price=None, stock_qty=0),)
     cheapest = min(listing_variants, key=lambda v: v.price)
@@ -141,7 +136,7 @@ def build_listing(
     reasons.extend(_variant_reasons(listing_variants, axes, limits, platform))
     if not images:
         reasons.append(NO_IMAGE)
-    category = map_category(categories, store)
+    category = map_category(product.categories, store)
     if category is None:
         reasons.append(NO_CATEGORY)
     if cheapest.price <= 0 and prices:
@@ -158,17 +153,17 @@ def build_listing(
         store_key=store.key,
         platform=platform.value,
         sku=sku,
-        source_id=source_id,
+        source_id=product.source_id,
         action="list" if active else "delist",
         title=title.title,
-        description=_description(str(product.get("description") or ""), title.title, platform, limits),
+        description=_description(product.description, title.title, platform, limits),
         price=cheapest.price,
         compare_at_price=cheapest.compare_at_price,
         currency=store.currency,
         stock_qty=sum(v.stock_qty for v in listing_variants),
         images=tuple(images[: limits.images]),
         category_id=category,
-        handle=handle or handle_for(product.get("url_key"), sku, source_id),
+        handle=handle or handle_for(product.url_key, sku, product.source_id),
         options=tuple(_option_name(a) for a in axes),
         variants=listing_variants,
         weight_kg=weight,
@@ -197,47 +192,35 @@ def without_sold_out_variants(listing: Listing) -> Listing:
     )
 
 
-def sold_out_skus(
-    product: Mapping[str, Any], variants: Sequence[Mapping[str, Any]], store: StoreConfig
-) -> frozenset[str]:
+def sold_out_skus(product: CatalogProduct, store: StoreConfig) -> frozenset[str]:
     """Catalog SKUs the store's listing leaves out because they are sold out (for the audits)."""
-    if not product.get("is_active") or not platform_spec(store.platform).refuses_zero_stock:
+    if not product.is_active or not platform_spec(store.platform).refuses_zero_stock:
         return frozenset()
-    if not variants:
-        return frozenset() if _stock(product, True, store) else frozenset({str(product.get("sku") or "")})
-    return frozenset(
-        str(v.get("sku")) for v in variants if not _stock(v, bool(v.get("is_active", True)), store)
-    )
+    if not product.variants:
+        return frozenset() if _stock(product, True, store) else frozenset({product.sku})
+    return frozenset(v.sku for v in product.variants if not _stock(v, v.is_active, store))
 
 
-def variant_prices(
-    product: Mapping[str, Any], variants: Sequence[Mapping[str, Any]], store: StoreConfig
-) -> dict[str, StorePrice] | str:
+def variant_prices(product: CatalogProduct, store: StoreConfig) -> dict[str, StorePrice] | str:
     """Selling / compare-at price per variant SKU, or the reason none can be computed.
 
     A variant without its own price sells at its parent's (Magento falls back the same way).
     This is the one place a listing's prices come from; the pricing check calls it too.
     """
-    try:
-        parent_regular = to_decimal(product.get("price"))
-        parent_special = to_decimal(product.get("special_price"))
-        if not variants:
-            if parent_regular is None:
-                return PRICE_MISSING
-            return {str(product.get("sku") or ""): price_for_store(parent_regular, parent_special, store)}
-        prices = {}
-        for variant in variants:
-            regular = to_decimal(variant.get("price"))
-            special = to_decimal(variant.get("special_price"))
-            if regular is None:
-                regular = parent_regular
-                special = special if special is not None else parent_special
-            if regular is None:
-                return f"{PRICE_MISSING}: {variant.get('sku')}"
-            prices[str(variant.get("sku"))] = price_for_store(regular, special, store)
-        return prices
-    except (InvalidOperation, ValueError) as exc:
-        return f"{BAD_CATALOG_ROW}: price ({exc})"
+    if not product.variants:
+        if product.price is None:
+            return PRICE_MISSING
+        return {product.sku: price_for_store(product.price, product.special_price, store)}
+    prices = {}
+    for variant in product.variants:
+        regular, special = variant.price, variant.special_price
+        if regular is None:
+            regular = product.price
+            special = special if special is not None else product.special_price
+        if regular is None:
+            return f"{PRICE_MISSING}: {variant.sku}"
+        prices[variant.sku] = price_for_store(regular, special, store)
+    return prices
 
 
 def map_category(categories: Sequence[str], store: StoreConfig) -> str | None:
@@ -308,33 +291,30 @@ def _description(raw: str, title: str, platform: Platform, limits: PlatformLimit
 
 
 def _listing_variants(
-    product: Mapping[str, Any],
-    variants: Sequence[Mapping[str, Any]],
-    options: Sequence[Mapping[str, str]],
+    product: CatalogProduct,
     prices: Mapping[str, StorePrice],
     weight: Decimal | None,
     active: bool,
     store: StoreConfig,
 ) -> tuple[ListingVariant, ...]:
-    if not variants:
-        sku = str(product.get("sku") or "")
-        price = prices.get(sku)
+    if not product.variants:
+        price = prices.get(product.sku)
         if price is None:
             return ()
-        return (ListingVariant(sku, price.price, price.compare_at_price, _stock(product, active, store), {}, None, weight),)
+        return (ListingVariant(product.sku, price.price, price.compare_at_price, _stock(product, active, store), {},
+                               None, weight),)
     result = []
-    for variant, variant_options in zip(variants, options, strict=True):
-        sku = str(variant.get("sku"))
-        price = prices.get(sku, StorePrice(Decimal(0), None))
+    for variant in product.variants:
+        price = prices.get(variant.sku, StorePrice(Decimal(0), None))
         result.append(
             ListingVariant(
-                sku=sku,
+                sku=variant.sku,
                 price=price.price,
                 compare_at_price=price.compare_at_price,
-                stock_qty=_stock(variant, active and bool(variant.get("is_active", True)), store),
-                options={_option_name(k): str(v) for k, v in variant_options.items()},
-                image=str(variant["image"]) if variant.get("image") else None,
-                weight_kg=_weight(variant.get("weight"), []) or weight,
+                stock_qty=_stock(variant, active and variant.is_active, store),
+                options={_option_name(k): v for k, v in variant.options.items()},
+                image=variant.image,
+                weight_kg=_weight(variant.weight) or weight,
             )
         )
     return tuple(result)
@@ -376,68 +356,17 @@ def _option_name(axis: str) -> str:
     return " ".join(part.capitalize() for part in re.split(r"[_\s]+", axis.strip()) if part)
 
 
-def _stock(row: Mapping[str, Any], active: bool, store: StoreConfig) -> int:
+def _stock(item: Stocked, active: bool, store: StoreConfig) -> int:
     if not active:
         return 0
-    try:
-        qty = store_stock(row, store)
-    except (TypeError, ValueError):
-        return 0
+    qty = store_stock(item, store)
     most = platform_spec(store.platform).max_stock
     return qty if most is None else min(qty, most)
 
 
-def _position(variant: Mapping[str, Any]) -> tuple[int, str]:
-    try:
-        return int(variant.get("position") or 0), str(variant.get("sku"))
-    except (TypeError, ValueError):
-        return 0, str(variant.get("sku"))
-
-
-def _weight(value: Any, reasons: list[str]) -> Decimal | None:
-    try:
-        weight = to_decimal(value)
-    except (InvalidOperation, ValueError, TypeError):
-        reasons.append(f"{BAD_CATALOG_ROW}: weight")
-        return None
-    return weight if weight is not None and weight > 0 else None
-
-
-def _int(value: Any, reasons: list[str], field: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        reasons.append(f"{BAD_CATALOG_ROW}: {field}")
-        return 0
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, str | bytes):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
-def _str_list(value: Any, reasons: list[str], field: str) -> list[str]:
-    value = _json(value)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        reasons.append(f"{BAD_CATALOG_ROW}: {field} is not a list")
-        return []
-    return [str(v) for v in value if v is not None and str(v).strip()]
-
-
-def _str_dict(value: Any, reasons: list[str], field: str) -> dict[str, str]:
-    value = _json(value)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        reasons.append(f"{BAD_CATALOG_ROW}: {field} is not an object")
-        return {}
-    return {str(k): str(v) for k, v in value.items() if v is not None}
+def _weight(value: Decimal | None) -> Decimal | None:
+    """A weight of 0 or less is no weight (Magento leaves 0 where nobody filled it in)."""
+    return value if value is not None and value > 0 else None
 
 
 def _unique(values: Iterable[str]) -> list[str]:

@@ -17,30 +17,34 @@ with nothing salable left is not listed on a store by default, or listed with th
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any
+from typing import Protocol
 
 from sync_pipeline.stores import StockBuffer, StoreConfig
 
 NO_BUFFER = StockBuffer()
 
 
-def on_backorder_only(row: Mapping[str, Any]) -> bool:
+class Stocked(Protocol):
+    """A catalog product or variant (``catalog/product.py``), as far as stock goes."""
+
+    @property
+    def stock_qty(self) -> int: ...
+    @property
+    def backorders(self) -> bool | None: ...
+
+
+def on_backorder_only(item: Stocked) -> bool:
     """A catalog product or variant Magento sells only on backorder: nothing salable left."""
-    try:
-        salable = int(row.get("stock_qty") or 0)
-    except (TypeError, ValueError):
-        return False
-    return bool(row.get("backorders")) and salable <= 0
+    return bool(item.backorders) and item.stock_qty <= 0
 
 
-def store_stock(row: Mapping[str, Any], store: StoreConfig) -> int:
+def store_stock(item: Stocked, store: StoreConfig) -> int:
     """What ``store`` lists of a catalog row: the buffered salable quantity, or on backorder the
     store's ``backorders.quantity`` when it lists backorders (0 otherwise: build_listing leaves
     such rows out of the listing)."""
-    if on_backorder_only(row):
+    if on_backorder_only(item):
         return store.backorders.quantity if store.backorders.list else 0
-    return listed_stock(int(row.get("stock_qty") or 0), store.stock_buffer)
+    return listed_stock(item.stock_qty, store.stock_buffer)
 
 
 def listed_stock(salable: int, buffer: StockBuffer = NO_BUFFER) -> int:

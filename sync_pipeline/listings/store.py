@@ -12,17 +12,17 @@ is left as it is and counted as ``orphaned`` for a person to look at.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, exists, func, insert, select, update
 
+from sync_pipeline.catalog.product import CatalogProduct, CatalogVariant, UnreadableProduct, product_from_rows
 from sync_pipeline.catalog.tables import catalog_products, catalog_variants
 from sync_pipeline.db import utcnow
 from sync_pipeline.listings.identity import catalog_handles, kept_handles, write_identity_keys
@@ -40,7 +40,6 @@ from sync_pipeline.listings.shapes import (
     reason_code,
 )
 from sync_pipeline.listings.tables import platform_listings
-from sync_pipeline.money import to_decimal
 from sync_pipeline.platforms.factory import client_class
 from sync_pipeline.stores import StoreConfig
 
@@ -53,12 +52,13 @@ FIRST_PARENT = "first_parent_sku"  # on a variant row whose SKU several products
 
 PRODUCT_COLUMNS = (
     "id", "sku", "source_id", "type_id", "title", "description", "url_key", "price", "special_price",
-    "stock_qty", "is_active", "weight", "categories", "images", "attributes", "backorders",
+    "stock_qty", "is_active", "weight", "categories", "images", "attributes", "backorders", "source_updated_at",
 )  # fmt: skip
 VARIANT_COLUMNS = (
-    "sku", "parent_sku", "price", "special_price", "stock_qty", "is_active", "options", "weight", "image", "position",
-    "backorders",
+    "sku", "parent_sku", "source_id", "price", "special_price", "stock_qty", "is_active", "options", "weight", "image",
+    "position", "problem", "backorders",
 )  # fmt: skip
+Read = CatalogProduct | UnreadableProduct  # what a catalog row becomes (catalog/product.py)
 
 
 @dataclass(frozen=True)
@@ -94,10 +94,8 @@ class StoreListingsSummary:
         return self.inserted + self.updated
 
 
-def catalog_chunks(
-    engine: Engine, chunk_size: int = DEFAULT_CHUNK_SIZE
-) -> Iterator[list[tuple[dict[str, Any], list[dict[str, Any]]]]]:
-    """The catalog in chunks of (product row, its variant rows), in ``id`` order."""
+def catalog_chunks(engine: Engine, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[list[Read]]:
+    """The catalog in chunks of typed products (with their variants), in ``id`` order."""
     last_id = 0
     while True:
         with engine.connect() as conn:
@@ -114,29 +112,27 @@ def catalog_chunks(
                 return
             variants = _variants_of(conn, [p["sku"] for p in products])
         last_id = products[-1]["id"]
-        yield [(p, variants[p["sku"]]) for p in products]
+        yield [product_from_rows(p, variants[p["sku"]]) for p in products]
 
 
-def catalog_chunks_of(
-    engine: Engine, skus: Sequence[str], chunk_size: int = DEFAULT_CHUNK_SIZE
-) -> Iterator[list[tuple[dict[str, Any], list[dict[str, Any]]]]]:
-    """The catalog rows of ``skus`` (those it has), in chunks, in SKU order."""
+def catalog_chunks_of(engine: Engine, skus: Sequence[str], chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[list[Read]]:
+    """The typed products of ``skus`` (those the catalog has), in chunks, in SKU order."""
     wanted = sorted(set(skus))
     for start in range(0, len(wanted), chunk_size):
-        rows = catalog_rows_by_sku(engine, wanted[start:start + chunk_size])
-        if rows:
-            yield [rows[sku] for sku in sorted(rows)]
+        found = catalog_products_by_sku(engine, wanted[start:start + chunk_size])
+        if found:
+            yield [found[sku] for sku in sorted(found)]
 
 
-def catalog_rows_by_sku(engine: Engine, skus: Sequence[str]) -> dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]:
-    """Product row and variant rows of each of ``skus`` that the catalog has."""
+def catalog_products_by_sku(engine: Engine, skus: Sequence[str]) -> dict[str, Read]:
+    """The typed product of each of ``skus`` that the catalog has."""
     with engine.connect() as conn:
         products = [
             dict(row._mapping)
             for row in conn.execute(select(*_product_columns()).where(catalog_products.c.sku.in_(list(skus))))
         ]
         variants = _variants_of(conn, [p["sku"] for p in products])
-    return {p["sku"]: (p, variants[p["sku"]]) for p in products}
+    return {p["sku"]: product_from_rows(p, variants[p["sku"]]) for p in products}
 
 
 def _product_columns() -> list[Any]:
@@ -170,24 +166,21 @@ def _first_parents(conn: Connection, skus: Sequence[str]) -> dict[str, str]:
     return {sku: min(found)[1] for sku, found in parents.items() if len(found) > 1}
 
 
-def one_product_per_sku(product: Mapping[str, Any], variants: Sequence[Mapping[str, Any]],
-                        store: StoreConfig) -> tuple[list[Mapping[str, Any]], list[str]]:
+def one_product_per_sku(product: CatalogProduct, store: StoreConfig) -> tuple[tuple[CatalogVariant, ...], list[str]]:
     """The variants this store sells in ``product``, and a note for each one left to another product.
 
     A child of two configurables is a variant of both where the platform allows one SKU in two
     products; elsewhere it stays with its first parent (lowest Magento id) only.
     """
     if client_class(store.platform).sku_in_several_products:
-        return list(variants), []
-    sku = product.get("sku")
+        return product.variants, []
     kept, notes = [], []
-    for v in variants:
-        first = v.get(FIRST_PARENT)
-        if first is not None and first != sku:
-            notes.append(f"{SKU_IN_OTHER_PRODUCT}: {v.get('sku')} is sold under {first}")
+    for v in product.variants:
+        if v.first_parent is not None and v.first_parent != product.sku:
+            notes.append(f"{SKU_IN_OTHER_PRODUCT}: {v.sku} is sold under {v.first_parent}")
         else:
             kept.append(v)
-    return kept, notes
+    return tuple(kept), notes
 
 
 def materialize_store_listings(
@@ -218,8 +211,7 @@ def materialize_store_listings(
     chunks = catalog_chunks(engine, chunk_size) if skus is None else catalog_chunks_of(engine, skus, chunk_size)
     for chunk in chunks:
         listings = [
-            (product, listing_or_reason(product, variants, store, handles.get(str(product.get("sku"))), store_rules))
-            for product, variants in chunk
+            (product, listing_or_reason(product, store, handles.get(product.sku), store_rules)) for product in chunk
         ]
         with engine.begin() as conn:
             _write_chunk(conn, store.key, [listing for _, listing in listings], stamp, summary)
@@ -233,54 +225,50 @@ def materialize_store_listings(
 
 
 def listing_or_reason(
-    product: Mapping[str, Any], variants: Sequence[Mapping[str, Any]], store: StoreConfig, handle: str | None = None,
-    rules: StoreRules | None = None,
+    product: Read, store: StoreConfig, handle: str | None = None, rules: StoreRules | None = None
 ) -> Listing:
-    """``build_listing`` with the store's mapping and rules applied, or - for a row it cannot read -
-    an invalid listing that names the error.
+    """``build_listing`` with the store's mapping and rules applied, or - for a catalog row that
+    could not be read, or a product the shaper cannot shape - an invalid listing that names the error.
 
     One unreadable catalog row must never stop the other products of the partition.
     """
     try:
-        kept, notes = one_product_per_sku(product, variants, store)
+        if isinstance(product, UnreadableProduct):
+            return _unreadable(product, product.error, store, handle)
+        kept, notes = one_product_per_sku(product, store)
         if not kept and notes:  # every variant is sold under another product: nothing of its own to list
-            listing = build_listing(product, variants, store, handle)
+            listing = build_listing(product, store, handle)
             listing = replace(listing, valid=False, reasons=(*listing.reasons, *notes, NO_VARIANT_OF_ITS_OWN))
         else:
-            listing = build_listing(product, kept, store, handle)
+            listing = build_listing(replace(product, variants=kept), store, handle)
             if notes:
                 listing = replace(listing, reasons=(*listing.reasons, *notes))
-        return apply_store_rules(listing, _attributes(product), store, rules)
-    except (ArithmeticError, InvalidOperation, KeyError, TypeError, ValueError, AttributeError) as exc:
-        log.warning("store %s: catalog row %s cannot be shaped: %r", store.key, product.get("sku"), exc)
-        sku = str(product.get("sku") or "")
-        source_id = int(product["source_id"]) if str(product.get("source_id", "")).isdigit() else 0
-        return Listing(
-            store_key=store.key,
-            platform=store.platform.value,
-            sku=sku,
-            source_id=source_id,
-            action="list",
-            title=str(product.get("title") or "")[:255],
-            description="",
-            price=Decimal(0),
-            compare_at_price=None,
-            currency=store.currency,
-            stock_qty=0,
-            images=(),
-            category_id=None,
-            handle=handle or handle_for(None, sku, source_id),
-            variants=(ListingVariant(sku=sku, price=Decimal(0), compare_at_price=None, stock_qty=0),),
-            valid=False,
-            reasons=(f"{BAD_CATALOG_ROW}: {type(exc).__name__}: {exc}"[:500],),
-        )
+        return apply_store_rules(listing, product.attributes, store, rules)
+    except (ArithmeticError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        return _unreadable(product, f"{type(exc).__name__}: {exc}", store, handle)
 
 
-def _attributes(product: Mapping[str, Any]) -> dict[str, str]:
-    raw = product.get("attributes")
-    if isinstance(raw, str | bytes):
-        raw = json.loads(raw)
-    return {str(k): str(v) for k, v in (raw or {}).items() if v is not None}
+def _unreadable(product: Read, error: str, store: StoreConfig, handle: str | None) -> Listing:
+    log.warning("store %s: catalog row %s cannot be shaped: %s", store.key, product.sku, error)
+    return Listing(
+        store_key=store.key,
+        platform=store.platform.value,
+        sku=product.sku,
+        source_id=product.source_id,
+        action="list",
+        title=product.title[:255],
+        description="",
+        price=Decimal(0),
+        compare_at_price=None,
+        currency=store.currency,
+        stock_qty=0,
+        images=(),
+        category_id=None,
+        handle=handle or handle_for(None, product.sku, product.source_id),
+        variants=(ListingVariant(sku=product.sku, price=Decimal(0), compare_at_price=None, stock_qty=0),),
+        valid=False,
+        reasons=(f"{BAD_CATALOG_ROW}: {error}"[:500],),
+    )
 
 
 def count_orphaned(engine: Engine, store_key: str) -> int:
@@ -365,7 +353,7 @@ def listing_row(listing: Listing, stamp: datetime, hashes: dict[str, str] | None
     }
 
 
-def _count(summary: StoreListingsSummary, product: Mapping[str, Any], listing: Listing) -> None:
+def _count(summary: StoreListingsSummary, product: Read, listing: Listing) -> None:
     summary.listings += 1
     if listing.action == "delist":
         summary.delists += 1
@@ -392,10 +380,8 @@ def _count(summary: StoreListingsSummary, product: Mapping[str, Any], listing: L
         )
 
 
-def _master_price(product: Mapping[str, Any]) -> Decimal | None:
+def _master_price(product: Read) -> Decimal | None:
     """The catalog's selling price: the special price while it is the lower one."""
-    try:
-        prices = [to_decimal(product.get(k)) for k in ("price", "special_price")]
-    except (InvalidOperation, TypeError):
+    if isinstance(product, UnreadableProduct):
         return None
-    return min((p for p in prices if p is not None), default=None)
+    return min((p for p in (product.price, product.special_price) if p is not None), default=None)

@@ -19,30 +19,30 @@ def _entry(product: object) -> CatalogEntry:
 
 def test_simple_product_is_sold_through_one_variant_with_its_own_sku() -> None:
     entry = _entry(normalize_product(simple(7)))
-    assert entry.product["sku"] == "SKU-7"
-    assert entry.product["is_active"] is True
-    assert entry.product["price"] == Decimal("19.9000")
-    assert [v["sku"] for v in entry.variants] == ["SKU-7"]
-    assert entry.variants[0]["parent_sku"] == "SKU-7"
-    assert entry.variants[0]["options"] == {}
-    assert entry.variants[0]["image"] == "https://shop.test/media/7-0.jpg"
+    assert entry.product.sku == "SKU-7"
+    assert entry.product.is_active is True
+    assert entry.product.price == Decimal("19.9000")
+    assert [v.sku for v in entry.product.variants] == ["SKU-7"]
+    assert entry.product.variants[0].parent_sku == "SKU-7"
+    assert entry.product.variants[0].options == {}
+    assert entry.product.variants[0].image == "https://shop.test/media/7-0.jpg"
 
 
 def test_configurable_children_become_variants_with_option_labels() -> None:
     product = configurable(10, (child(11, "Blue", "M"), child(12, "Red", "L", stock_qty=0, is_in_stock=False)))
     entry = _entry(normalize_product(product))
-    assert [(v["sku"], v["options"], v["is_active"]) for v in entry.variants] == [
+    assert [(v.sku, v.options, v.is_active) for v in entry.product.variants] == [
         ("SKU-11", {"color": "Blue", "size": "M"}, True),
         ("SKU-12", {"color": "Red", "size": "L"}, False),
     ]
-    assert all(v["parent_sku"] == "SKU-10" for v in entry.variants)
-    assert entry.product["stock_qty"] == 3
+    assert all(v.parent_sku == "SKU-10" for v in entry.product.variants)
+    assert entry.product.stock_qty == 3
 
 
 def test_disabled_parent_makes_every_variant_inactive() -> None:
     entry = _entry(normalize_product(configurable(10, (child(11, "Blue", "M"),), is_enabled=False)))
-    assert entry.product["is_active"] is False
-    assert entry.variants[0]["is_active"] is False
+    assert entry.product.is_active is False
+    assert entry.product.variants[0].is_active is False
 
 
 def test_hash_ignores_source_timestamp_but_sees_price_and_stock() -> None:
@@ -57,14 +57,14 @@ def test_hash_ignores_source_timestamp_but_sees_price_and_stock() -> None:
 
 
 def test_special_price_kept_only_when_it_undercuts_the_price() -> None:
-    assert _entry(normalize_product(simple(1, special_price=Decimal("15")))).product["special_price"] == Decimal("15")
-    assert _entry(normalize_product(simple(1, special_price=Decimal("25")))).product["special_price"] is None
+    assert _entry(normalize_product(simple(1, special_price=Decimal("15")))).product.special_price == Decimal("15")
+    assert _entry(normalize_product(simple(1, special_price=Decimal("25")))).product.special_price is None
 
 
 def test_negative_stock_sells_nothing() -> None:
     entry = _entry(normalize_product(simple(1, stock_qty=-4, is_in_stock=False)))
-    assert entry.product["stock_qty"] == 0
-    assert entry.product["is_active"] is False
+    assert entry.product.stock_qty == 0
+    assert entry.product.is_active is False
 
 
 @pytest.mark.parametrize(
@@ -91,7 +91,7 @@ def test_bad_products_are_rejected_with_a_reason(changes: dict[str, object], rea
 
 def test_unsellable_product_without_price_is_still_stored_inactive() -> None:
     entry = _entry(normalize_product(simple(3, price=None, is_enabled=False)))
-    assert entry.product["is_active"] is False and entry.product["price"] is None
+    assert entry.product.is_active is False and entry.product.price is None
 
 
 def test_variant_sku_repeated_inside_a_product_is_rejected() -> None:
@@ -102,7 +102,7 @@ def test_variant_sku_repeated_inside_a_product_is_rejected() -> None:
 
 def test_emoji_and_entities_survive_untouched() -> None:
     entry = _entry(normalize_product(simple(1, title="Caf\u00e9 \U0001f600 &amp; co")))
-    assert entry.product["title"] == "Caf\u00e9 \U0001f600 &amp; co"
+    assert entry.product.title == "Caf\u00e9 \U0001f600 &amp; co"
 
 
 def test_staging_codec_round_trips_every_field() -> None:

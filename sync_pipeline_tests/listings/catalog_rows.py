@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert
 
+from sync_pipeline.catalog.product import CatalogProduct, product_from_rows
 from sync_pipeline.catalog.tables import catalog_products, catalog_variants
 from sync_pipeline.db import create_all
 
@@ -73,3 +74,10 @@ def insert_catalog(engine: Engine, products: list[dict[str, Any]], variants: lis
             conn.execute(insert(catalog_products), products)
         if variants:
             conn.execute(insert(catalog_variants), list(variants))
+
+
+def typed(product: dict[str, Any], variants: list[dict[str, Any]] | tuple[dict[str, Any], ...] = ()) -> CatalogProduct:
+    """The catalog's typed product for these rows, as the listings read it (the rows must be readable)."""
+    read = product_from_rows(product, list(variants))
+    assert isinstance(read, CatalogProduct), read
+    return read

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from sync_pipeline.catalog.product import product_from_rows
 from sync_pipeline.listings.shapes import (
     BAD_CATALOG_ROW,
     DUPLICATE_VARIANT_OPTIONS,
@@ -24,9 +25,10 @@ from sync_pipeline.listings.shapes import (
     sold_out_skus,
     without_sold_out_variants,
 )
+from sync_pipeline.listings.store import listing_or_reason
 from sync_pipeline.listings.titles import TITLE_EMPTY
 from sync_pipeline.stores import StoreConfig, load_stores
-from sync_pipeline_tests.listings.catalog_rows import configurable, product_row, variant_row
+from sync_pipeline_tests.listings.catalog_rows import configurable, product_row, typed, variant_row
 
 D = Decimal
 STORES = {s.key: s for s in load_stores().stores}  # the demo file: no credential is read to build listings
@@ -44,7 +46,7 @@ def codes(listing: Any) -> set[str]:
 def test_shopify_listing_keeps_html_all_images_and_compare_at_price() -> None:
     product, variants = configurable("MJ01", 1, price=D("50"), special_price=D("40"),
                                      images=[f"https://i/{n}.jpg" for n in range(12)])
-    listing = build_listing(product, variants, SHOPIFY)
+    listing = build_listing(typed(product, variants), SHOPIFY)
     assert listing.valid and listing.action == "list"
     assert listing.description.startswith("<p>Light <strong>wind</strong>")
     assert len(listing.images) == 12
@@ -59,7 +61,7 @@ def test_shopify_listing_keeps_html_all_images_and_compare_at_price() -> None:
 def test_shopee_listing_is_plain_text_nine_images_in_order_and_no_compare_at() -> None:
     images = [f"https://i/{n}.jpg" for n in range(12)]
     product, variants = configurable("MJ02", 2, price=D("50"), special_price=D("40"), images=images)
-    listing = build_listing(product, variants, SHOPEE)
+    listing = build_listing(typed(product, variants), SHOPEE)
     assert "<" not in listing.description and "- Hood" in listing.description
     assert listing.images == tuple(images[:9])
     # 40 x 1.35 fx x 1.15 = 62.10 -> .95 ending
@@ -70,21 +72,21 @@ def test_shopee_listing_is_plain_text_nine_images_in_order_and_no_compare_at() -
 def test_tiktok_listing_reduces_html_and_caps_images() -> None:
     product = product_row("MJ03", 3, description='<div><h1>Big</h1><p class="a">Text</p><img src="x"></div>',
                           images=[f"https://i/{n}.jpg" for n in range(10)])
-    listing = build_listing(product, [], TIKTOK)
+    listing = build_listing(typed(product, []), TIKTOK)
     assert listing.description == "<p>Big</p><p>Text</p>"
     assert len(listing.images) == 9
     assert listing.price == D("48.99")  # 40 x 1.20 = 48.00 -> .99 ending
 
 
 def test_simple_product_has_one_variant_with_the_parent_sku() -> None:
-    listing = build_listing(product_row("S1", 1, weight=D("1.5")), [], SHOPIFY)
+    listing = build_listing(typed(product_row("S1", 1, weight=D("1.5")), []), SHOPIFY)
     assert [(v.sku, v.options, v.stock_qty, v.weight_kg) for v in listing.variants] == [("S1", {}, 7, D("1.5"))]
 
 
 def test_variant_price_falls_back_to_the_parent() -> None:
     product, variants = configurable("MJ04", 4, price=D("30"))
     variants[0]["price"] = D("35")
-    listing = build_listing(product, variants, SHOPIFY)
+    listing = build_listing(typed(product, variants), SHOPIFY)
     assert sorted(v.price for v in listing.variants) == [D("30.00")] * 3 + [D("35.00")]
     assert listing.price == D("30.00")
 
@@ -102,23 +104,23 @@ def test_variant_price_falls_back_to_the_parent() -> None:
 def test_variant_limits_per_platform(store: StoreConfig, options: list[str], variant_count: int, reason: str) -> None:
     product = product_row("P", 1, type_id="configurable")
     variants = [variant_row(f"P-{i}", "P", i, options={o: f"{o}{i}" for o in options}) for i in range(variant_count)]
-    listing = build_listing(product, variants, store)
+    listing = build_listing(typed(product, variants), store)
     assert not listing.valid and reason in codes(listing)
 
 
 def test_within_limits_is_valid_and_store_limits_override_the_platform() -> None:
     product = product_row("P", 1, type_id="configurable")
     variants = [variant_row(f"P-{i}", "P", i, options={"size": str(i)}) for i in range(300)]
-    assert build_listing(product, variants, TIKTOK).valid
+    assert build_listing(typed(product, variants), TIKTOK).valid
     narrow = store_with(TIKTOK, limits={"variants": 100, "title_min_length": 1})
-    assert TOO_MANY_VARIANTS in codes(build_listing(product, variants, narrow))
+    assert TOO_MANY_VARIANTS in codes(build_listing(typed(product, variants), narrow))
 
 
 def test_option_names_are_title_cased() -> None:
     product = product_row("P", 1, type_id="configurable")
     variants = [variant_row("P-1", "P", 0, options={"shoe_size": "42", "color": "Red"}),
                 variant_row("P-2", "P", 1, options={"shoe_size": "43", "color": "Red"})]
-    listing = build_listing(product, variants, SHOPIFY)
+    listing = build_listing(typed(product, variants), SHOPIFY)
     assert listing.options == ("Shoe Size", "Color")
     assert listing.variants[0].options == {"Shoe Size": "42", "Color": "Red"}
 
@@ -126,9 +128,9 @@ def test_option_names_are_title_cased() -> None:
 def test_duplicate_and_incomplete_variant_options_are_invalid() -> None:
     product = product_row("P", 1, type_id="configurable")
     dupes = [variant_row("P-1", "P", 0, options={"size": "M"}), variant_row("P-2", "P", 1, options={"size": "m"})]
-    assert DUPLICATE_VARIANT_OPTIONS in codes(build_listing(product, dupes, SHOPIFY))
+    assert DUPLICATE_VARIANT_OPTIONS in codes(build_listing(typed(product, dupes), SHOPIFY))
     partial = [variant_row("P-1", "P", 0, options={"size": "M", "color": "Red"}), variant_row("P-2", "P", 1, options={"size": "L"})]
-    assert VARIANT_MISSING_OPTION in codes(build_listing(product, partial, SHOPIFY))
+    assert VARIANT_MISSING_OPTION in codes(build_listing(typed(product, partial), SHOPIFY))
 
 
 @pytest.mark.parametrize(
@@ -145,21 +147,22 @@ def test_duplicate_and_incomplete_variant_options_are_invalid() -> None:
     ],
 )
 def test_invalid_listings_keep_their_reason(overrides: dict[str, Any], reason: str) -> None:
-    listing = build_listing(product_row("BAD", 9, **overrides), [], SHOPIFY)
+    # A row the catalog cannot read becomes an invalid listing where the listings read it (listing_or_reason).
+    listing = listing_or_reason(product_from_rows(product_row("BAD", 9, **overrides), []), SHOPIFY)
     assert not listing.valid
     assert reason in codes(listing)
 
 
 def test_tiktok_needs_weight_and_clean_seller_skus() -> None:
-    assert NO_WEIGHT in codes(build_listing(product_row("W", 1, weight=None), [], TIKTOK))
-    assert build_listing(product_row("W", 1, weight=None), [], SHOPIFY).valid
-    assert SELLER_SKU_INVALID in codes(build_listing(product_row("HAS SPACE", 1), [], TIKTOK))
-    assert SELLER_SKU_INVALID in codes(build_listing(product_row("X" * 51, 1), [], TIKTOK))
+    assert NO_WEIGHT in codes(build_listing(typed(product_row("W", 1, weight=None), []), TIKTOK))
+    assert build_listing(typed(product_row("W", 1, weight=None), []), SHOPIFY).valid
+    assert SELLER_SKU_INVALID in codes(build_listing(typed(product_row("HAS SPACE", 1), []), TIKTOK))
+    assert SELLER_SKU_INVALID in codes(build_listing(typed(product_row("X" * 51, 1), []), TIKTOK))
 
 
 def test_inactive_product_is_a_valid_delist_with_zero_stock_everywhere() -> None:
     product, variants = configurable("OLD", 5, is_active=False, images=[], categories=[])
-    listing = build_listing(product, variants, SHOPEE)
+    listing = build_listing(typed(product, variants), SHOPEE)
     assert listing.action == "delist" and listing.valid
     assert listing.stock_qty == 0 and all(v.stock_qty == 0 for v in listing.variants)
 
@@ -167,7 +170,7 @@ def test_inactive_product_is_a_valid_delist_with_zero_stock_everywhere() -> None
 def test_inactive_variant_sells_nothing() -> None:
     product, variants = configurable("MJ05", 5)
     variants[0]["is_active"] = False
-    listing = build_listing(product, variants, SHOPIFY)
+    listing = build_listing(typed(product, variants), SHOPIFY)
     assert [v.stock_qty for v in listing.variants] == [0, 3, 3, 3]
 
 
@@ -188,20 +191,20 @@ def test_handle_is_a_stable_slug_of_url_key_or_sku() -> None:
 
 def test_two_shopify_stores_share_a_title_and_platforms_do_not() -> None:
     product, variants = configurable("MJ06", 6)
-    titles = {key: build_listing(product, variants, store).title for key, store in STORES.items()}
+    titles = {key: build_listing(typed(product, variants), store).title for key, store in STORES.items()}
     assert titles["shopify-us"] == titles["shopify-eu"]
     assert len({titles["shopify-us"], titles["shopee-sg"], titles["tiktok-us"]}) == 3
 
 
 def test_eu_store_converts_currency_and_uses_99_endings() -> None:
-    listing = build_listing(product_row("EU", 1, price=D("40")), [], SHOPIFY_EU)
+    listing = build_listing(typed(product_row("EU", 1, price=D("40")), []), SHOPIFY_EU)
     assert (listing.price, listing.currency) == (D("36.99"), "EUR")  # 40 x 0.92 = 36.80 -> 36.99
 
 
 def test_empty_description_falls_back_to_the_title_in_the_platform_format() -> None:
     product = product_row("E", 1, description="", title="Salt & Pepper Mill Set")
-    assert build_listing(product, [], TIKTOK).description.startswith("<p>Salt &amp; Pepper")
-    assert build_listing(product, [], SHOPEE).description.startswith("Salt & Pepper")
+    assert build_listing(typed(product, []), TIKTOK).description.startswith("<p>Salt &amp; Pepper")
+    assert build_listing(typed(product, []), SHOPEE).description.startswith("Salt & Pepper")
 
 
 def _stocked(variants: list[dict[str, Any]], *quantities: int) -> list[dict[str, Any]]:
@@ -211,38 +214,38 @@ def _stocked(variants: list[dict[str, Any]], *quantities: int) -> list[dict[str,
 def test_tiktok_listing_leaves_sold_out_variants_out() -> None:
     product, variants = configurable("SO1", 1)
     variants = [dict(v, price=D(str(30 + i))) for i, v in enumerate(variants)]
-    full = build_listing(product, variants, TIKTOK)
-    partly = build_listing(product, _stocked(variants, 0, 2, 0, 4), TIKTOK)
+    full = build_listing(typed(product, variants), TIKTOK)
+    partly = build_listing(typed(product, _stocked(variants, 0, 2, 0, 4)), TIKTOK)
     assert partly.valid and partly.action == "list"
     assert [v.sku for v in partly.variants] == [full.variants[1].sku, full.variants[3].sku]
     assert partly.stock_qty == 6 and partly.price == full.variants[1].price  # the cheapest that sells
-    assert sold_out_skus(product, _stocked(variants, 0, 2, 0, 4), TIKTOK) == {
+    assert sold_out_skus(typed(product, _stocked(variants, 0, 2, 0, 4)), TIKTOK) == {
         full.variants[0].sku, full.variants[2].sku
     }
 
 
 def test_tiktok_listing_with_every_variant_sold_out_is_a_delist_and_lists_again_on_restock() -> None:
     product, variants = configurable("SO2", 1)
-    sold_out = build_listing(product, _stocked(variants, 0, 0, 0, 0), TIKTOK)
+    sold_out = build_listing(typed(product, _stocked(variants, 0, 0, 0, 0)), TIKTOK)
     assert sold_out.valid and sold_out.action == "delist"
-    simple = build_listing(product_row("SO3", 3, stock_qty=0), [], TIKTOK)
+    simple = build_listing(typed(product_row("SO3", 3, stock_qty=0), []), TIKTOK)
     assert simple.valid and simple.action == "delist"
-    restocked = build_listing(product, variants, TIKTOK)
+    restocked = build_listing(typed(product, variants), TIKTOK)
     assert restocked.action == "list" and [v.stock_qty for v in restocked.variants] == [3, 3, 3, 3]
 
 
 @pytest.mark.parametrize("store", [SHOPIFY, SHOPEE])
 def test_platforms_that_hold_a_zero_keep_sold_out_variants(store: StoreConfig) -> None:
     product, variants = configurable("SO4", 1)
-    listing = build_listing(product, _stocked(variants, 0, 0, 0, 0), store)
+    listing = build_listing(typed(product, _stocked(variants, 0, 0, 0, 0)), store)
     assert listing.action == "list" and [v.stock_qty for v in listing.variants] == [0, 0, 0, 0]
-    assert sold_out_skus(product, _stocked(variants, 0, 0, 0, 0), store) == frozenset()
+    assert sold_out_skus(typed(product, _stocked(variants, 0, 0, 0, 0)), store) == frozenset()
 
 
 def test_sold_out_rule_leaves_invalid_and_delist_listings_alone() -> None:
     product, variants = configurable("SO5", 1, weight=None)  # no weight: invalid on TikTok
-    invalid = build_listing(product, _stocked(variants, 0, 0, 0, 0), TIKTOK)
+    invalid = build_listing(typed(product, _stocked(variants, 0, 0, 0, 0)), TIKTOK)
     assert not invalid.valid and invalid.action == "list" and len(invalid.variants) == 4
-    inactive = build_listing(dict(product, weight=D("1"), is_active=False), variants, TIKTOK)
+    inactive = build_listing(typed(dict(product, weight=D("1"), is_active=False), variants), TIKTOK)
     assert inactive.action == "delist" and len(inactive.variants) == 4
     assert without_sold_out_variants(inactive) is inactive

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sync_pipeline.listings.shapes import build_listing
 from sync_pipeline.listings.stock import listed_stock
 from sync_pipeline.stores import StockBuffer, load_stores
-from sync_pipeline_tests.listings.catalog_rows import configurable, product_row
+from sync_pipeline_tests.listings.catalog_rows import configurable, product_row, typed
 
 STORES = {s.key: s for s in load_stores().stores}
 
@@ -77,13 +77,13 @@ def test_the_listing_carries_the_buffered_stock_per_variant() -> None:
     product, variants = configurable("CFG1", 1)
     stocks = [2, 3, 7, 40]
     variants = [dict(v, stock_qty=q, price=Decimal("20")) for v, q in zip(variants, stocks, strict=True)]
-    listing = build_listing(product, variants, store)
+    listing = build_listing(typed(product, variants), store)
     assert {v.sku: v.stock_qty for v in listing.variants} == {
         v["sku"]: shown for v, shown in zip(variants, [0, 2, 6, 10], strict=True)}
     assert listing.stock_qty == 18
-    unbuffered = build_listing(product, variants, STORES["shopify-us"])
+    unbuffered = build_listing(typed(product, variants), STORES["shopify-us"])
     assert [v.stock_qty for v in unbuffered.variants] == stocks
-    simple = build_listing(product_row("SIM1", 2, stock_qty=5, price=Decimal("9")), [], store)
+    simple = build_listing(typed(product_row("SIM1", 2, stock_qty=5, price=Decimal("9")), []), store)
     assert simple.stock_qty == 4
 
 
@@ -98,14 +98,12 @@ def test_backorders_are_not_listed_by_default() -> None:
     variants = [dict(v, price=Decimal("20")) for v in variants]
     variants[0].update(stock_qty=0, backorders=True)  # Magento sells it on backorder only
     variants[1].update(stock_qty=4, backorders=True)  # backorders on, but units left: sold as stock
-    listing = build_listing(product, variants, STORES["shopify-us"])
+    listing = build_listing(typed(product, variants), STORES["shopify-us"])
     assert listing.action == "list" and variants[0]["sku"] not in {v.sku for v in listing.variants}
     assert {v.sku: v.stock_qty for v in listing.variants}[variants[1]["sku"]] == 4
-    only_backorder = build_listing(product_row("SIM2", 4, stock_qty=0, backorders=True, price=Decimal("9")), [],
-                                   STORES["shopify-us"])
+    only_backorder = build_listing(typed(product_row("SIM2", 4, stock_qty=0, backorders=True, price=Decimal("9")), []), STORES["shopify-us"])
     assert only_backorder.action == "delist"
-    every_variant = build_listing(product, [dict(v, stock_qty=0, backorders=True) for v in variants],
-                                  STORES["shopify-us"])
+    every_variant = build_listing(typed(product, [dict(v, stock_qty=0, backorders=True) for v in variants]), STORES["shopify-us"])
     assert every_variant.action == "delist"
 
 
@@ -118,11 +116,11 @@ def test_a_store_that_lists_backorders_shows_its_quantity() -> None:
     variants = [dict(v, price=Decimal("20")) for v in variants]
     variants[0].update(stock_qty=0, backorders=True)
     variants[1].update(stock_qty=-2, backorders=True)  # orders beyond the stock: still the set quantity
-    listing = build_listing(product, variants, store)
+    listing = build_listing(typed(product, variants), store)
     stocks = {v.sku: v.stock_qty for v in listing.variants}
     assert stocks[variants[0]["sku"]] == stocks[variants[1]["sku"]] == 5
     assert stocks[variants[2]["sku"]] == variants[2]["stock_qty"] - 1  # the buffer applies to real stock
-    simple = build_listing(product_row("SIM3", 6, stock_qty=0, backorders=True, price=Decimal("9")), [], store)
+    simple = build_listing(typed(product_row("SIM3", 6, stock_qty=0, backorders=True, price=Decimal("9")), []), store)
     assert (simple.action, simple.stock_qty) == ("list", 5)
 
 

@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select, update
 
+from sync_pipeline.catalog.product import product_from_rows
 from sync_pipeline.catalog.tables import catalog_products
 from sync_pipeline.db import make_engine
 from sync_pipeline.listings.model import Listing
 from sync_pipeline.listings.store import materialize_store_listings
 from sync_pipeline.listings.tables import platform_listings
 from sync_pipeline.stores import load_stores
-from sync_pipeline_tests.listings.catalog_rows import configurable, insert_catalog, product_row
+from sync_pipeline_tests.listings.catalog_rows import configurable, insert_catalog, product_row, typed
 
 STORES = {s.key: s for s in load_stores().stores}
 
@@ -116,7 +117,7 @@ def test_stored_payload_is_exactly_the_model_json() -> None:
 
     product, variants = make("PAY", 1, special_price=Decimal("30"))
     built = [
-        build_listing(row, rows, store)
+        build_listing(typed(row, rows), store)
         for store in STORES.values()
         for row, rows in (
             (product, variants),
@@ -124,7 +125,7 @@ def test_stored_payload_is_exactly_the_model_json() -> None:
             (product_row("GONE", 3, is_active=False), []),
         )
     ]
-    unreadable = listing_or_reason(product_row("ODD", 4, special_price=object()), [], STORES["tiktok-us"])
+    unreadable = listing_or_reason(product_from_rows(product_row("ODD", 4, special_price=object()), []), STORES["tiktok-us"])
     by_hand = Listing(
         store_key="s", platform="shopify", sku="X", source_id=5, action="list", title="t", description="d",
         price=Decimal("9.90"), compare_at_price=Decimal("12.00"), currency="USD", stock_qty=3, images=("a", "b"),
@@ -163,7 +164,7 @@ def _reference_json(listing: Listing) -> Any:
 def test_a_row_the_shaper_cannot_read_becomes_an_invalid_listing_naming_the_error() -> None:
     from sync_pipeline.listings.store import listing_or_reason
 
-    listing = listing_or_reason(product_row("ODD", 3, special_price=object()), [], STORES["shopify-us"])
+    listing = listing_or_reason(product_from_rows(product_row("ODD", 3, special_price=object()), []), STORES["shopify-us"])
     assert not listing.valid and listing.sku == "ODD"
     assert listing.reasons[0].startswith("bad_catalog_row: TypeError")
 
