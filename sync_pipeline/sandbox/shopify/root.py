@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sync_pipeline.sandbox.shopify.creation import CreationResolvers
 from sync_pipeline.sandbox.shopify.inventory import InventoryResolvers
+from sync_pipeline.sandbox.shopify.media import MediaResolvers
 from sync_pipeline.sandbox.shopify.metafields import MetafieldResolvers
 from sync_pipeline.sandbox.shopify.publishing import PublishingResolvers
 from sync_pipeline.sandbox.shopify.reads import ReadResolvers
@@ -11,6 +12,7 @@ from sync_pipeline.sandbox.shopify.variants import VariantResolvers
 
 
 class Root(
-    ReadResolvers, CreationResolvers, VariantResolvers, InventoryResolvers, PublishingResolvers, MetafieldResolvers
+    ReadResolvers, CreationResolvers, VariantResolvers, InventoryResolvers, PublishingResolvers, MetafieldResolvers,
+    MediaResolvers,
 ):
     """graphql-core resolves a root field by calling the attribute of the same name."""
