@@ -228,6 +228,13 @@ class Catalog:
     def new_id(self, conn: sqlite3.Connection, kind: str) -> str:
         return gid(kind, self._next(conn, kind))
 
+    def put_file(self, conn: sqlite3.Connection, record: dict[str, Any]) -> None:
+        """A file of the shop's Files (fileCreate), by its id."""
+        self._put(conn, "file", record["id"], record)
+
+    def file(self, file_gid: str) -> dict[str, Any] | None:
+        return self.state.get(PLATFORM, self.shop, "file", file_gid)
+
     def remember(self, conn: sqlite3.Connection, key: str, body: dict[str, Any]) -> None:
         self._put(conn, "idempotency", key, body)
 

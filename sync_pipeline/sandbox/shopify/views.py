@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from sync_pipeline.sandbox.shopify import fields, paging
-from sync_pipeline.sandbox.shopify.catalog import gid_number
+from sync_pipeline.sandbox.shopify.catalog import gid_number, now_iso
 from sync_pipeline.sandbox.shopify.sorting import sort_variants
 
 # (now, request token): when a read happens and which request it belongs to; the default reads
@@ -77,6 +77,9 @@ def media_view(media: dict[str, Any], at: Moment = SETTLED) -> dict[str, Any]:
         view["status"] = "PROCESSING"
     if view["status"] != "READY":
         view["image"] = None
+    view["fileStatus"] = view["status"]  # MediaImage is a File too (fileCreate, media.py)
+    view.setdefault("createdAt", now_iso())
+    view.setdefault("updatedAt", view["createdAt"])
     return view
 
 
