@@ -5,7 +5,8 @@ a conditional UPDATE (``... WHERE job_id IS NULL OR <holder is stale or only sta
 serializes concurrent UPDATEs of one row on SQLite, PostgreSQL and MySQL alike, so of two
 imports started at once exactly one gets ``rowcount == 1`` and the other is refused.
 
-The lock goes through three phases: ``extracting`` (magento_products reads Magento), ``staged``
+The lock is a heartbeat lease (``sync_pipeline/lease.py``, shared with the push guard) and goes
+through three phases: ``extracting`` (magento_products reads Magento), ``staged``
 (the extract is waiting for catalog_products) and ``loading`` (catalog_products writes the
 catalog). A staged extract that nobody loads is superseded by the next import (nothing is lost:
 the cursor never moved for it); a holder that stops sending heartbeats for ``stale_after`` is
@@ -21,14 +22,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, insert, or_, select, update
 
 from sync_pipeline.catalog.staging import clear_staged
 from sync_pipeline.catalog.tables import product_import_jobs as jobs
 from sync_pipeline.catalog.tables import product_import_lock as lock
 from sync_pipeline.catalog.tables import product_import_meta as meta
 from sync_pipeline.db import utcnow
+from sync_pipeline.lease import Lease
 
 CURSOR_KEY = "last_successful_source_id"
 CHANGE_WATERMARK_KEY = "last_source_change_at"
@@ -38,6 +39,8 @@ DEFAULT_STALE_AFTER = timedelta(minutes=30)
 PHASE_EXTRACTING = "extracting"
 PHASE_STAGED = "staged"
 PHASE_LOADING = "loading"
+
+LEASE = Lease(lock, "name", LOCK_NAME, holder_column="job_id")  # the guard (sync_pipeline/lease.py)
 
 
 class ImportAlreadyRunning(RuntimeError):
@@ -138,20 +141,17 @@ def start_job(engine: Engine, job_id: int, now: datetime | None = None,
               stale_after: timedelta = DEFAULT_STALE_AFTER) -> None:
     """Take the guard for ``job_id`` and mark it running, or refuse with ImportAlreadyRunning."""
     now = now or utcnow()
-    _ensure_lock_row(engine)
+    LEASE.ensure_row(engine)
     for _attempt in range(3):
         with engine.begin() as conn:
-            holder = conn.execute(select(lock).where(lock.c.name == LOCK_NAME)).mappings().one()
+            holder = LEASE.read(conn)
+            assert holder is not None
             if not _takeable(holder, now, stale_after):
                 refusal = _refusal(conn, holder)
                 break
-            taken = conn.execute(
-                update(lock)
-                .where(lock.c.name == LOCK_NAME, _holder_is(holder["job_id"]),
-                       _takeable_clause(now, stale_after))
-                .values(job_id=job_id, phase=PHASE_EXTRACTING, heartbeat_at=now)
-            ).rowcount
-            if taken != 1:
+            taken = LEASE.take(conn, job_id, now, LEASE.held_by(holder["job_id"]), _takeable_clause(now, stale_after),
+                               extra={"phase": PHASE_EXTRACTING})
+            if not taken:
                 continue  # someone moved the guard between our read and write: look again
             if holder["job_id"] is not None:
                 _retire(conn, int(holder["job_id"]), holder, now)
@@ -166,58 +166,38 @@ def start_job(engine: Engine, job_id: int, now: datetime | None = None,
 def heartbeat(engine: Engine, job_id: int, now: datetime | None = None) -> None:
     """Tell the guard this job is alive; stop at once if the guard was taken over meanwhile."""
     with engine.begin() as conn:
-        kept = conn.execute(
-            update(lock).where(lock.c.name == LOCK_NAME, lock.c.job_id == job_id)
-            .values(heartbeat_at=now or utcnow())
-        ).rowcount
-    if kept != 1:
+        kept = LEASE.beat(conn, job_id, now or utcnow())
+    if not kept:
         raise ImportLockLost(f"import job {job_id} lost its guard (silent too long); it stopped")
 
 
 def mark_staged(engine: Engine, job_id: int, metrics: dict[str, Any], now: datetime | None = None) -> None:
     """The extract is complete: hand the job over to the catalog load."""
     with engine.begin() as conn:
-        moved = conn.execute(
-            update(lock).where(lock.c.name == LOCK_NAME, lock.c.job_id == job_id)
-            .values(phase=PHASE_STAGED, heartbeat_at=now or utcnow())
-        ).rowcount
-        if moved != 1:
+        if not LEASE.beat(conn, job_id, now or utcnow(), {"phase": PHASE_STAGED}):
             raise ImportLockLost(f"import job {job_id} lost its guard before its extract was handed over")
         conn.execute(update(jobs).where(jobs.c.id == job_id).values(metrics=metrics))
 
 
 def claim_staged(engine: Engine, now: datetime | None = None) -> ClaimedJob | None:
     """The staged job, now in the loading phase; None when no extract is waiting."""
-    _ensure_lock_row(engine)
+    LEASE.ensure_row(engine)
     with engine.begin() as conn:
-        holder = conn.execute(select(lock).where(lock.c.name == LOCK_NAME)).mappings().one()
+        holder = LEASE.read(conn)
+        assert holder is not None
         if holder["job_id"] is None or holder["phase"] != PHASE_STAGED:
             return None
         job_id = int(holder["job_id"])
-        claimed = conn.execute(
-            update(lock).where(lock.c.name == LOCK_NAME, lock.c.job_id == job_id,
-                               lock.c.phase == PHASE_STAGED)
-            .values(phase=PHASE_LOADING, heartbeat_at=now or utcnow())
-        ).rowcount
-        if claimed != 1:
+        if not LEASE.take(conn, job_id, now or utcnow(), LEASE.held_by(job_id), lock.c.phase == PHASE_STAGED,
+                          extra={"phase": PHASE_LOADING}):
             return None
         row = job_row(conn, job_id)
     return ClaimedJob(job_id=job_id, params=dict(row["params"] or {}), metrics=dict(row["metrics"] or {}))
 
 
 def running_job_id(conn: Connection) -> int | None:
-    value = conn.execute(select(lock.c.job_id).where(lock.c.name == LOCK_NAME)).scalar_one_or_none()
-    return None if value is None else int(value)
-
-
-def _ensure_lock_row(engine: Engine) -> None:
-    try:
-        with engine.begin() as conn:
-            exists = conn.execute(select(lock.c.name).where(lock.c.name == LOCK_NAME)).first()
-            if exists is None:
-                conn.execute(insert(lock).values(name=LOCK_NAME, job_id=None, phase=None, heartbeat_at=None))
-    except IntegrityError:
-        pass  # another process created it first; that is all we wanted
+    row = LEASE.read(conn)
+    return None if row is None or row["job_id"] is None else int(row["job_id"])
 
 
 def _takeable(holder: Any, now: datetime, stale_after: timedelta) -> bool:
@@ -228,12 +208,7 @@ def _takeable(holder: Any, now: datetime, stale_after: timedelta) -> bool:
 
 
 def _takeable_clause(now: datetime, stale_after: timedelta) -> Any:
-    return or_(lock.c.job_id.is_(None), lock.c.phase == PHASE_STAGED,
-               lock.c.heartbeat_at.is_(None), lock.c.heartbeat_at < now - stale_after)
-
-
-def _holder_is(job_id: int | None) -> Any:
-    return lock.c.job_id.is_(None) if job_id is None else and_(lock.c.job_id == job_id)
+    return or_(LEASE.is_free(), lock.c.phase == PHASE_STAGED, LEASE.is_stale(now, stale_after))
 
 
 def _retire(conn: Connection, old_job: int, holder: Any, now: datetime) -> None:
@@ -255,5 +230,4 @@ def _refusal(conn: Connection, holder: Any) -> str:
 
 
 def _release(conn: Connection, job_id: int) -> None:
-    conn.execute(update(lock).where(lock.c.name == LOCK_NAME, lock.c.job_id == job_id)
-                 .values(job_id=None, phase=None, heartbeat_at=None))
+    LEASE.release(conn, job_id, "phase")

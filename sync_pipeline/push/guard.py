@@ -1,7 +1,7 @@
 """At most one push per store at a time, guarded in the app DB.
 
-The lock row is taken with a conditional UPDATE, which is atomic on SQLite, PostgreSQL and MySQL,
-so two processes can never both win. A second push of a held store is refused at once with a
+The lock row is a heartbeat lease (``sync_pipeline/lease.py``), taken with a conditional UPDATE,
+which is atomic on SQLite, PostgreSQL and MySQL, so two processes can never both win. A second push of a held store is refused at once with a
 message naming the holder (it does not wait: the run queue already serialises a store's runs, so
 a push meeting the guard is a manual run that the user should see refused).
 
@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from sync_pipeline.db import utcnow
+from sync_pipeline.lease import Lease
 from sync_pipeline.push.tables import push_runs, push_store_locks
 
 DEFAULT_STALE_AFTER = timedelta(minutes=10)
@@ -38,23 +39,25 @@ class StorePushGuard:
     store_key: str
     run_id: str
     stale_after: timedelta = DEFAULT_STALE_AFTER
+    lease: Lease = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lease = Lease(push_store_locks, "store_key", self.store_key, holder_column="run_id")
 
     def acquire(self) -> None:
         now = utcnow()
         holder = f"{socket.gethostname()}:{os.getpid()}"
-        self._ensure_row()
-        table = push_store_locks
+        lease = self.lease
+        lease.ensure_row(self.engine)
         with self.engine.connect() as conn:
-            before = conn.execute(sa.select(table.c.run_id).where(table.c.store_key == self.store_key)).scalar()
+            row = lease.read(conn)
+        before = None if row is None else row["run_id"]
         with self.engine.begin() as conn:
-            taken = conn.execute(
-                sa.update(table)
-                .where(table.c.store_key == self.store_key)
-                .where(sa.or_(table.c.run_id.is_(None), table.c.run_id == self.run_id,
-                              table.c.heartbeat_at < now - self.stale_after))
-                .values(run_id=self.run_id, holder=holder, acquired_at=now, heartbeat_at=now)
-            ).rowcount
-        if taken == 1:
+            taken = lease.take(conn, self.run_id, now,
+                               sa.or_(lease.is_free(), lease.held_by(self.run_id),
+                                      lease.is_stale(now, self.stale_after)),
+                               extra={"holder": holder, "acquired_at": now})
+        if taken:
             if before is not None and before != self.run_id:
                 self._mark_abandoned(before, "stopped heart-beating")
             return
@@ -75,32 +78,24 @@ class StorePushGuard:
 
     def _take_over_dead_local_holder(self, holder: str, now: datetime) -> str | None:
         """The dead holder's run id when this run took its place, else None."""
-        table = push_store_locks
+        lease = self.lease
         with self.engine.connect() as conn:
-            current = conn.execute(sa.select(table.c.run_id, table.c.holder)
-                                   .where(table.c.store_key == self.store_key)).first()
-        if current is None or current.run_id is None or not _is_dead_local_process(current.holder):
+            current = lease.read(conn)
+        if current is None or current["run_id"] is None or not _is_dead_local_process(current["holder"]):
             return None
         with self.engine.begin() as conn:
-            taken = conn.execute(
-                sa.update(table).where(table.c.store_key == self.store_key)
-                .where(table.c.run_id == current.run_id).where(table.c.holder == current.holder)
-                .values(run_id=self.run_id, holder=holder, acquired_at=now, heartbeat_at=now)
-            ).rowcount
-        return str(current.run_id) if taken == 1 else None
+            taken = lease.take(conn, self.run_id, now, lease.held_by(current["run_id"]),
+                               push_store_locks.c.holder == current["holder"],
+                               extra={"holder": holder, "acquired_at": now})
+        return str(current["run_id"]) if taken else None
 
     def heartbeat(self) -> None:
-        table = push_store_locks
         with self.engine.begin() as conn:
-            conn.execute(sa.update(table).where(table.c.store_key == self.store_key)
-                         .where(table.c.run_id == self.run_id).values(heartbeat_at=utcnow()))
+            self.lease.beat(conn, self.run_id, utcnow())
 
     def release(self) -> None:
-        table = push_store_locks
         with self.engine.begin() as conn:
-            conn.execute(sa.update(table).where(table.c.store_key == self.store_key)
-                         .where(table.c.run_id == self.run_id)
-                         .values(run_id=None, holder=None, acquired_at=None, heartbeat_at=None))
+            self.lease.release(conn, self.run_id, "holder", "acquired_at")
 
     def __enter__(self) -> StorePushGuard:
         self.acquire()
@@ -109,21 +104,9 @@ class StorePushGuard:
     def __exit__(self, *exc: object) -> None:
         self.release()
 
-    def _ensure_row(self) -> None:
-        table = push_store_locks
-        with self.engine.begin() as conn:
-            exists = conn.execute(sa.select(table.c.store_key).where(table.c.store_key == self.store_key)).first()
-            if exists is None:
-                try:
-                    with conn.begin_nested():
-                        conn.execute(sa.insert(table).values(store_key=self.store_key))
-                except sa.exc.IntegrityError:
-                    pass  # another process created it first: fine, the UPDATE decides
-
     def _refusal(self) -> str:
-        table = push_store_locks
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(table).where(table.c.store_key == self.store_key)).mappings().first()
+            row = self.lease.read(conn)
         if row is None or row["run_id"] is None:
             return f"store '{self.store_key}': could not take the push guard; try again"
         return (
