@@ -39,34 +39,32 @@ listing's prices and stock.
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import Engine
 
 from sync_pipeline.db import utcnow
-from sync_pipeline.listings.model import Listing
-from sync_pipeline.platforms.base import (
-    CallObserver,
-    CallsStopped,
-    ErrorClass,
-    PlatformError,
-    RemoteProduct,
-    RemoteRef,
-    StoreClient,
-)
-from sync_pipeline.platforms.registry import platform_spec
+from sync_pipeline.platforms.base import ErrorClass, PlatformError, RemoteRef, StoreClient
 from sync_pipeline.push import bulk, ledger
-from sync_pipeline.push.guard import DEFAULT_STALE_AFTER, StorePushGuard
+from sync_pipeline.push.guard import StorePushGuard
 from sync_pipeline.push.ledger import Confirmed, Failed
+from sync_pipeline.push.options import (
+    DEAD_LETTER_CLASSES,
+    DEFAULT_ERROR_THRESHOLD,
+    DEFAULT_OPTIONS,
+    MAX_FIRST_ERRORS,
+    ClientFactory,
+    ProgressCallback,
+    PushOptions,
+    PushProgress,
+    PushReport,
+    check_error_classes,
+    workers_for,
+)
 from sync_pipeline.push.plan import (
-    OWNABLE_CONTENT_FIELDS,
     Action,
     MappingStatus,
     PlannedProduct,
@@ -75,119 +73,17 @@ from sync_pipeline.push.plan import (
     build_plan,
     check_owned_fields,
     pushed_hashes,
-    with_owned_fields_from,
 )
-from sync_pipeline.push.synclog import DEFAULT_RETENTION, SyncLog, prune_sync_log
+from sync_pipeline.push.send import Outcome, ProductSender
+from sync_pipeline.push.synclog import SyncLog, prune_sync_log
 from sync_pipeline.stores import StoreConfig
 
-DEFAULT_ERROR_THRESHOLD = 0.05
-MAX_FIRST_ERRORS = 5
-ClientFactory = Callable[[CallObserver], StoreClient]
+# The options and report types live in options.py; importers of the engine still find them here.
+__all__ = ["DEAD_LETTER_CLASSES", "DEFAULT_ERROR_THRESHOLD", "ClientFactory", "ProgressCallback", "PushOptions",
+           "PushProgress", "PushReport", "check_error_classes", "push_store", "repush_dead_letters", "workers_for"]
 
 
-
-@dataclass(frozen=True)
-class PushOptions:
-    max_products: int | None = None  # staged rollout: at most this many writes
-    skus: tuple[str, ...] | None = None  # push only these
-    dry_run: bool = False  # plan and report, call nothing
-    force: bool = False  # send listed products in full even when nothing changed
-    rollout_step: int | None = None  # the store's rollout step this push runs (push/rollout.py)
-    error_threshold: float = DEFAULT_ERROR_THRESHOLD  # share of failed writes that fails the run
-    workers: int | None = None  # None: sized from the store's rate limit
-    chunk_size: int = 100
-    progress_every: int = 50
-    progress_seconds: float = 5.0
-    flush_every: int = 50
-    flush_seconds: float = 1.0
-    sync_log_retention: timedelta = DEFAULT_RETENTION
-    stale_lock_after: timedelta = DEFAULT_STALE_AFTER
-    kind: str = "push"  # push | retry (dead letters), recorded on push_runs
-    requeue_retryable: int = 3  # rounds a product failing on a retryable error is sent again in the run
-    requeue_delay_s: float = 1.0  # times the round number
-
-    def as_params(self) -> dict[str, Any]:
-        return {"max_products": self.max_products, "skus": list(self.skus) if self.skus is not None else None,
-                "dry_run": self.dry_run, "error_threshold": self.error_threshold, "force": self.force,
-                "rollout_step": self.rollout_step}
-
-
-@dataclass
-class PushProgress:
-    """What a user watches while a store's push runs (and its final figures)."""
-
-    store_key: str
-    total: int = 0
-    done: int = 0
-    created: int = 0
-    updated: int = 0
-    delisted: int = 0
-    unchanged: int = 0
-    invalid: int = 0
-    errors: int = 0
-    adopted: int = 0  # creates that took over a merchant's product (SKUs matched): not counted as created
-    calls: int = 0
-    elapsed_s: float = 0.0
-    first_errors: list[str] = field(default_factory=list)
-    bulk_done: int = 0  # lines of the running bulk mutation done (push/bulk.py), of bulk_total
-    bulk_total: int = 0
-    bulk_pipeline_s: float = 0.0  # the pipeline's own work in bulk loads: building lines, reading results, rows
-    bulk_pipeline_cpu_s: float = 0.0  # the CPU of that work (what load does not inflate)
-    bulk_waiting_s: float = 0.0  # staging, starting and polling: the store's time
-
-    def describe(self) -> str:
-        bulk = f"bulk lines {self.bulk_done}/{self.bulk_total}, " if self.bulk_total else ""
-        return (f"{self.store_key}: {self.done}/{self.total} done, {bulk}created {self.created}, "
-                f"adopted {self.adopted}, updated {self.updated}, "
-                f"delisted {self.delisted}, unchanged {self.unchanged}, invalid {self.invalid}, "
-                f"errors {self.errors}, calls {self.calls}, {self.elapsed_s:.1f}s")
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items()}
-
-
-@dataclass
-class PushReport:
-    run_id: str
-    store_key: str
-    dry_run: bool
-    plan_counts: dict[str, int]
-    field_changes: dict[str, int]
-    progress: PushProgress
-    writes_planned: int = 0
-    skipped_by_limit: int = 0
-    aborted: str | None = None  # why the run stopped early (rejected credentials)
-    error_threshold: float = DEFAULT_ERROR_THRESHOLD
-
-    @property
-    def error_share(self) -> float:
-        return self.progress.errors / self.writes_planned if self.writes_planned else 0.0
-
-    @property
-    def failed(self) -> bool:
-        return self.aborted is not None or self.error_share > self.error_threshold
-
-    def failure_message(self) -> str:
-        if self.aborted:
-            return f"store '{self.store_key}': push stopped: {self.aborted}"
-        return (f"store '{self.store_key}': {self.progress.errors} of {self.writes_planned} writes failed "
-                f"({self.error_share:.1%} > threshold {self.error_threshold:.1%}); first errors: "
-                + "; ".join(self.progress.first_errors))
-
-
-ProgressCallback = Callable[[PushProgress], None]
-
-
-def workers_for(store: StoreConfig) -> int:
-    """Enough threads to keep the store's request budget busy at loopback-to-WAN latencies, plus
-    those the platform's writes hold while waiting with no request in flight (Shopee's tier wait)."""
-    spec = platform_spec(store.platform)
-    rps = spec.requests_per_second(store)
-    workers = math.ceil(rps * 0.5) + spec.waiting_workers(store, rps)
-    return max(4, min(64, workers))
-
-
-def push_store(engine: Engine, store: StoreConfig, client_factory: ClientFactory, options: PushOptions = PushOptions(),
+def push_store(engine: Engine, store: StoreConfig, client_factory: ClientFactory, options: PushOptions = DEFAULT_OPTIONS,
                *, run_id: str | None = None, on_progress: ProgressCallback | None = None) -> PushReport:
     """Push one store's listings. Raises ``StorePushLocked`` when another push of it is running and
     ``MissingCredentialError`` when its credentials are not set; product failures never raise."""
@@ -218,7 +114,7 @@ def push_store(engine: Engine, store: StoreConfig, client_factory: ClientFactory
 
 def repush_dead_letters(engine: Engine, store: StoreConfig, client_factory: ClientFactory, *,
                         skus: Sequence[str] | None = None, error_classes: Sequence[str] | None = None,
-                        run_id: str | None = None, options: PushOptions = PushOptions(),
+                        run_id: str | None = None, options: PushOptions = DEFAULT_OPTIONS,
                         on_progress: ProgressCallback | None = None) -> PushReport:
     """Push again the store's dead letters (all, or by SKU / error class) from their current
     listings; each that succeeds is cleared."""
@@ -226,16 +122,6 @@ def repush_dead_letters(engine: Engine, store: StoreConfig, client_factory: Clie
     chosen = ledger.dead_letter_skus(engine, store.key, skus=skus, error_classes=error_classes)
     retry = PushOptions(**{**options.__dict__, "skus": tuple(chosen), "kind": "retry"})
     return push_store(engine, store, client_factory, retry, run_id=run_id, on_progress=on_progress)
-
-
-DEAD_LETTER_CLASSES = tuple(c.value for c in ErrorClass) + ("UNEXPECTED",)
-
-
-def check_error_classes(error_classes: Sequence[str]) -> None:
-    """A misspelt class would match no dead letter and retry nothing, silently: refuse it."""
-    unknown = sorted(set(error_classes) - set(DEAD_LETTER_CLASSES))
-    if unknown:
-        raise ValueError(f"unknown error class(es) {', '.join(unknown)}; choose from {', '.join(DEAD_LETTER_CLASSES)}")
 
 
 def _dry_run_report(engine: Engine, run_id: str, store: StoreConfig, plan: PushPlan,
@@ -251,65 +137,6 @@ def _dry_run_report(engine: Engine, run_id: str, store: StoreConfig, plan: PushP
     return report
 
 
-@dataclass
-class _Outcome:
-    product: PlannedProduct
-    ref: RemoteRef | None = None
-    status: MappingStatus | None = None
-    sent: Listing | None = None
-    error: BaseException | None = None
-    attempts: int = 0
-    recreated: bool = False
-    not_sent: bool = False  # stopped before its first call (the store rejected the credentials)
-    to_adopt: RemoteProduct | None = None  # a merchant product to snapshot before the create takes it
-    hashes: PushedHashes | None = None  # computed already (a bulk load hashes each listing once)
-
-
-def _find_existing(client: StoreClient, listing: Listing) -> RemoteProduct | None:
-    """The product an unconfirmed create may have left on the store.
-
-    Platforms search different SKUs: Shopify and Shopee find a product by its parent SKU, while
-    TikTok's search matches only its variants' seller SKUs (contract 4.5), so a configurable is
-    looked up by its first variant's SKU when the parent SKU finds nothing."""
-    found = client.find_by_sku(listing.sku)
-    if found is not None:
-        return found
-    variant_skus = [v.sku for v in listing.variants if v.sku != listing.sku]
-    if not variant_skus:
-        return None
-    found = client.find_by_sku(variant_skus[0])
-    if found is not None and variant_skus[0] in {v.sku for v in found.variants}:
-        return found
-    return None
-
-
-def _holder_of_identity(client: StoreClient, listing: Listing) -> RemoteProduct | None:
-    """What already holds the listing's identity on the store: None (free), our own product for
-    this SKU (a create whose answer was lost), or a merchant product whose variant SKUs are the
-    listing's (to adopt). Anything else raises ``HANDLE_TAKEN``: the create must not write over it."""
-    existing = client.existing_for_create(listing)
-    if existing is None:
-        return None
-    ours = {v.sku.strip() for v in listing.variants}
-    theirs = {v.sku.strip() for v in existing.variants}
-    if existing.created_by_pipeline:
-        if existing.sku == listing.sku:
-            return existing
-        reason = f"the pipeline's product for SKU {existing.sku}"
-    elif theirs == ours:
-        return existing
-    else:
-        reason = (f"a product the pipeline did not create, whose variant SKUs ({', '.join(sorted(theirs)) or 'none'})"
-                  f" are not the listing's ({', '.join(sorted(ours))})")
-    raise PlatformError(
-        ErrorClass.INVALID_PRODUCT,
-        f"handle '{listing.handle}' is taken by product {existing.ref.product_id}, {reason}; nothing was written. "
-        f"Pin another handle for {listing.sku} in the stores file (handles), or adopt that product "
-        "(adopt_store_listings) if it is this one",
-        platform_code="HANDLE_TAKEN",
-    )
-
-
 class _PushRun:
     """One execution of a plan; the main thread owns every DB write, workers only call the store."""
 
@@ -323,6 +150,7 @@ class _PushRun:
                                      + counts[Action.INVALID], unchanged=counts[Action.UNCHANGED],
                                      invalid=counts[Action.INVALID])
         self.sync_log = SyncLog(engine, run_id, store.key)
+        self.sender = ProductSender(self.sync_log, owned)
         self.started = time.monotonic()
         self._confirmed: list[Confirmed] = []
         self._created: list[PlannedProduct] = []
@@ -380,14 +208,14 @@ class _PushRun:
 
     def bulk_confirmed(self, product: PlannedProduct, ref: RemoteRef, sent_as_planned: bool,
                        hashes: PushedHashes | None = None) -> None:
-        outcome = _Outcome(product, ref=ref, status=MappingStatus.LISTED, sent=product.listing, attempts=1,
-                           hashes=hashes)
+        outcome = Outcome(product, ref=ref, status=MappingStatus.LISTED, sent=product.listing, attempts=1,
+                          hashes=hashes)
         self._record(outcome)
         if not sent_as_planned:  # the listing changed since the killed run sent it: the next push sends it
             self._stale.append(product.sku)
 
     def bulk_failed(self, product: PlannedProduct, error: PlatformError) -> None:
-        self._record(_Outcome(product, error=error, attempts=1))
+        self._record(Outcome(product, error=error, attempts=1))
 
     def bulk_unpublished(self, product: PlannedProduct | None, sku: str, error: PlatformError) -> None:
         """Made but not published: a dead letter, and the mapping's hashes cleared so that the
@@ -428,7 +256,7 @@ class _PushRun:
         workers = self.options.workers or workers_for(self.store)
         queue = list(reversed(writes))
         later: list[tuple[float, PlannedProduct]] = []  # retryable failures, sent again when due
-        in_flight: dict[Future[_Outcome], PlannedProduct] = {}
+        in_flight: dict[Future[Outcome], PlannedProduct] = {}
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"push-{self.store.key}") as pool:
             while ((queue or later) and not self.aborted) or in_flight:
                 now = time.monotonic()
@@ -438,7 +266,7 @@ class _PushRun:
                     chunk = [queue.pop() for _ in range(min(self.options.chunk_size, len(queue)))]
                     self._prepare(chunk)
                     for product in chunk:
-                        in_flight[pool.submit(self._apply, client, product)] = product
+                        in_flight[pool.submit(self.sender.apply, client, product)] = product
                 finished, _ = wait(in_flight, timeout=0.2, return_when=FIRST_COMPLETED)
                 for future in finished:
                     del in_flight[future]
@@ -450,7 +278,7 @@ class _PushRun:
                     if outcome.to_adopt is not None:
                         adopting = dataclasses.replace(outcome.product, adopt=outcome.to_adopt)
                         self._keep_store_state(adopting)
-                        in_flight[pool.submit(self._apply, client, adopting)] = adopting
+                        in_flight[pool.submit(self.sender.apply, client, adopting)] = adopting
                         continue
                     again = self._to_send_again(outcome)
                     if again is None:
@@ -460,7 +288,7 @@ class _PushRun:
                 self._maybe_flush()
                 self._report_progress()
 
-    def _to_send_again(self, outcome: _Outcome) -> tuple[float, PlannedProduct] | None:
+    def _to_send_again(self, outcome: Outcome) -> tuple[float, PlannedProduct] | None:
         """A product whose client retries ran out on a retryable error (a throttling storm, a
         network blip) goes to the back of the run, up to ``requeue_retryable`` times, before it
         becomes a dead letter. A create whose answer was lost may exist: it is looked up first."""
@@ -491,73 +319,9 @@ class _PushRun:
 
     # -- one product (worker thread) --------------------------------------------------------------------
 
-    def _apply(self, client: StoreClient, product: PlannedProduct) -> _Outcome:
-        outcome = _Outcome(product)
-        with self.sync_log.serving(product.sku) as records:
-            try:
-                self._send(client, product, outcome)
-            except Exception as exc:  # noqa: BLE001 - one product's failure never stops the run
-                outcome.error = exc
-                if isinstance(exc, PlatformError) and exc.error_class is ErrorClass.UNAUTHORIZED:
-                    # At once, from this thread: every other worker's next call is refused
-                    # before it is sent (real platforms lock out apps that keep trying).
-                    self.sync_log.stop_calls("the store rejected the credentials earlier in this run")
-        outcome.not_sent = isinstance(outcome.error, CallsStopped) and not records
-        outcome.attempts = max((r.attempt for r in records), default=0)
-        return outcome
-
-    def _send(self, client: StoreClient, product: PlannedProduct, outcome: _Outcome) -> None:
-        listing, ref = product.listing, product.ref
-        if product.action is Action.CREATE:
-            found = product.adopt or (_find_existing(client, listing) if product.recover else None)
-            if found is None:
-                found = _holder_of_identity(client, listing)
-                if found is not None and not found.created_by_pipeline:
-                    outcome.to_adopt = found  # snapshot first (main thread), then sent again
-                    return
-            outcome.ref = client.upsert(listing, found.ref if found else None)
-            outcome.status, outcome.sent = MappingStatus.LISTED, listing
-            return
-        assert ref is not None, "only creates have no remote product"
-        try:
-            if product.action is Action.DELIST:
-                client.delist(ref, listing)
-                outcome.ref, outcome.status, outcome.sent = ref, MappingStatus.DELISTED, listing
-                return
-            if product.action is Action.UPDATE_CONTENT:
-                to_send = self._with_owned_fields(client, product)
-                outcome.ref = client.upsert(to_send, ref)
-                outcome.status, outcome.sent = MappingStatus.LISTED, to_send
-                return
-            if product.price_changed:
-                client.update_prices(ref, listing)
-            if product.stock_changed:
-                client.update_stock(ref, listing)
-            outcome.ref, outcome.status, outcome.sent = ref, MappingStatus.LISTED, listing
-        except PlatformError as exc:
-            if exc.error_class is not ErrorClass.NOT_FOUND:
-                raise
-            self._after_not_found(client, product, outcome)
-
-    def _after_not_found(self, client: StoreClient, product: PlannedProduct, outcome: _Outcome) -> None:
-        """The product was deleted on the store behind our back."""
-        if product.action is Action.DELIST:
-            outcome.ref, outcome.status, outcome.sent = product.ref, MappingStatus.DELISTED, product.listing
-            return
-        outcome.ref = client.upsert(product.listing, None)
-        outcome.status, outcome.sent, outcome.recreated = MappingStatus.LISTED, product.listing, True
-
-    def _with_owned_fields(self, client: StoreClient, product: PlannedProduct) -> Listing:
-        owned_content = self.owned & set(OWNABLE_CONTENT_FIELDS)
-        if not owned_content:
-            return product.listing
-        remote = client.read_product(product.ref) if owned_content & {"title", "description"} and product.ref else None
-        last = product.mapping.last_listing() if product.mapping else None
-        return with_owned_fields_from(product.listing, owned_content, remote, last)
-
     # -- bookkeeping (main thread) ------------------------------------------------------------------------
 
-    def _record(self, outcome: _Outcome) -> None:
+    def _record(self, outcome: Outcome) -> None:
         product = outcome.product
         self.progress.done += 1
         if outcome.error is not None:
@@ -580,7 +344,7 @@ class _PushRun:
             self.progress.updated += 1
         self._unflushed += 1
 
-    def _record_failure(self, outcome: _Outcome) -> None:
+    def _record_failure(self, outcome: Outcome) -> None:
         assert outcome.error is not None
         product, error = outcome.product, outcome.error
         self.progress.errors += 1

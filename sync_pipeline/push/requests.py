@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sync_pipeline.push.engine import check_error_classes
+from sync_pipeline.names import STORE_PUSH
+from sync_pipeline.push.options import check_error_classes
 from sync_pipeline.stores import Platform, StoreConfig, StoresFile
 
 PLATFORM_CHOICES = ("shopify", "shopee", "tiktok", "all")
@@ -76,4 +77,4 @@ def check_dead_letter_classes(error_classes: Sequence[str] | None) -> None:
 def check_run_id(run_id: str) -> None:
     """A rollback's run id; whether that run changed anything on the store is the step's question."""
     if not run_id.strip():
-        raise RefusedRequest("run_id: the push run to undo is blank (see store_push metadata push_run_id)")
+        raise RefusedRequest(f"run_id: the push run to undo is blank (see {STORE_PUSH} metadata push_run_id)")
