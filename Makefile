@@ -8,7 +8,8 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 SANDBOX_PORT ?= 8765
 DOMAIN_MODULES := sync_pipeline/magento sync_pipeline/catalog sync_pipeline/listings \
 	sync_pipeline/platforms sync_pipeline/push sync_pipeline/sandbox sync_pipeline/status \
-	sync_pipeline/stores.py sync_pipeline/db.py sync_pipeline/money.py sync_pipeline/remote.py sync_pipeline/cli.py \
+	sync_pipeline/stores.py sync_pipeline/db.py sync_pipeline/money.py sync_pipeline/lease.py sync_pipeline/checks.py \
+	sync_pipeline/markdown.py sync_pipeline/remote.py sync_pipeline/cli.py \
 	sync_pipeline/cli_owner.py sync_pipeline/cli_watch.py sync_pipeline/run_figures.py
 
 .PHONY: help .venv lint fmt test test-quick demo ui ui-test sandbox bench clean

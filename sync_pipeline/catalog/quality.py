@@ -8,29 +8,19 @@ image is required, three or more are expected.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Connection, and_, exists, func, or_, select, union
 
 from sync_pipeline.catalog.tables import catalog_products as products
 from sync_pipeline.catalog.tables import catalog_variants as variants
+from sync_pipeline.checks import CheckOutcome
 
 SAMPLE_SIZE = 20
 MIN_IMAGES = 1
 EXPECTED_IMAGES = 3
 
 
-@dataclass(frozen=True)
-class RuleResult:
-    violations: int
-    sample_skus: list[str]
-
-    @property
-    def passed(self) -> bool:
-        return self.violations == 0
-
-
-def duplicate_skus(conn: Connection) -> RuleResult:
+def duplicate_skus(conn: Connection) -> CheckOutcome:
     """SKUs that differ only by case or surrounding spaces, across products and variants: a store
     would see them as one SKU while the catalog holds two.
 
@@ -42,10 +32,10 @@ def duplicate_skus(conn: Connection) -> RuleResult:
     sku_key = func.lower(func.trim(every_sku.c.sku)).label("sku_key")
     repeated = select(sku_key).group_by(sku_key).having(func.count() > 1).order_by(sku_key)
     keys = [row.sku_key for row in conn.execute(repeated)]
-    return RuleResult(len(keys), keys[:SAMPLE_SIZE])
+    return CheckOutcome(failures=len(keys), examples=keys[:SAMPLE_SIZE])
 
 
-def active_products_incomplete(conn: Connection) -> RuleResult:
+def active_products_incomplete(conn: Connection) -> CheckOutcome:
     """Active products that cannot be sold as they are: no price above 0, no title, negative stock, no variant."""
     has_variant = exists().where(variants.c.parent_sku == products.c.sku)
     broken = and_(
@@ -61,7 +51,7 @@ def active_products_incomplete(conn: Connection) -> RuleResult:
     return _rule(conn, broken)
 
 
-def active_products_with_images_below(conn: Connection, minimum: int) -> RuleResult:
+def active_products_with_images_below(conn: Connection, minimum: int) -> CheckOutcome:
     """Active products with fewer than ``minimum`` images (counted in Python: JSON length is not portable)."""
     count = 0
     sample: list[str] = []
@@ -70,7 +60,7 @@ def active_products_with_images_below(conn: Connection, minimum: int) -> RuleRes
             count += 1
             if len(sample) < SAMPLE_SIZE:
                 sample.append(sku)
-    return RuleResult(count, sample)
+    return CheckOutcome(failures=count, examples=sample)
 
 
 def _active_images(conn: Connection) -> Iterator[tuple[str, list[str]]]:
@@ -81,8 +71,8 @@ def _active_images(conn: Connection) -> Iterator[tuple[str, list[str]]]:
         yield row.sku, row.images
 
 
-def _rule(conn: Connection, condition: ColumnElement[bool]) -> RuleResult:
+def _rule(conn: Connection, condition: ColumnElement[bool]) -> CheckOutcome:
     count = int(conn.execute(select(func.count()).select_from(products).where(condition)).scalar_one())
     sample = [row.sku for row in conn.execute(
         select(products.c.sku).where(condition).order_by(products.c.sku).limit(SAMPLE_SIZE))]
-    return RuleResult(count, sample)
+    return CheckOutcome(failures=count, examples=sample)

@@ -5,6 +5,7 @@ Thin on purpose: the matching lives in ``sync_pipeline.push.adopt``."""
 from dagster import Config, Definitions, Failure, MetadataValue, OpExecutionContext, job, op
 from pydantic import Field
 
+from sync_pipeline import markdown
 from sync_pipeline.defs.launch import Rule, refused_at_launch
 from sync_pipeline.defs.push import client_factory, refused_as_failure
 from sync_pipeline.defs.resources import AppDatabase, StoresConfig
@@ -31,9 +32,8 @@ def adopt_store_listings_run(context: OpExecutionContext, config: AdoptConfig, a
     context.log.info(report.describe())
 
     def names(items: list[str]) -> MetadataValue:  # type: ignore[type-arg]
-        shown = "\n".join(f"- {item}" for item in items[:MAX_LISTED])
-        more = f"\n- ... and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else ""
-        return MetadataValue.md(shown + more if items else "none")
+        more = [f"... and {len(items) - MAX_LISTED} more"] if len(items) > MAX_LISTED else []
+        return MetadataValue.md(markdown.bullets([*items[:MAX_LISTED], *more]))
 
     context.add_output_metadata({
         "store_products": MetadataValue.int(report.store_products),

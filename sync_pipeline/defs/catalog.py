@@ -9,7 +9,6 @@ moves the cursor. Both stream in chunks. The assets only translate settings and 
 """
 
 
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dagster import (
@@ -29,12 +28,14 @@ from dagster import (
 )
 from pydantic import Field
 
+from sync_pipeline import markdown
 from sync_pipeline.catalog import quality
 from sync_pipeline.catalog.imports import start_import
 from sync_pipeline.catalog.jobs import ImportAlreadyRunning
 from sync_pipeline.catalog.load import load_staged
 from sync_pipeline.catalog.progress import ImportMetrics, Progress
 from sync_pipeline.catalog.request import MANUAL_MAX_LIMIT, ImportRequest, InvalidImportRequest
+from sync_pipeline.defs.checks import CATALOG_RULE, check_result
 from sync_pipeline.defs.launch import Rule, refused_at_launch
 from sync_pipeline.defs.resources import AppDatabase, MagentoDatabase
 from sync_pipeline.magento.reader import MagentoCatalogReader
@@ -50,7 +51,7 @@ class MagentoImportConfig(Config):
     limit: int | None = Field(
         default=None,
         description=f"At most this many new products (1..{MANUAL_MAX_LIMIT}); "
-        "unset: 100 in the magento_import job, everything due elsewhere.",
+        f"unset: 100 in the {MANUAL_IMPORT_JOB} job, everything due elsewhere.",
     )
     resume_from_last: bool = Field(
         default=True, description="Start after the saved cursor (last_successful_source_id)."
@@ -95,11 +96,11 @@ def magento_products(
         "gone": MetadataValue.int(extract.gone),
         "last_processed_source_id": MetadataValue.int(extract.metrics.last_processed_source_id),
         "elapsed_ms": MetadataValue.int(extract.metrics.elapsed_ms),
-        "preview": MetadataValue.md(_md_table(
+        "preview": MetadataValue.md(markdown.records(
             [{"source_id": p.source_id, "sku": p.sku, "type": p.type_id, "title": p.title,
               "price": p.price, "stock_qty": p.stock_qty, "variants": len(p.variants),
               "images": len(p.images)} for p in extract.preview],
-            empty="nothing due")),
+            empty="nothing due", width=80)),
     }
     return MaterializeResult(metadata=metadata)
 
@@ -120,13 +121,13 @@ def catalog_products(context: AssetExecutionContext, app_db: AppDatabase) -> Mat
     return MaterializeResult(metadata=_metrics_metadata(loaded.metrics) | {
         "import_job_id": MetadataValue.int(loaded.job_id),
         "cursor": MetadataValue.int(loaded.cursor),
-        "preview": MetadataValue.md(_md_table(loaded.preview, empty="no product was written")),
-        "skipped_rows": MetadataValue.md(_md_table(skipped, empty="no bad rows")),
-        "skipped_variants": MetadataValue.md(_md_table(loaded.metrics.skipped_variants,
-                                                       empty="every variant can be sold")),
-        "unsynced_types": MetadataValue.md(_md_table(
+        "preview": MetadataValue.md(markdown.records(loaded.preview, empty="no product was written", width=80)),
+        "skipped_rows": MetadataValue.md(markdown.records(skipped, empty="no bad rows", width=80)),
+        "skipped_variants": MetadataValue.md(markdown.records(loaded.metrics.skipped_variants,
+                                                       empty="every variant can be sold", width=80)),
+        "unsynced_types": MetadataValue.md(markdown.records(
             [{"type": t, "products": n} for t, n in sorted(loaded.metrics.unsynced_types.items())],
-            empty="every product is of a synced type")),
+            empty="every product is of a synced type", width=80)),
     })
 
 
@@ -136,28 +137,28 @@ def catalog_products(context: AssetExecutionContext, app_db: AppDatabase) -> Mat
 @asset_check(asset=catalog_products, description="Every product and variant SKU is unique, ignoring case and spaces.")
 def catalog_skus_unique(context: AssetCheckExecutionContext, app_db: AppDatabase) -> AssetCheckResult:
     with app_db.engine.connect() as conn:
-        return _check_result(quality.duplicate_skus(conn), AssetCheckSeverity.ERROR)
+        return check_result(quality.duplicate_skus(conn), AssetCheckSeverity.ERROR, CATALOG_RULE)
 
 
 @asset_check(asset=catalog_products,
              description="Every active product has a price above 0, a title, stock >= 0 and a variant.")
 def catalog_active_products_sellable(context: AssetCheckExecutionContext, app_db: AppDatabase) -> AssetCheckResult:
     with app_db.engine.connect() as conn:
-        return _check_result(quality.active_products_incomplete(conn), AssetCheckSeverity.ERROR)
+        return check_result(quality.active_products_incomplete(conn), AssetCheckSeverity.ERROR, CATALOG_RULE)
 
 
 @asset_check(asset=catalog_products, description="Every active product has at least one image.")
 def catalog_products_have_an_image(context: AssetCheckExecutionContext, app_db: AppDatabase) -> AssetCheckResult:
     with app_db.engine.connect() as conn:
         rule = quality.active_products_with_images_below(conn, quality.MIN_IMAGES)
-    return _check_result(rule, AssetCheckSeverity.ERROR)
+    return check_result(rule, AssetCheckSeverity.ERROR, CATALOG_RULE)
 
 
 @asset_check(asset=catalog_products, description="Every active product has at least three images (the seed's rule).")
 def catalog_products_have_three_images(context: AssetCheckExecutionContext, app_db: AppDatabase) -> AssetCheckResult:
     with app_db.engine.connect() as conn:
         rule = quality.active_products_with_images_below(conn, quality.EXPECTED_IMAGES)
-    return _check_result(rule, AssetCheckSeverity.WARN)
+    return check_result(rule, AssetCheckSeverity.WARN, CATALOG_RULE)
 
 
 def import_settings_rule(manual: bool) -> Rule:
@@ -216,31 +217,6 @@ def _metrics_metadata(metrics: ImportMetrics) -> dict[str, Any]:
         "last_processed_source_id": MetadataValue.int(metrics.last_processed_source_id),
         "variants_skipped": MetadataValue.int(metrics.variants_skipped),
     }
-
-
-def _check_result(rule: quality.RuleResult, severity: AssetCheckSeverity) -> AssetCheckResult:
-    return AssetCheckResult(
-        passed=rule.passed,
-        severity=severity,
-        metadata={
-            "violations": MetadataValue.int(rule.violations),
-            "sample_skus": MetadataValue.md(", ".join(f"`{sku}`" for sku in rule.sample_skus) or "none"),
-        },
-    )
-
-
-def _md_table(rows: Sequence[Mapping[str, Any]], empty: str) -> str:
-    if not rows:
-        return empty
-    columns = list(rows[0])
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(_md_cell(row.get(c)) for c in columns) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def _md_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")[:80]
 
 
 __all__ = ["catalog_products", "defs", "magento_import", "magento_products"]

@@ -11,7 +11,6 @@ from typing import Any
 
 from dagster import (
     AssetCheckResult,
-    AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
@@ -23,6 +22,9 @@ from dagster import (
     asset,
 )
 
+from sync_pipeline import markdown
+from sync_pipeline.checks import CheckOutcome
+from sync_pipeline.defs.checks import CheckLabels, check_result
 from sync_pipeline.defs.listings import summary_metadata
 from sync_pipeline.defs.push import PUSH_GROUP, client_factory, report_metadata, warn_if_tokens_unencrypted
 from sync_pipeline.defs.resources import AppDatabase, StoresConfig
@@ -95,23 +97,20 @@ def _audits_result(outcomes: list[StoreChanges]) -> AssetCheckResult:
     failing = {o.store_key: [n for n in [*BLOCKING_AUDITS, *STORE_WIDE_AUDITS] if n in o.audits and not o.audits[n].passed]
                for o in outcomes}
     failing = {k: v for k, v in failing.items() if v}
-    return AssetCheckResult(
-        check_name=AUDITS_CHECK, passed=not failing, severity=AssetCheckSeverity.ERROR,
-        metadata={"checked": MetadataValue.int(sum(a.checked for o in outcomes for a in o.audits.values())),
-                  "failing": MetadataValue.md("\n".join(f"- {k}: {', '.join(v)}" for k, v in failing.items())
-                                              or "none")})
+    outcome = CheckOutcome(checked=sum(a.checked for o in outcomes for a in o.audits.values()), failures=len(failing),
+                           examples=[f"{k}: {', '.join(v)}" for k, v in failing.items()])
+    return check_result(outcome, labels=CheckLabels(failures=None, examples="failing"), check_name=AUDITS_CHECK)
 
 
 def summary_table(outcomes: list[StoreChanges]) -> str:
-    lines = ["| store | listings | changed | to push | created | updated | delisted | unchanged | errors | calls | "
-             "refused |", "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    rows = []
     for o in outcomes:
         p = o.push.progress if o.push else None
         figures = [p.created, p.updated, p.delisted, p.unchanged, p.errors, p.calls] if p else [0] * 6
-        lines.append(f"| {o.store_key} | {'full' if o.full_rebuild else 'changed'} | "
-                     f"{o.listings.changed if o.listings else 0} | {len(o.pushed_skus)} | "
-                     + " | ".join(str(v) for v in figures) + f" | {o.refused or ''} |")
-    return "\n".join(lines)
+        rows.append([o.store_key, "full" if o.full_rebuild else "changed", o.listings.changed if o.listings else 0,
+                     len(o.pushed_skus), *figures, o.refused or ""])
+    return markdown.table(["store", "listings", "changed:", "to push:", "created:", "updated:", "delisted:",
+                           "unchanged:", "errors:", "calls:", "refused"], rows)
 
 
 defs = Definitions(assets=[catalog_changes_pushed])

@@ -22,10 +22,11 @@ from dagster import (
     asset_check,
 )
 
+from sync_pipeline import markdown
+from sync_pipeline.defs.checks import check_result
 from sync_pipeline.defs.partitions import store_partitions
 from sync_pipeline.defs.resources import AppDatabase, StoresConfig
 from sync_pipeline.listings.audit import (
-    AuditResult,
     audit_categories,
     audit_identity,
     audit_images,
@@ -93,20 +94,14 @@ def summary_metadata(summary: StoreListingsSummary) -> dict[str, MetadataValue]:
 def _counts_table(counts: Mapping[str, int], label: str) -> str:
     if not counts:
         return "none"
-    lines = [f"| {label} | listings |", "| --- | ---: |"]
-    lines += [f"| {key} | {value} |" for key, value in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
-    return "\n".join(lines)
+    return markdown.table([label, "listings:"], sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _preview_table(summary: StoreListingsSummary) -> str:
-    lines = ["| SKU | master price | store price | title | valid |", "| --- | ---: | ---: | --- | --- |"]
-    for row in summary.preview:
-        title = row.title.replace("|", "\\|")
-        lines.append(
-            f"| {row.sku} | {row.master_price if row.master_price is not None else '-'} | "
-            f"{row.store_price} {row.currency} | {title} | {'yes' if row.valid else 'no'} |"
-        )
-    return "\n".join(lines)
+    return markdown.table(
+        ["SKU", "master price:", "store price:", "title", "valid"],
+        ([row.sku, row.master_price if row.master_price is not None else "-", f"{row.store_price} {row.currency}",
+          row.title, "yes" if row.valid else "no"] for row in summary.preview))
 
 
 def _store(stores_config: StoresConfig, key: str) -> StoreConfig:
@@ -118,25 +113,13 @@ def _store(stores_config: StoresConfig, key: str) -> StoreConfig:
         ) from exc
 
 
-def _check_result(result: AuditResult, severity: AssetCheckSeverity = AssetCheckSeverity.ERROR) -> AssetCheckResult:
-    return AssetCheckResult(
-        passed=result.passed,
-        severity=severity,
-        metadata={
-            "checked": MetadataValue.int(result.checked),
-            "failures": MetadataValue.int(result.failures),
-            "examples": MetadataValue.md("\n".join(f"- {e}" for e in result.examples) or "none"),
-        },
-    )
-
-
 @asset_check(asset=PLATFORM_LISTINGS, partitions_def=store_partitions, blocking=True)
 def listing_prices_match_rule(
     context: AssetCheckExecutionContext, app_db: AppDatabase, stores_config: StoresConfig
 ) -> AssetCheckResult:
     """Every stored price equals the store's rule applied to the catalog price (zero mismatches).
     Blocking: a wrong price is never pushed."""
-    return _check_result(audit_prices(app_db.engine, _store(stores_config, context.partition_key)))
+    return check_result(audit_prices(app_db.engine, _store(stores_config, context.partition_key)))
 
 
 @asset_check(asset=PLATFORM_LISTINGS, partitions_def=store_partitions, blocking=True)
@@ -144,7 +127,7 @@ def listing_titles_in_band_and_distinct(
     context: AssetCheckExecutionContext, app_db: AppDatabase, stores_config: StoresConfig
 ) -> AssetCheckResult:
     """Titles are 70-80 % similar to the master (or say why not) and never equal another platform's."""
-    return _check_result(audit_titles(app_db.engine, _store(stores_config, context.partition_key)))
+    return check_result(audit_titles(app_db.engine, _store(stores_config, context.partition_key)))
 
 
 @asset_check(asset=PLATFORM_LISTINGS, partitions_def=store_partitions, blocking=True)
@@ -152,7 +135,7 @@ def listing_within_platform_limits(
     context: AssetCheckExecutionContext, app_db: AppDatabase, stores_config: StoresConfig
 ) -> AssetCheckResult:
     """Title, description, image, variant and option limits, and characters the platform rejects."""
-    return _check_result(audit_limits(app_db.engine, _store(stores_config, context.partition_key)))
+    return check_result(audit_limits(app_db.engine, _store(stores_config, context.partition_key)))
 
 
 @asset_check(asset=PLATFORM_LISTINGS, partitions_def=store_partitions)
@@ -161,7 +144,7 @@ def listing_has_three_images(
 ) -> AssetCheckResult:
     """Listings with fewer than three images (a warning: they sell, but worse)."""
     store = _store(stores_config, context.partition_key)
-    return _check_result(audit_images(app_db.engine, store), AssetCheckSeverity.WARN)
+    return check_result(audit_images(app_db.engine, store), AssetCheckSeverity.WARN)
 
 
 class ImageCheckConfig(Config):
@@ -189,7 +172,7 @@ def listing_images_reachable(
             "requests": MetadataValue.int(outcome.requests),
             "not_modified": MetadataValue.int(outcome.not_modified),
             "transferred": MetadataValue.int(outcome.transferred),
-            "examples": MetadataValue.md("\n".join(f"- {e}" for e in outcome.examples()) or "none"),
+            "examples": MetadataValue.md(markdown.bullets(outcome.examples())),
         },
     )
 
@@ -199,7 +182,7 @@ def listing_category_mapped(
     context: AssetCheckExecutionContext, app_db: AppDatabase, stores_config: StoresConfig
 ) -> AssetCheckResult:
     """Every valid listing carries a category from the store's map (or its default)."""
-    return _check_result(audit_categories(app_db.engine, _store(stores_config, context.partition_key)))
+    return check_result(audit_categories(app_db.engine, _store(stores_config, context.partition_key)))
 
 
 @asset_check(asset=PLATFORM_LISTINGS, partitions_def=store_partitions, blocking=True)
@@ -208,7 +191,7 @@ def listing_identity_unique(
 ) -> AssetCheckResult:
     """No two listings of the store share a handle or a seller SKU: two catalog products must
     never become one store product. Blocking."""
-    return _check_result(audit_identity(app_db.engine, _store(stores_config, context.partition_key)))
+    return check_result(audit_identity(app_db.engine, _store(stores_config, context.partition_key)))
 
 
 @asset_check(asset=PLATFORM_LISTINGS, partitions_def=store_partitions, blocking=True)
@@ -222,7 +205,7 @@ def listing_meets_store_rules(
     rules = load_rules(app_db.engine, store.key)
     result = audit_store_rules(app_db.engine, store)
     held_back = invalid_by_store_rules(app_db.engine, store.key)
-    check = _check_result(result)
+    check = check_result(result)
     return AssetCheckResult(
         passed=check.passed,
         severity=check.severity,
@@ -230,8 +213,7 @@ def listing_meets_store_rules(
             **check.metadata,
             "rules_read_at": MetadataValue.text(f"{rules.read_at:%Y-%m-%d %H:%M} UTC" if rules else "never read"),
             "invalid_by_store_rules": MetadataValue.int(len({sku for sku, _ in held_back})),
-            "invalid_examples": MetadataValue.md("\n".join(f"- {sku}: {reason}" for sku, reason in held_back[:10])
-                                                 or "none"),
+            "invalid_examples": MetadataValue.md(markdown.bullets(f"{sku}: {reason}" for sku, reason in held_back[:10])),
         },
     )
 

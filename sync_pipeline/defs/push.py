@@ -38,7 +38,8 @@ from dagster import (
 )
 from pydantic import Field
 
-from sync_pipeline import names
+from sync_pipeline import markdown, names
+from sync_pipeline.defs.checks import PUSH_CHECK, check_result
 from sync_pipeline.defs.launch import Rule, refused_at_launch
 from sync_pipeline.defs.partitions import store_partitions
 from sync_pipeline.defs.resources import AppDatabase, StoresConfig
@@ -179,18 +180,17 @@ def report_metadata(report: PushReport) -> dict[str, Any]:
         "elapsed_s": MetadataValue.float(round(p.elapsed_s, 2)),
         "push_run_id": MetadataValue.text(report.run_id),
         "summary": MetadataValue.md(summary_markdown([report])),
-        "first_errors": MetadataValue.md("\n".join(f"- {e}" for e in p.first_errors) or "none"),
+        "first_errors": MetadataValue.md(markdown.bullets(p.first_errors)),
     }
 
 
 def summary_markdown(reports: list[PushReport]) -> str:
-    lines = ["| store | plan | created | updated | delisted | unchanged | invalid | errors | calls |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for r in reports:
-        plan = ", ".join(f"{k} {v}" for k, v in r.plan_counts.items() if v) or "nothing"
-        p = r.progress
-        lines.append(f"| {r.store_key}{' (dry run)' if r.dry_run else ''} | {plan} | {p.created} | {p.updated} | "
-                     f"{p.delisted} | {p.unchanged} | {p.invalid} | {p.errors} | {p.calls} |")
+    lines = [markdown.table(
+        ["store", "plan", "created:", "updated:", "delisted:", "unchanged:", "invalid:", "errors:", "calls:"],
+        ([f"{r.store_key}{' (dry run)' if r.dry_run else ''}",
+          ", ".join(f"{k} {v}" for k, v in r.plan_counts.items() if v) or "nothing", r.progress.created,
+          r.progress.updated, r.progress.delisted, r.progress.unchanged, r.progress.invalid, r.progress.errors,
+          r.progress.calls] for r in reports))]
     changes = {k: v for r in reports for k, v in r.field_changes.items()}
     if any(r.dry_run for r in reports) and changes:
         lines += ["", "Fields that change: " + ", ".join(f"{k} ({v})" for k, v in sorted(changes.items()))]
@@ -200,20 +200,11 @@ def summary_markdown(reports: list[PushReport]) -> str:
 # --- checks ---------------------------------------------------------------------------------------
 
 
-def _result(outcome: verify.CheckOutcome, severity: AssetCheckSeverity = AssetCheckSeverity.ERROR) -> AssetCheckResult:
-    figures = {k: (MetadataValue.float(float(v)) if isinstance(v, float) else
-                   MetadataValue.int(v) if isinstance(v, int) else MetadataValue.text(str(v)))
-               for k, v in outcome.figures.items()}
-    return AssetCheckResult(passed=outcome.passed, severity=severity, metadata={
-        "checked": MetadataValue.int(outcome.checked),
-        "failures": MetadataValue.md("\n".join(f"- {f}" for f in outcome.failures) or "none"), **figures})
-
-
 @asset_check(asset=STORE_PUSH, partitions_def=store_partitions)
 def store_push_has_external_ids(context: AssetCheckExecutionContext, app_db: AppDatabase,
                                 stores_config: StoresConfig) -> AssetCheckResult:
     """Every valid listing the push confirmed has the store's product id in the mapping."""
-    return _result(verify.mappings_have_external_ids(app_db.engine, context.partition_key))
+    return check_result(verify.mappings_have_external_ids(app_db.engine, context.partition_key), labels=PUSH_CHECK)
 
 
 class SpotCheckConfig(Config):
@@ -236,13 +227,13 @@ def store_push_spot_check(context: AssetCheckExecutionContext, config: SpotCheck
     finally:
         client.close()
     rollout.record_spot_check(app_db.engine, context.op_execution_context.run_id, store.key, outcome.passed)
-    return _result(outcome)
+    return check_result(outcome, labels=PUSH_CHECK)
 
 
 @asset_check(asset=STORE_PUSH, partitions_def=store_partitions)
 def store_push_error_share(context: AssetCheckExecutionContext, app_db: AppDatabase) -> AssetCheckResult:
     """The latest push's failed writes stay under its error threshold."""
-    return _result(verify.last_push_error_share(app_db.engine, context.partition_key))
+    return check_result(verify.last_push_error_share(app_db.engine, context.partition_key), labels=PUSH_CHECK)
 
 
 class DeadLetterAgeConfig(Config):
@@ -254,7 +245,7 @@ def store_push_no_old_dead_letters(context: AssetCheckExecutionContext, config: 
                                    app_db: AppDatabase) -> AssetCheckResult:
     """Products that keep failing are looked at: no dead letter older than the configured age."""
     outcome = verify.stale_dead_letters(app_db.engine, context.partition_key, timedelta(hours=config.max_age_hours))
-    return _result(outcome, AssetCheckSeverity.WARN)
+    return check_result(outcome, AssetCheckSeverity.WARN, PUSH_CHECK)
 
 
 # --- manual jobs ----------------------------------------------------------------------------------
@@ -290,7 +281,8 @@ class RetryDeadLettersConfig(Config):
 
 class RollbackConfig(Config):
     store: str = Field(description="Store key.")
-    run_id: str = Field(description="The Dagster run id of the push to undo (see store_push metadata push_run_id).")
+    run_id: str = Field(description=f"The Dagster run id of the push to undo (see {names.STORE_PUSH} "
+                                          "metadata push_run_id).")
 
 
 def choose_stores(stores_config: StoresConfig, keys: list[str], platforms: list[str], *,
@@ -392,7 +384,7 @@ def rollback_push_run(context: OpExecutionContext, config: RollbackConfig, app_d
     context.log.info(report.describe())
     metadata = {"restored": MetadataValue.int(len(report.restored)), "deleted": MetadataValue.int(len(report.deleted)),
                 "errors": MetadataValue.int(len(report.failed)),
-                "failed": MetadataValue.md("\n".join(f"- {k}: {v}" for k, v in report.failed.items()) or "none"),
+                "failed": MetadataValue.md(markdown.bullets(f"{k}: {v}" for k, v in report.failed.items())),
                 "rolled_back_run_id": MetadataValue.text(config.run_id)}
     context.log_event(AssetObservation(asset_key=STORE_PUSH, partition=store.key, metadata=metadata))
     if not report.ok:

@@ -23,7 +23,10 @@ from dagster import (
     schedule,
 )
 
+from sync_pipeline import markdown
+from sync_pipeline.checks import CheckOutcome
 from sync_pipeline.defs.automation import automation_running
+from sync_pipeline.defs.checks import FIGURES_ONLY, check_result
 from sync_pipeline.defs.partitions import store_partitions
 from sync_pipeline.defs.resources import AppDatabase, StoresConfig
 from sync_pipeline.listings.rules import StoreRules
@@ -72,15 +75,12 @@ def rules_metadata(rules: StoreRules | None, fresh: bool, error: str | None,
     if rules is None:
         return {"rules": MetadataValue.text("this platform publishes no catalog rules to read"),
                 "categories_mapped": MetadataValue.int(mapped)}
-    lines = ["| category | name | required attributes | brand | size chart | certifications | dimensions |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
-    for category in rules.categories.values():
-        required = ", ".join(a.name for a in category.attributes if a.required) or "-"
-        certifications = ", ".join(name for _, name in category.certifications) or "-"
-        lines.append(f"| {category.category_id} | {category.name} | {required} | "
-                     f"{'required' if category.brand_required else 'optional'} | "
-                     f"{'required' if category.size_chart_required else '-'} | {certifications} | "
-                     f"{'required' if category.dimensions_required else '-'} |")
+    table = markdown.table(
+        ["category", "name", "required attributes", "brand", "size chart", "certifications", "dimensions"],
+        ([category.category_id, category.name, ", ".join(a.name for a in category.attributes if a.required) or "-",
+          "required" if category.brand_required else "optional", "required" if category.size_chart_required else "-",
+          ", ".join(name for _, name in category.certifications) or "-",
+          "required" if category.dimensions_required else "-"] for category in rules.categories.values()))
     usable = [f"{c.channel_id} {c.name} ({c.fee_type})" for c in rules.channels if c.usable]
     return {
         "read_at": MetadataValue.timestamp(rules.read_at.timestamp()),
@@ -88,8 +88,8 @@ def rules_metadata(rules: StoreRules | None, fresh: bool, error: str | None,
         "read_error": MetadataValue.text(error or "none"),
         "categories_mapped": MetadataValue.int(mapped),
         "categories_read": MetadataValue.int(len(rules.categories)),
-        "required_attributes_per_category": MetadataValue.md("\n".join(lines)),
-        "channels_usable": MetadataValue.md("\n".join(f"- {c}" for c in usable) or "none (or not a Shopee shop)"),
+        "required_attributes_per_category": MetadataValue.md(table),
+        "channels_usable": MetadataValue.md(markdown.bullets(usable, empty="none (or not a Shopee shop)")),
         "warehouses_usable": MetadataValue.int(len(rules.warehouses)),
     }
 
@@ -101,11 +101,8 @@ def store_catalog_rules_fresh(context: AssetCheckExecutionContext, app_db: AppDa
     age, error = rules_age(app_db.engine, context.partition_key)
     passed = age is None and error is None or age is not None and age <= STALE_AFTER
     days = f"{age.total_seconds() / 86400:.1f}" if age is not None else "never read"
-    return AssetCheckResult(
-        passed=passed,
-        severity=AssetCheckSeverity.WARN,
-        metadata={"age_days": MetadataValue.text(days), "last_error": MetadataValue.text(error or "none")},
-    )
+    outcome = CheckOutcome(failures=0 if passed else 1, figures={"age_days": days, "last_error": error or "none"})
+    return check_result(outcome, AssetCheckSeverity.WARN, FIGURES_ONLY)
 
 
 store_rules_refresh = define_asset_job(

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dagster import (
-    AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
@@ -31,7 +30,9 @@ from dagster import (
 )
 from pydantic import Field
 
+from sync_pipeline.checks import CheckOutcome
 from sync_pipeline.db import DEFAULT_DATA_DIR
+from sync_pipeline.defs.checks import FIGURES_ONLY, check_result
 from sync_pipeline.defs.partitions import store_partitions
 from sync_pipeline.defs.resources import AppDatabase, StoresConfig
 from sync_pipeline.names import CATALOG_PRODUCTS, STORE_PUSH
@@ -155,10 +156,10 @@ def store_drift(context: AssetExecutionContext, config: ReconcileConfig, app_db:
         client.close()
     context.log.info(f"{store.key}: {report.checked} read back, {len(report.deleted)} deleted, "
                      f"{len(report.changed)} changed, {len(report.unreadable)} unreadable")
-    return MaterializeResult(metadata=drift_metadata(report), check_results=[AssetCheckResult(
-        check_name="store_in_step", passed=report.in_step, severity=AssetCheckSeverity.WARN,
-        metadata={"drifted": MetadataValue.int(report.drifted), "unreadable": MetadataValue.int(len(report.unreadable))},
-    )])
+    return MaterializeResult(metadata=drift_metadata(report), check_results=[check_result(
+        CheckOutcome(failures=report.drifted + len(report.unreadable),
+                     figures={"drifted": report.drifted, "unreadable": len(report.unreadable)}),
+        AssetCheckSeverity.WARN, FIGURES_ONLY, check_name="store_in_step")])
 
 
 def drift_metadata(report: DriftReport) -> dict[str, MetadataValue]:  # type: ignore[type-arg]

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Engine, select
 
 from sync_pipeline.catalog.product import CatalogProduct, UnreadableProduct
 from sync_pipeline.catalog.tables import catalog_products
+from sync_pipeline.checks import CheckOutcome
 from sync_pipeline.listings.identity import keys_sharing
 from sync_pipeline.listings.mapping import RULE_REASONS, default_weight, rule_violations
 from sync_pipeline.listings.model import Listing
@@ -38,25 +39,8 @@ from sync_pipeline.platforms.registry import platform_spec
 from sync_pipeline.platforms.spec import Platform
 from sync_pipeline.stores import StoreConfig
 
-MAX_EXAMPLES = 10
 MIN_IMAGES = 3
 _TAG_NAME = re.compile(r"</?\s*([a-zA-Z][a-zA-Z0-9]*)")
-
-
-@dataclass
-class AuditResult:
-    checked: int = 0
-    failures: int = 0
-    examples: list[str] = field(default_factory=list)
-
-    @property
-    def passed(self) -> bool:
-        return self.failures == 0
-
-    def fail(self, sku: str, problem: str) -> None:
-        self.failures += 1
-        if len(self.examples) < MAX_EXAMPLES:
-            self.examples.append(f"{sku}: {problem}")
 
 
 def stored_listings(
@@ -99,9 +83,9 @@ def _stored_chunks(
 
 def audit_prices(
     engine: Engine, store: StoreConfig, skus: Sequence[str] | None = None
-) -> AuditResult:
+) -> CheckOutcome:
     """Every stored price equals the rule applied to today's catalog price: zero mismatches."""
-    result = AuditResult()
+    result = CheckOutcome()
     for chunk in stored_listings(engine, store.key, skus=skus):
         catalog = catalog_products_by_sku(engine, [listing.sku for listing in chunk])
         for listing in chunk:
@@ -119,9 +103,9 @@ def audit_prices(
 
 def audit_titles(
     engine: Engine, store: StoreConfig, skus: Sequence[str] | None = None
-) -> AuditResult:
+) -> CheckOutcome:
     """Titles in the similarity band (or saying they are not) and unlike other platforms' titles."""
-    result = AuditResult()
+    result = CheckOutcome()
     limits = store_title_limits(store)
     for chunk in stored_listings(engine, store.key, skus=skus):
         chunk_skus = [listing.sku for listing in chunk]
@@ -146,9 +130,9 @@ def audit_titles(
 
 def audit_limits(
     engine: Engine, store: StoreConfig, skus: Sequence[str] | None = None
-) -> AuditResult:
+) -> CheckOutcome:
     """Lengths, counts and characters within what the platform accepts."""
-    result = AuditResult()
+    result = CheckOutcome()
     limits = platform_limits(store)
     title_limits = store_title_limits(store)
     for chunk in stored_listings(engine, store.key, skus=skus):
@@ -178,9 +162,9 @@ def audit_limits(
 
 def audit_images(
     engine: Engine, store: StoreConfig, minimum: int = MIN_IMAGES, skus: Sequence[str] | None = None
-) -> AuditResult:
+) -> CheckOutcome:
     """Listings with fewer than ``minimum`` images sell worse: a warning, not a blocker."""
-    result = AuditResult()
+    result = CheckOutcome()
     for chunk in stored_listings(engine, store.key, skus=skus):
         for listing in chunk:
             if listing.action != "list":
@@ -193,9 +177,9 @@ def audit_images(
 
 def audit_categories(
     engine: Engine, store: StoreConfig, skus: Sequence[str] | None = None
-) -> AuditResult:
+) -> CheckOutcome:
     """Every valid listing carries one of the store's mapped categories (or its default)."""
-    result = AuditResult()
+    result = CheckOutcome()
     known = set(store.category_map.values()) | ({store.default_category} if store.default_category else set())
     for chunk in stored_listings(engine, store.key, skus=skus):
         for listing in chunk:
@@ -207,7 +191,7 @@ def audit_categories(
     return result
 
 
-def audit_identity(engine: Engine, store: StoreConfig, skus: Sequence[str] | None = None) -> AuditResult:
+def audit_identity(engine: Engine, store: StoreConfig, skus: Sequence[str] | None = None) -> CheckOutcome:
     """No two listings of the store share a handle or a seller SKU (a variant's SKU), compared
     ignoring case and surrounding spaces as the platforms do: either would make two catalog
     products one store product, the later overwriting the earlier.
@@ -215,7 +199,7 @@ def audit_identity(engine: Engine, store: StoreConfig, skus: Sequence[str] | Non
     With ``skus`` (the fast path), only collisions that involve those listings are reported; they
     are still compared with every listing of the store, but reading only each listing's handle and
     variant SKUs, not its whole payload (a 48,000-listing store is otherwise seconds of CPU)."""
-    result = AuditResult()
+    result = CheckOutcome()
     handles: dict[str, str] = {}
     seller_skus: dict[str, tuple[str, str]] = {}
     # A Magento child of two configurables is the same SKU in two products where the platform takes
@@ -240,11 +224,11 @@ def audit_identity(engine: Engine, store: StoreConfig, skus: Sequence[str] | Non
     return result
 
 
-def _identity_of(engine: Engine, store_key: str, skus: Sequence[str], shared_ok: bool) -> AuditResult:
+def _identity_of(engine: Engine, store_key: str, skus: Sequence[str], shared_ok: bool) -> CheckOutcome:
     """``audit_identity`` for a few changed listings: only the listings sharing one of their keys
     (``listing_identity_keys``, indexed) are read, and judged in listing order as the whole-store
     pass judges them (the first listing holding a key owns it)."""
-    result = AuditResult()
+    result = CheckOutcome()
     wanted = set(skus)
     rows = keys_sharing(engine, store_key, skus)
     result.checked = len({sku for _, _, kind, _, _, sku in rows if kind == "handle" and sku in wanted})
@@ -260,12 +244,12 @@ def _identity_of(engine: Engine, store_key: str, skus: Sequence[str], shared_ok:
     return result
 
 
-def audit_store_rules(engine: Engine, store: StoreConfig, skus: Sequence[str] | None = None) -> AuditResult:
+def audit_store_rules(engine: Engine, store: StoreConfig, skus: Sequence[str] | None = None) -> CheckOutcome:
     """Every valid listing meets its category's rules as last read from the store (``store_catalog_rules``);
     a listing that fails them is invalid, with the reasons, and never pushed. Where the platform
     publishes rules and none could ever be read, every listing fails (nothing unchecked reaches the
     store); ``platform_listings`` and the fast path read them first (``rules_for_listings``)."""
-    result = AuditResult()
+    result = CheckOutcome()
     rules = load_rules(engine, store.key)
     if rules is None:
         if rules_required(store):

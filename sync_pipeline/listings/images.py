@@ -20,8 +20,9 @@ import requests
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from sync_pipeline.checks import MAX_EXAMPLES
 from sync_pipeline.db import utcnow
-from sync_pipeline.listings.audit import MAX_EXAMPLES, stored_listings
+from sync_pipeline.listings.audit import stored_listings
 from sync_pipeline.listings.tables import image_url_checks
 
 DEFAULT_WORKERS = 8

@@ -35,9 +35,9 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from sync_pipeline.catalog.tables import catalog_products
+from sync_pipeline.checks import CheckOutcome
 from sync_pipeline.db import utcnow
 from sync_pipeline.listings.audit import (
-    AuditResult,
     audit_categories,
     audit_identity,
     audit_images,
@@ -57,7 +57,7 @@ from sync_pipeline.push.tables import store_sync_marks
 from sync_pipeline.stores import MissingCredentialError, StoreConfig
 
 ClientFactory = Callable[[CallObserver], StoreClient]
-Audit = Callable[..., AuditResult]
+Audit = Callable[..., CheckOutcome]
 
 # The audits behind the blocking checks of ``platform_listings``: a failure keeps the store unpushed.
 BLOCKING_AUDITS: dict[str, Audit] = {
@@ -88,7 +88,7 @@ class StoreChanges:
     full_rebuild: bool = False
     listings: StoreListingsSummary | None = None
     pushed_skus: tuple[str, ...] = ()
-    audits: dict[str, AuditResult] = field(default_factory=dict)
+    audits: dict[str, CheckOutcome] = field(default_factory=dict)
     push: PushReport | None = None
     refused: str | None = None  # why the store was not pushed (audit, lock, credentials)
 

@@ -376,6 +376,75 @@ def dead_letters(engine: Engine, store_key: str | None = None, *, sku: str | Non
         return [dict(row) for row in conn.execute(query).mappings()]
 
 
+@dataclass(frozen=True)
+class DeadLetterTally:
+    """One store's dead letters of a query: how many, the latest failure, the attempts summed."""
+
+    store_key: str
+    count: int
+    latest_failure: datetime | None
+    attempts: int
+
+
+def dead_letter_tallies(engine: Engine, *, error_classes: Sequence[str], failed_before: datetime,
+                        max_attempts: int) -> list[DeadLetterTally]:
+    """Per store (by key), its dead letters of ``error_classes`` that last failed by ``failed_before``
+    and were tried fewer than ``max_attempts`` times."""
+    table = push_dead_letters
+    query = (
+        sa.select(table.c.store_key, sa.func.count(), sa.func.max(table.c.last_failed_at), sa.func.sum(table.c.attempts))
+        .where(table.c.error_class.in_(list(error_classes)))
+        .where(table.c.last_failed_at <= failed_before)
+        .where(table.c.attempts < max_attempts)
+        .group_by(table.c.store_key)
+        .order_by(table.c.store_key)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [DeadLetterTally(row[0], int(row[1]), row[2], int(row[3] or 0)) for row in rows]
+
+
+def mappings_for(conn: Connection, store_keys: Sequence[str], skus: Sequence[str]) -> list[sa.RowMapping]:
+    """The mapping rows of ``skus`` in ``store_keys`` (a SKU's trail)."""
+    return _rows_for(conn, store_mappings, store_keys, skus)
+
+
+def dead_letters_for(conn: Connection, store_keys: Sequence[str], skus: Sequence[str]) -> list[sa.RowMapping]:
+    """The dead letters of ``skus`` in ``store_keys`` (a SKU's trail)."""
+    return _rows_for(conn, push_dead_letters, store_keys, skus)
+
+
+def _rows_for(conn: Connection, table: sa.Table, store_keys: Sequence[str], skus: Sequence[str]) -> list[sa.RowMapping]:
+    query = sa.select(table).where(table.c.sku.in_(list(skus)), table.c.store_key.in_(list(store_keys)))
+    return list(conn.execute(query).mappings())
+
+
+# --- mappings as the checks read them ----------------------------------------------------------------
+
+
+def valid_listing_mappings(engine: Engine, store_key: str) -> list[Any]:
+    """(sku, external_id, status) of each mapping whose listing is valid."""
+    m, listing = store_mappings, platform_listings
+    query = (sa.select(m.c.sku, m.c.external_id, m.c.status)
+             .join(listing, sa.and_(listing.c.store_key == m.c.store_key, listing.c.sku == m.c.sku))
+             .where(m.c.store_key == store_key).where(listing.c.valid.is_(True)))
+    with engine.connect() as conn:
+        return list(conn.execute(query).all())
+
+
+def listed_mappings(engine: Engine, store_key: str, limit: int | None = None) -> list[Any]:
+    """(sku, external_id, external_variant_ids, last_payload) of the store's listed products, by
+    SKU (the first ``limit``): what was last pushed, and where it lives."""
+    m = store_mappings
+    query = (sa.select(m.c.sku, m.c.external_id, m.c.external_variant_ids, m.c.last_payload)
+             .where(m.c.store_key == store_key).where(m.c.status == "listed")
+             .where(m.c.external_id.is_not(None)).where(m.c.last_payload.is_not(None)).order_by(m.c.sku))
+    if limit is not None:
+        query = query.limit(limit)
+    with engine.connect() as conn:
+        return list(conn.execute(query).all())
+
+
 # --- runs -------------------------------------------------------------------------------------------
 
 
@@ -395,6 +464,16 @@ def finish_run(engine: Engine, run_id: str, store_key: str, kind: str, status: s
         conn.execute(sa.update(table).where(table.c.run_id == run_id).where(table.c.store_key == store_key)
                      .where(table.c.kind == kind)
                      .values(status=status, counts=dict(counts), finished_at=utcnow(), error_message=error_message))
+
+
+def latest_finished_push(engine: Engine, store_key: str) -> Any | None:
+    """(counts, options, run_id) of the store's latest push or retry that is no longer running."""
+    table = push_runs
+    with engine.connect() as conn:
+        return conn.execute(sa.select(table.c.counts, table.c.options, table.c.run_id)
+                            .where(table.c.store_key == store_key)
+                            .where(table.c.kind.in_(["push", "retry"])).where(table.c.status != "running")
+                            .order_by(table.c.started_at.desc(), table.c.id.desc()).limit(1)).first()
 
 
 # --- helpers ----------------------------------------------------------------------------------------

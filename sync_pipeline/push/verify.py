@@ -6,62 +6,41 @@ Pure functions over the app DB and a ``StoreClient``; the Dagster checks only re
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from sync_pipeline.checks import CheckOutcome
 from sync_pipeline.db import utcnow
 from sync_pipeline.listings.model import Listing
-from sync_pipeline.listings.tables import platform_listings
 from sync_pipeline.platforms.base import RemoteProduct, RemoteRef, StoreClient
 from sync_pipeline.push import ledger
-from sync_pipeline.push.tables import push_runs, store_mappings
 
 _CENT = Decimal("0.01")
 
 
-@dataclass
-class CheckOutcome:
-    passed: bool
-    checked: int
-    failures: list[str] = field(default_factory=list)
-    figures: dict[str, Any] = field(default_factory=dict)
-
-
 def mappings_have_external_ids(engine: Engine, store_key: str) -> CheckOutcome:
     """Every valid listing the push confirmed (listed or delisted) has a remote product id."""
-    m, listing = store_mappings, platform_listings
-    query = (sa.select(m.c.sku, m.c.external_id, m.c.status)
-             .join(listing, sa.and_(listing.c.store_key == m.c.store_key, listing.c.sku == m.c.sku))
-             .where(m.c.store_key == store_key).where(listing.c.valid.is_(True)))
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
+    rows = ledger.valid_listing_mappings(engine, store_key)
     confirmed = [r for r in rows if r.status in {"listed", "delisted"}]
     missing = [r.sku for r in confirmed if not r.external_id]
     pending = sum(1 for r in rows if r.status == "pending")
-    return CheckOutcome(not missing, len(confirmed), [f"{sku}: no external id" for sku in missing[:20]],
+    return CheckOutcome(len(confirmed), len(missing), [f"{sku}: no external id" for sku in missing[:20]],
                         {"unconfirmed_creates": pending})
 
 
 def spot_check(engine: Engine, store_key: str, client: StoreClient, sample: int = 5, *,
                owned_fields: frozenset[str] = frozenset(), seed: int | None = None) -> CheckOutcome:
     """Read back ``sample`` random listed products and compare them with the listing as pushed."""
-    m = store_mappings
-    with engine.connect() as conn:
-        rows = conn.execute(sa.select(m.c.sku, m.c.external_id, m.c.external_variant_ids, m.c.last_payload)
-                            .where(m.c.store_key == store_key).where(m.c.status == "listed")
-                            .where(m.c.external_id.is_not(None))).all()
+    rows = ledger.listed_mappings(engine, store_key)
     chosen = random.Random(seed).sample(rows, min(sample, len(rows)))
     failures: list[str] = []
     for row in chosen:
         listing = Listing.from_json(dict(row.last_payload))
         remote = client.read_product(RemoteRef(row.external_id, dict(row.external_variant_ids or {})))
         failures += [f"{row.sku}: {problem}" for problem in compare(listing, remote, owned_fields)]
-    return CheckOutcome(not failures, len(chosen), failures, {"sampled": ", ".join(r.sku for r in chosen)})
+    return CheckOutcome(len(chosen), len(failures), failures, {"sampled": ", ".join(r.sku for r in chosen)})
 
 
 def compare(listing: Listing, remote: RemoteProduct | None, owned: frozenset[str] = frozenset()) -> list[str]:
@@ -96,27 +75,23 @@ def compare(listing: Listing, remote: RemoteProduct | None, owned: frozenset[str
 
 def last_push_error_share(engine: Engine, store_key: str) -> CheckOutcome:
     """The error share of the store's latest push against its threshold."""
-    table = push_runs
-    with engine.connect() as conn:
-        row = conn.execute(sa.select(table.c.counts, table.c.options, table.c.run_id).where(table.c.store_key == store_key)
-                           .where(table.c.kind.in_(["push", "retry"])).where(table.c.status != "running")
-                           .order_by(table.c.started_at.desc(), table.c.id.desc()).limit(1)).first()
+    row = ledger.latest_finished_push(engine, store_key)
     if row is None:
-        return CheckOutcome(True, 0, [], {"note": "no push yet"})
+        return CheckOutcome(figures={"note": "no push yet"})
     counts, options = dict(row.counts or {}), dict(row.options or {})
     writes, errors = int(counts.get("writes_planned", 0)), int(counts.get("errors", 0))
     threshold = float(options.get("error_threshold", 0.05))
     share = errors / writes if writes else 0.0
     failures = [] if share <= threshold else [f"run {row.run_id}: {errors}/{writes} writes failed ({share:.1%})"]
-    return CheckOutcome(share <= threshold, writes, failures, {"error_share": share, "threshold": threshold})
+    return CheckOutcome(writes, len(failures), failures, {"error_share": share, "threshold": threshold})
 
 
 def stale_dead_letters(engine: Engine, store_key: str, max_age: timedelta) -> CheckOutcome:
     cutoff = utcnow() - max_age
     rows = ledger.dead_letters(engine, store_key)
     old = [r for r in rows if r["first_failed_at"] < cutoff]
-    return CheckOutcome(not old, len(rows), [f"{r['sku']}: {r['error_class']} since {r['first_failed_at']:%Y-%m-%d %H:%M}"
-                                             for r in old[:20]], {"dead_letters": len(rows), "older": len(old)})
+    return CheckOutcome(len(rows), len(old), [f"{r['sku']}: {r['error_class']} since {r['first_failed_at']:%Y-%m-%d %H:%M}"
+                                              for r in old[:20]], {"dead_letters": len(rows), "older": len(old)})
 
 
 def _money(value: Decimal | None) -> Decimal | None:

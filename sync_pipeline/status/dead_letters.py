@@ -7,11 +7,10 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from sync_pipeline.platforms.base import RETRYABLE
-from sync_pipeline.push.tables import push_dead_letters
+from sync_pipeline.push import ledger
 
 
 @dataclass(frozen=True)
@@ -33,22 +32,13 @@ class RetryableDeadLetters:
 
 
 def retryable_dead_letters(engine: Engine, *, failed_before: datetime, max_attempts: int) -> RetryableDeadLetters:
-    table = push_dead_letters
     classes = sorted(str(c) for c in RETRYABLE)
-    query = (
-        sa.select(table.c.store_key, sa.func.count(), sa.func.max(table.c.last_failed_at), sa.func.sum(table.c.attempts))
-        .where(table.c.error_class.in_(classes))
-        .where(table.c.last_failed_at <= failed_before)
-        .where(table.c.attempts < max_attempts)
-        .group_by(table.c.store_key)
-        .order_by(table.c.store_key)
-    )
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    latest = max((row[2] for row in rows if row[2] is not None), default=None)
+    tallies = ledger.dead_letter_tallies(engine, error_classes=classes, failed_before=failed_before,
+                                         max_attempts=max_attempts)
+    latest = max((t.latest_failure for t in tallies if t.latest_failure is not None), default=None)
     return RetryableDeadLetters(
-        per_store={row[0]: int(row[1]) for row in rows},
+        per_store={t.store_key: t.count for t in tallies},
         error_classes=tuple(classes),
         latest_failure=latest,
-        attempts=sum(int(row[3] or 0) for row in rows),
+        attempts=sum(t.attempts for t in tallies),
     )

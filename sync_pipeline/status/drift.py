@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from sync_pipeline.listings.model import Listing
 from sync_pipeline.platforms.base import PlatformError, RemoteRef, StoreClient
-from sync_pipeline.push.tables import store_mappings
+from sync_pipeline.push import ledger
 from sync_pipeline.push.verify import compare
 
 MISSING = "product: missing on the store"
@@ -43,14 +42,7 @@ class DriftReport:
 def read_back_drift(engine: Engine, store_key: str, client: StoreClient, owned: frozenset[str] = frozenset(),
                 limit: int | None = None, on_progress: Callable[[int], None] | None = None) -> DriftReport:
     """Read back every listed product of the store (or the first ``limit`` by SKU) and report drift."""
-    m = store_mappings
-    query = (sa.select(m.c.sku, m.c.external_id, m.c.external_variant_ids, m.c.last_payload)
-             .where(m.c.store_key == store_key).where(m.c.status == "listed")
-             .where(m.c.external_id.is_not(None)).where(m.c.last_payload.is_not(None)).order_by(m.c.sku))
-    if limit is not None:
-        query = query.limit(limit)
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
+    rows = ledger.listed_mappings(engine, store_key, limit)
     report = DriftReport(store_key)
     for row in rows:
         ref = RemoteRef(row.external_id, dict(row.external_variant_ids or {}))

@@ -36,7 +36,7 @@ from sync_pipeline.listings.model import Listing
 from sync_pipeline.listings.tables import platform_listings
 from sync_pipeline.push import ledger
 from sync_pipeline.push.plan import Action, MappingStatus, StoreMapping, check_owned_fields, decide
-from sync_pipeline.push.tables import push_dead_letters, push_sync_log, store_mappings
+from sync_pipeline.push.tables import push_sync_log
 from sync_pipeline.stores import StoreConfig
 
 CHUNK = 500
@@ -141,10 +141,8 @@ def _states(engine: Engine, stores: Sequence[StoreConfig], skus: Sequence[str]) 
             .order_by(catalog_products.c.sku)).all()
         listings = _by_store_sku(conn.execute(sa.select(platform_listings).where(
             platform_listings.c.sku.in_(skus), platform_listings.c.store_key.in_(keys))).mappings())
-        mappings = _by_store_sku(conn.execute(sa.select(store_mappings).where(
-            store_mappings.c.sku.in_(skus), store_mappings.c.store_key.in_(keys))).mappings())
-        letters = _by_store_sku(conn.execute(sa.select(push_dead_letters).where(
-            push_dead_letters.c.sku.in_(skus), push_dead_letters.c.store_key.in_(keys))).mappings())
+        mappings = _by_store_sku(ledger.mappings_for(conn, keys, skus))
+        letters = _by_store_sku(ledger.dead_letters_for(conn, keys, skus))
         left_out = _variants_left_out(conn, skus)
     owned = {store.key: check_owned_fields(store.owned_fields) for store in stores}
     return [

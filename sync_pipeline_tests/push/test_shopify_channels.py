@@ -101,7 +101,7 @@ def test_spot_check_fails_for_a_listed_product_nobody_can_see(
                         "input: $input) { userErrors { message } } }",
             {"id": ref.product_id, "input": [{"publicationId": "gid://shopify/Publication/1"}]})
     check = spot_check(db, shopify_us.key, build_client(shopify_us, DbTokenStore(db)), 1)
-    assert not check.passed and "shoppers cannot see it" in check.failures[0]
+    assert not check.passed and "shoppers cannot see it" in check.examples[0]
 
 
 def test_merchant_tags_survive_updates(db: Engine, shopify_us: StoreConfig, image_host: Any) -> None:  # noqa: F811
