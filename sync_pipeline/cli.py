@@ -31,6 +31,7 @@ from typing import Any
 
 from sync_pipeline import cli_owner
 from sync_pipeline.catalog.request import ImportRequest
+from sync_pipeline.names import MANUAL_IMPORT_JOB
 from sync_pipeline.remote import (
     ENV_CA_BUNDLE,
     ENV_URL,
@@ -77,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="run all steps of each started run in one process (faster for small runs)")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    imp = commands.add_parser("import", help="import new Magento products (the magento_import job)")
+    imp = commands.add_parser("import", help=f"import new Magento products (the {MANUAL_IMPORT_JOB} job)")
     imp.add_argument("--limit", type=int, default=None, help="at most this many products (default 100, max 1000)")
     imp.add_argument("--no-resume", dest="resume_from_last", action="store_false",
                      help="ignore the saved cursor (then --start-after-id is required)")

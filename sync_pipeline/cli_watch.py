@@ -57,7 +57,7 @@ class Watched:
         for key in (MAGENTO_PRODUCTS, CATALOG_PRODUCTS):
             merged.update(self.reader.figures.get(key, {}))
         for key, values in self.reader.figures.items():
-            if key.startswith("store_push/"):
+            if key.startswith(f"{STORE_PUSH}/"):
                 merged.update(values)
         if self.status is not None:  # final figures, once materialized
             for key, values in self.status.metrics.items():

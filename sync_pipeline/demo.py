@@ -125,14 +125,14 @@ def run_pipeline() -> tuple[bool, list[StoreOutcome]]:
     from sync_pipeline.stores import load_stores
 
     instance = DagsterInstance.get()
-    print("Importing the Magento catalog (catalog_sync) ...")
+    print(f"Importing the Magento catalog ({CATALOG_SYNC_JOB}) ...")
     # The import's two assets only: the stores are then pushed one by one below, to time each.
     catalog = defs.resolve_job_def(CATALOG_SYNC_JOB).execute_in_process(
         instance=instance, run_config=QUIET, raise_on_error=False,
         asset_selection=[AssetKey(MAGENTO_PRODUCTS), AssetKey(CATALOG_PRODUCTS)],
     )
     if not catalog.success:
-        print("catalog_sync failed; see the run in the UI (make ui)")
+        print(f"{CATALOG_SYNC_JOB} failed; see the run in the UI (make ui)")
         return False, []
     for mat in catalog.asset_materializations_for_node(CATALOG_PRODUCTS):
         md = {k: v.value for k, v in mat.metadata.items()}

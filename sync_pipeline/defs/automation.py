@@ -57,7 +57,7 @@ from sync_pipeline.db import utcnow
 from sync_pipeline.defs.partitions import store_partitions
 from sync_pipeline.defs.resources import AppDatabase, MagentoDatabase
 from sync_pipeline.magento.watermark import SourceWatermark, read_watermark, watermark_engine
-from sync_pipeline.names import CATALOG_PRODUCTS, CATALOG_SYNC_JOB, STORE_SYNC_JOB
+from sync_pipeline.names import CATALOG_CHANGES_PUSHED, CATALOG_PRODUCTS, CATALOG_SYNC_JOB, STORE_SYNC_JOB
 from sync_pipeline.status.dead_letters import retryable_dead_letters
 
 DEFAULT_CATALOG_CRON = "*/15 * * * *"
@@ -96,7 +96,7 @@ def _sensor_status() -> DefaultSensorStatus:
 # --- catalog -------------------------------------------------------------------------------------
 
 catalog_sync_schedule = ScheduleDefinition(
-    name="catalog_sync_schedule",
+    name=f"{CATALOG_SYNC_JOB}_schedule",
     job_name=CATALOG_SYNC_JOB,
     cron_schedule=os.environ.get("SYNC_CATALOG_CRON") or DEFAULT_CATALOG_CRON,
     execution_timezone="UTC",
@@ -155,10 +155,10 @@ def push_stores_after_catalog_change(
     metadata = _materialization_values(asset_event)
     written = int(metadata.get("inserted", 0) or 0) + int(metadata.get("updated", 0) or 0)
     if not written:
-        yield SkipReason("catalog_products was materialized without a product inserted or updated")
+        yield SkipReason(f"{CATALOG_PRODUCTS} was materialized without a product inserted or updated")
         return
     if _run_job_name(context, asset_event.run_id) == CATALOG_SYNC_JOB:
-        yield SkipReason("catalog_sync took its changes to the stores itself (catalog_changes_pushed)")
+        yield SkipReason(f"{CATALOG_SYNC_JOB} took its changes to the stores itself ({CATALOG_CHANGES_PUSHED})")
         return
     for store_key in store_partitions.get_partition_keys():
         yield RunRequest(

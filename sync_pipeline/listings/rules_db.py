@@ -16,6 +16,7 @@ from sqlalchemy import Engine, select
 from sync_pipeline.db import create_all, utcnow
 from sync_pipeline.listings.rules import StoreRules
 from sync_pipeline.listings.tables import store_catalog_rules
+from sync_pipeline.names import STORE_RULES_REFRESH_JOB
 from sync_pipeline.platforms.base import PlatformError, StoreClient
 from sync_pipeline.platforms.factory import client_class
 from sync_pipeline.stores import MissingCredentialError, StoreConfig
@@ -63,7 +64,7 @@ def rules_for_listings(engine: Engine, store: StoreConfig, connect: Callable[[],
         # Not fatal here: the listings are still built, and the blocking rules audit holds every one
         # of them back with this reason until the rules are read.
         error = f"{type(exc).__name__}: {exc}"
-        _record_failure(engine, store, _naive(datetime.now(UTC)), error)
+        _record_failure(engine, store, utcnow(), error)
         return RulesRefresh(store.key, None, fresh=False, error=error)
     try:
         return refresh_rules(engine, store, client)
@@ -80,7 +81,7 @@ def never_read_reason(engine: Engine, store: StoreConfig) -> str:
     """Why a store whose platform publishes rules has none: the owner's next step included."""
     _age, error = rules_age(engine, store.key)
     why = f"the last read failed ({error})" if error else "no read was attempted"
-    return f"rules of store {store.key} never read: {why}; run store_rules_refresh for '{store.key}'"
+    return f"rules of store {store.key} never read: {why}; run {STORE_RULES_REFRESH_JOB} for '{store.key}'"
 
 
 def save_rules(engine: Engine, rules: StoreRules, attempted_at: datetime | None = None) -> None:
