@@ -60,6 +60,23 @@ STATES: dict[DagsterRunStatus, str] = {
 }
 FINISHED = frozenset({"completed", "failed"})
 
+# The metadata values this client reads, for every query that reads an asset's metadata (a
+# query names the fragment and appends it).
+METADATA_ENTRIES = """
+fragment SyncPipelineMetadataEntries on MetadataEntry {
+  label
+  __typename
+  ... on IntMetadataEntry { intValue }
+  ... on FloatMetadataEntry { floatValue }
+  ... on BoolMetadataEntry { boolValue }
+  ... on TextMetadataEntry { text }
+  ... on MarkdownMetadataEntry { mdStr }
+  ... on JsonMetadataEntry { jsonString }
+  ... on UrlMetadataEntry { url }
+  ... on PathMetadataEntry { path }
+}
+"""
+
 _RUN_QUERY = """
 query SyncPipelineRun($runId: ID!) {
   runOrError(runId: $runId) {
@@ -74,25 +91,14 @@ query SyncPipelineRun($runId: ID!) {
       assetMaterializations {
         assetKey { path }
         partition
-        metadataEntries {
-          label
-          __typename
-          ... on IntMetadataEntry { intValue }
-          ... on FloatMetadataEntry { floatValue }
-          ... on BoolMetadataEntry { boolValue }
-          ... on TextMetadataEntry { text }
-          ... on MarkdownMetadataEntry { mdStr }
-          ... on JsonMetadataEntry { jsonString }
-          ... on UrlMetadataEntry { url }
-          ... on PathMetadataEntry { path }
-        }
+        metadataEntries { ...SyncPipelineMetadataEntries }
       }
     }
     ... on RunNotFoundError { message }
     ... on PythonError { message }
   }
 }
-"""
+""" + METADATA_ENTRIES
 
 
 # Where the webserver is and how to log in to the proxy in front of it. The secrets are read from the
@@ -383,9 +389,8 @@ def _run_status(run: Mapping[str, Any]) -> RunStatus:
     tags = {tag["key"]: tag["value"] for tag in run.get("tags") or []}
     metrics: dict[str, dict[str, Any]] = {}
     for event in run.get("assetMaterializations") or []:
-        name = "/".join(event["assetKey"]["path"])
-        key = f"{name}/{event['partition']}" if event.get("partition") else name
-        metrics[key] = {entry["label"]: _entry_value(entry) for entry in event.get("metadataEntries") or []}
+        key, values = event_figures(event)
+        metrics[key] = values
     return RunStatus(
         run_id=run["runId"], job=run["jobName"], state=STATES.get(status, "running"),
         dagster_status=status.value, partition=tags.get(PARTITION_TAG),
@@ -394,6 +399,14 @@ def _run_status(run: Mapping[str, Any]) -> RunStatus:
 
 
 _VALUE_FIELDS = ("intValue", "floatValue", "boolValue", "text", "mdStr", "url", "path")
+
+
+def event_figures(event: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """An asset event's ``asset/partition`` key and its metadata values by label (entries read
+    with ``METADATA_ENTRIES``)."""
+    name = "/".join(event["assetKey"]["path"])
+    key = f"{name}/{event['partition']}" if event.get("partition") else name
+    return key, {entry["label"]: _entry_value(entry) for entry in event.get("metadataEntries") or []}
 
 
 def _entry_value(entry: Mapping[str, Any]) -> Any:

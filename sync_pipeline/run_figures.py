@@ -10,13 +10,12 @@ each event once).
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from dagster_graphql import DagsterGraphQLClientError
 
-from sync_pipeline.remote import RemoteError, RemotePipeline, RunStatus
+from sync_pipeline.remote import METADATA_ENTRIES, RemoteError, RemotePipeline, RunStatus, event_figures
 
 PAGE = 500
 
@@ -33,15 +32,7 @@ query SyncPipelineRunEvents($runId: ID!, $after: String, $limit: Int) {
           ... on ObservationEvent {
             assetKey { path }
             partition
-            metadataEntries {
-              label
-              __typename
-              ... on IntMetadataEntry { intValue }
-              ... on FloatMetadataEntry { floatValue }
-              ... on BoolMetadataEntry { boolValue }
-              ... on TextMetadataEntry { text }
-              ... on JsonMetadataEntry { jsonString }
-            }
+            metadataEntries { ...SyncPipelineMetadataEntries }
           }
         }
       }
@@ -50,7 +41,7 @@ query SyncPipelineRunEvents($runId: ID!, $after: String, $limit: Int) {
     ... on PythonError { message }
   }
 }
-"""
+""" + METADATA_ENTRIES
 
 
 @dataclass
@@ -78,10 +69,8 @@ class FigureReader:
             page = run["eventConnection"]
             for event in page["events"]:
                 if event.get("__typename") == "ObservationEvent" and event.get("assetKey"):
-                    key = "/".join(event["assetKey"]["path"])
-                    if event.get("partition"):
-                        key += f"/{event['partition']}"
-                    self.figures[key] = {e["label"]: _value(e) for e in event.get("metadataEntries") or []}
+                    key, values = event_figures(event)
+                    self.figures[key] = values
             self.cursor = page["cursor"]
             if not page["hasMore"]:
                 return self.figures
@@ -95,12 +84,3 @@ def with_live_figures(pipeline: RemotePipeline, current: RunStatus) -> RunStatus
     for key, values in observed.items():
         merged.setdefault(key, values)
     return dataclasses.replace(current, metrics=merged)
-
-
-def _value(entry: dict[str, Any]) -> Any:
-    for name in ("intValue", "floatValue", "boolValue", "text"):
-        if name in entry:
-            return entry[name]
-    if "jsonString" in entry:
-        return json.loads(entry["jsonString"])
-    return None

@@ -18,45 +18,41 @@ from sync_pipeline.db import create_all, default_magento_db_url, default_sync_db
 from sync_pipeline.stores import StoresFile, load_stores, stores_file_path
 
 
-class AppDatabase(ConfigurableResource):  # type: ignore[type-arg]
+class _Database(ConfigurableResource):  # type: ignore[type-arg]
+    """One engine per resource, opened on first use and disposed after the step."""
+
+    url: str
+
+    _engine: Engine | None = PrivateAttr(default=None)
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = self._opened(make_engine(self.url))
+        return self._engine
+
+    def _opened(self, engine: Engine) -> Engine:
+        return engine
+
+    def teardown_after_execution(self, context: Any) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+
+class AppDatabase(_Database):
     """The app DB (catalog, listings, mappings, logs): PostgreSQL in production, SQLite by default."""
 
-    url: str
-
-    _engine: Engine | None = PrivateAttr(default=None)
-
-    @property
-    def engine(self) -> Engine:
-        if self._engine is None:
-            self._engine = make_engine(self.url)
-            create_all(self._engine)
-        return self._engine
-
-    def teardown_after_execution(self, context: Any) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = None
+    def _opened(self, engine: Engine) -> Engine:
+        create_all(engine)
+        return engine
 
 
-class MagentoDatabase(ConfigurableResource):  # type: ignore[type-arg]
+class MagentoDatabase(_Database):
     """The Magento 2 catalog DB (MySQL/MariaDB through pymysql; SQLite for the demo), read-only."""
 
-    url: str
     store_code: str = "default"
     media_base_url: str | None = None  # None: read from core_config_data
-
-    _engine: Engine | None = PrivateAttr(default=None)
-
-    @property
-    def engine(self) -> Engine:
-        if self._engine is None:
-            self._engine = make_engine(self.url)
-        return self._engine
-
-    def teardown_after_execution(self, context: Any) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = None
 
 
 class StoresConfig(ConfigurableResource):  # type: ignore[type-arg]
