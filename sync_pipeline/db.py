@@ -12,7 +12,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, MetaData, Numeric, create_engine, event, inspect, text
+from sqlalchemy import Column, Engine, Integer, MetaData, Numeric, String, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -20,6 +20,17 @@ DEFAULT_DATA_DIR = Path(os.environ.get("SYNC_DATA_DIR", ".data"))
 
 metadata = MetaData()  # every app DB table, each defined in the module of the stage that owns it
 MONEY = Numeric(20, 4)  # every money column of the app DB
+KEY_LENGTH = 64  # every store key, SKU and run id column of the app DB
+
+
+def id_column() -> Column[int]:
+    """The surrogate primary key of a table whose natural key is a tuple (store, SKU, run...)."""
+    return Column("id", Integer, primary_key=True, autoincrement=True)
+
+
+def key_columns(*names: str) -> list[Column[str]]:
+    """Required identifying columns (``store_key``, ``sku``, ``run_id``...), all as wide as a key."""
+    return [Column(name, String(KEY_LENGTH), nullable=False) for name in names]
 
 # The modules that define app DB tables. Importing one puts its tables on ``metadata``; one that
 # has an ``upgrade(engine)`` brings an app DB made by an older version up to date.

@@ -20,16 +20,15 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from sync_pipeline.db import MONEY, metadata
+from sync_pipeline.db import MONEY, id_column, key_columns, metadata
 
 # --- per-store listings (asset platform_listings) -----------------------------------------------
 
 platform_listings = Table(
     "platform_listings",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("store_key", String(64), nullable=False),
-    Column("sku", String(64), nullable=False),
+    id_column(),
+    *key_columns("store_key", "sku"),
     Column("source_id", BigInteger, nullable=False),
     Column("platform", String(16), nullable=False),
     Column("action", String(16), nullable=False),  # list | delist
@@ -57,9 +56,8 @@ platform_listings = Table(
 listing_identity_keys = Table(
     "listing_identity_keys",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("store_key", String(64), nullable=False),
-    Column("listing_sku", String(64), nullable=False),
+    id_column(),
+    *key_columns("store_key", "listing_sku"),
     Column("kind", String(8), nullable=False),  # handle | sku
     Column("key", String(512), nullable=False),  # the value stripped and casefolded
     Column("value", String(512), nullable=False),  # as written in the listing

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Column, DateTime, Index, Integer, Numeric, String, Table, Text, UniqueConstraint
 
-from sync_pipeline.db import metadata
+from sync_pipeline.db import id_column, key_columns, metadata
 
 # --- push bookkeeping (asset store_push) ---------------------------------------------------------
 
 store_mappings = Table(
     "store_mappings",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("store_key", String(64), nullable=False),
-    Column("sku", String(64), nullable=False),
+    id_column(),
+    *key_columns("store_key", "sku"),
     Column("external_id", String(128)),
     Column("external_variant_ids", JSON, nullable=False, default=dict),  # variant sku -> id
     Column("status", String(16), nullable=False),  # listed | delisted | error
@@ -53,9 +52,8 @@ store_sync_marks = Table(
 push_runs = Table(
     "push_runs",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("run_id", String(64), nullable=False),
-    Column("store_key", String(64), nullable=False),
+    id_column(),
+    *key_columns("run_id", "store_key"),
     Column("kind", String(16), nullable=False),  # push | dry_run | rollback | retry
     Column("status", String(16), nullable=False),  # running | succeeded | failed
     Column("options", JSON, nullable=False, default=dict),
@@ -82,10 +80,8 @@ push_store_locks = Table(
 push_dead_letters = Table(
     "push_dead_letters",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("store_key", String(64), nullable=False),
-    Column("sku", String(64), nullable=False),
-    Column("run_id", String(64), nullable=False),  # the last run that failed it
+    id_column(),
+    *key_columns("store_key", "sku", "run_id"),  # run_id: the last run that failed it
     Column("action", String(32), nullable=False),
     Column("payload", JSON),
     Column("error_class", String(32), nullable=False),
@@ -101,10 +97,9 @@ push_dead_letters = Table(
 push_sync_log = Table(
     "push_sync_log",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    id_column(),
     Column("at", DateTime, nullable=False),
-    Column("run_id", String(64), nullable=False),
-    Column("store_key", String(64), nullable=False),
+    *key_columns("run_id", "store_key"),
     Column("sku", String(64)),
     Column("operation", String(64), nullable=False),
     Column("attempt", Integer, nullable=False),
@@ -123,10 +118,8 @@ push_sync_log = Table(
 push_rollback_snapshots = Table(
     "push_rollback_snapshots",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("run_id", String(64), nullable=False),
-    Column("store_key", String(64), nullable=False),
-    Column("sku", String(64), nullable=False),
+    id_column(),
+    *key_columns("run_id", "store_key", "sku"),
     Column("action", String(32), nullable=False),  # create | update_content | update_price | update_stock | delist
     Column("external_id", String(128)),
     Column("external_variant_ids", JSON, nullable=False, default=dict),
@@ -146,9 +139,8 @@ push_rollback_snapshots = Table(
 push_bulk_loads = Table(
     "push_bulk_loads",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("store_key", String(64), nullable=False),
-    Column("run_id", String(64), nullable=False),  # the run that started it
+    id_column(),
+    *key_columns("store_key", "run_id"),  # run_id: the run that started it
     Column("phase", String(16), nullable=False),  # product_set | publish | done | abandoned
     Column("product_set_op", String(128)),  # gid://shopify/BulkOperation/...
     Column("publish_op", String(128)),
