@@ -17,7 +17,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -126,3 +126,21 @@ def prune_sync_log(engine: Engine, retention: timedelta = DEFAULT_RETENTION) -> 
 
 def _clip(body: str | None) -> str | None:
     return body[:MAX_BODY_CHARS] if body else body
+
+
+def logged_calls(engine: Engine, *, sku: str | None = None, store_key: str | None = None,
+                 since: datetime | None = None, failed_only: bool = False, limit: int = 50) -> list[sa.RowMapping]:
+    """The newest ``limit`` logged calls, newest first: of a SKU and/or a store, since a moment,
+    only those that did not end ``ok`` when asked."""
+    log = push_sync_log
+    query = sa.select(log).order_by(log.c.at.desc(), log.c.id.desc()).limit(limit)
+    if sku is not None:
+        query = query.where(log.c.sku == sku)
+    if store_key is not None:
+        query = query.where(log.c.store_key == store_key)
+    if since is not None:
+        query = query.where(log.c.at >= since)
+    if failed_only:
+        query = query.where(log.c.outcome != "ok")
+    with engine.connect() as conn:
+        return list(conn.execute(query).mappings())

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sync_pipeline.db import utcnow
 from sync_pipeline.listings.tables import platform_listings
 from sync_pipeline.push import ledger
-from sync_pipeline.push.tables import push_sync_log
+from sync_pipeline.push.synclog import logged_calls
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -70,16 +70,7 @@ def sync_log(engine: Engine, *, sku: str | None = None, store: str | None = None
     """The last ``limit`` store calls for a SKU and/or a store, oldest first (as a log reads)."""
     if sku is None and store is None:
         raise ValueError("give a SKU or --store KEY")
-    log = push_sync_log
-    query = sa.select(log).order_by(log.c.at.desc(), log.c.id.desc()).limit(limit)
-    if sku is not None:
-        query = query.where(log.c.sku == sku)
-    if store is not None:
-        query = query.where(log.c.store_key == store)
-    if since is not None:
-        query = query.where(log.c.at >= since)
-    with engine.connect() as conn:
-        rows = list(conn.execute(query).mappings())
+    rows = logged_calls(engine, sku=sku, store_key=store, since=since, limit=limit)
     return [
         LogLine(at=row["at"], run_id=row["run_id"], store_key=row["store_key"], sku=row["sku"],
                 operation=row["operation"], attempt=row["attempt"], outcome=row["outcome"],

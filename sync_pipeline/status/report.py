@@ -36,7 +36,7 @@ from sync_pipeline.listings.model import Listing
 from sync_pipeline.listings.tables import platform_listings
 from sync_pipeline.push import ledger
 from sync_pipeline.push.plan import Action, MappingStatus, StoreMapping, check_owned_fields, decide
-from sync_pipeline.push.tables import push_sync_log
+from sync_pipeline.push.synclog import logged_calls
 from sync_pipeline.stores import StoreConfig
 
 CHUNK = 500
@@ -120,12 +120,9 @@ def search_skus(engine: Engine, text: str, limit: int = 20) -> list[str]:
 
 def recent_errors(engine: Engine, sku: str, limit: int = 5) -> list[RecentError]:
     """The SKU's last failed store calls (from the sync log), newest first."""
-    log = push_sync_log
-    query = (sa.select(log.c.store_key, log.c.at, log.c.operation, log.c.error_class, log.c.response_body)
-             .where(log.c.sku == sku).where(log.c.outcome != "ok").order_by(log.c.at.desc()).limit(limit))
-    with engine.connect() as conn:
-        return [RecentError(row.store_key, row.at, row.operation, row.error_class, (row.response_body or "")[:300])
-                for row in conn.execute(query)]
+    return [RecentError(row["store_key"], row["at"], row["operation"], row["error_class"],
+                        (row["response_body"] or "")[:300])
+            for row in logged_calls(engine, sku=sku, failed_only=True, limit=limit)]
 
 
 def dead_letters_of(engine: Engine, sku: str) -> list[dict[str, Any]]:
