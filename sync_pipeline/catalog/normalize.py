@@ -96,23 +96,11 @@ def _entry(source: SourceProduct) -> CatalogEntry:
 
 def _variants(source: SourceProduct, product: CatalogProduct) -> tuple[CatalogVariant, ...]:
     if source.type_id != "configurable":
-        return (
-            CatalogVariant(
-                sku=product.sku,
-                parent_sku=product.sku,
-                source_id=source.source_id,
-                price=product.price,
-                special_price=product.special_price,
-                stock_qty=product.stock_qty,
-                is_active=product.is_active,
-                options={},
-                weight=product.weight,
-                image=_image(source.images[0] if source.images else None),
-                position=0,
-                problem=None,
-                backorders=source.backorders,
-            ),
-        )
+        # Sold through one variant: itself (no options, position 0, nothing left out).
+        own = (product.sku, product.sku, product.source_id, product.price, product.special_price, product.stock_qty,
+               product.is_active)
+        image = _image(source.images[0] if source.images else None)
+        return (CatalogVariant(*own, weight=product.weight, image=image, backorders=source.backorders),)
     found = []
     seen: set[str] = set()
     for position, variant in enumerate(source.variants):

@@ -7,7 +7,7 @@ order with keyset pagination, so neither side ever holds the whole extract in me
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -102,89 +102,51 @@ def clear_staged(conn: Connection, job_id: int) -> None:
 
 
 def product_to_json(product: SourceProduct) -> dict[str, Any]:
-    return {
-        "source_id": product.source_id,
-        "sku": product.sku,
-        "type_id": product.type_id,
-        "title": product.title,
-        "description": product.description,
-        "url_key": product.url_key,
-        "price": _dec_out(product.price),
-        "special_price": _dec_out(product.special_price),
-        "stock_qty": product.stock_qty,
-        "is_enabled": product.is_enabled,
-        "is_in_stock": product.is_in_stock,
-        "weight": _dec_out(product.weight),
-        "categories": list(product.categories),
-        "images": list(product.images),
-        "attributes": dict(product.attributes),
-        "variants": [_variant_to_json(v) for v in product.variants],
-        "updated_at": product.updated_at.isoformat() if product.updated_at else None,
-        "manages_stock": product.manages_stock,
-        "backorders": product.backorders,
-    }
+    return _to_json(product)
 
 
 def product_from_json(data: dict[str, Any]) -> SourceProduct:
-    return SourceProduct(
-        source_id=int(data["source_id"]),
-        sku=data["sku"],
-        type_id=data["type_id"],
-        title=data["title"],
-        description=data["description"],
-        url_key=data["url_key"],
-        price=to_decimal(data["price"]),
-        special_price=to_decimal(data["special_price"]),
-        stock_qty=int(data["stock_qty"]),
-        is_enabled=bool(data["is_enabled"]),
-        is_in_stock=bool(data["is_in_stock"]),
-        weight=to_decimal(data["weight"]),
-        categories=tuple(data["categories"]),
-        images=tuple(data["images"]),
-        attributes=dict(data["attributes"]),
-        variants=tuple(_variant_from_json(v) for v in data["variants"]),
-        updated_at=datetime.fromisoformat(data["updated_at"]) if data["updated_at"] else None,
-        manages_stock=bool(data.get("manages_stock", True)),
-        backorders=bool(data.get("backorders", False)),
-    )
+    variants = tuple(SourceVariant(**_fields_from_json(SourceVariant, v)) for v in data["variants"])
+    return SourceProduct(**_fields_from_json(SourceProduct, data), variants=variants)
 
 
-def _variant_to_json(variant: SourceVariant) -> dict[str, Any]:
-    return {
-        "source_id": variant.source_id,
-        "sku": variant.sku,
-        "price": _dec_out(variant.price),
-        "special_price": _dec_out(variant.special_price),
-        "stock_qty": variant.stock_qty,
-        "is_enabled": variant.is_enabled,
-        "is_in_stock": variant.is_in_stock,
-        "options": dict(variant.options),
-        "weight": _dec_out(variant.weight),
-        "image": variant.image,
-        "manages_stock": variant.manages_stock,
-        "problem": variant.problem,
-        "backorders": variant.backorders,
-    }
+_DECIMALS = frozenset({"price", "special_price", "weight"})
 
 
-def _variant_from_json(data: dict[str, Any]) -> SourceVariant:
-    return SourceVariant(
-        source_id=int(data["source_id"]),
-        sku=data["sku"],
-        price=to_decimal(data["price"]),
-        special_price=to_decimal(data["special_price"]),
-        stock_qty=int(data["stock_qty"]),
-        is_enabled=bool(data["is_enabled"]),
-        is_in_stock=bool(data["is_in_stock"]),
-        options=dict(data["options"]),
-        weight=to_decimal(data["weight"]),
-        image=data["image"],
-        manages_stock=bool(data.get("manages_stock", True)),
-        problem=data.get("problem"),
-        backorders=bool(data.get("backorders", False)),
-    )
+def _to_json(record: SourceProduct | SourceVariant) -> dict[str, Any]:
+    """Every field of the record (its variants included), in JSON's types."""
+    return {f.name: _json_value(getattr(record, f.name)) for f in fields(record)}
 
 
-def _dec_out(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, SourceVariant):
+        return _to_json(value)
+    if isinstance(value, tuple | list):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return dict(value)
+    return value
 
+
+def _fields_from_json(kind: type[SourceProduct] | type[SourceVariant], data: dict[str, Any]) -> dict[str, Any]:
+    """The fields of ``kind`` staged in ``data`` (variants aside); one staged before a field existed
+    leaves it out, so the record's default applies."""
+    values: dict[str, Any] = {}
+    for f in fields(kind):
+        if f.name == "variants" or f.name not in data:
+            continue
+        value = data[f.name]
+        if f.name in _DECIMALS:
+            value = to_decimal(value)
+        elif f.name == "updated_at":
+            value = datetime.fromisoformat(value) if value else None
+        elif isinstance(value, list):
+            value = tuple(value)
+        elif isinstance(value, dict):
+            value = dict(value)
+        values[f.name] = value
+    return values

@@ -81,17 +81,25 @@ def _stored_chunks(
         yield [_with_column_price(Listing.from_json(row.payload), row.price) for row in rows]
 
 
+def _listed_chunks(
+    engine: Engine, store_key: str, skus: Sequence[str] | None, result: CheckOutcome
+) -> Iterator[list[Listing]]:
+    """The store's valid listings that list (a delist has nothing to check), chunk by chunk, each
+    counted in ``result.checked``: what every per-listing audit walks."""
+    for chunk in stored_listings(engine, store_key, skus=skus):
+        listed = [listing for listing in chunk if listing.action == "list"]
+        result.checked += len(listed)
+        yield listed
+
+
 def audit_prices(
     engine: Engine, store: StoreConfig, skus: Sequence[str] | None = None
 ) -> CheckOutcome:
     """Every stored price equals the rule applied to today's catalog price: zero mismatches."""
     result = CheckOutcome()
-    for chunk in stored_listings(engine, store.key, skus=skus):
+    for chunk in _listed_chunks(engine, store.key, skus, result):
         catalog = catalog_products_by_sku(engine, [listing.sku for listing in chunk])
         for listing in chunk:
-            if listing.action != "list":
-                continue
-            result.checked += 1
             found = catalog.get(listing.sku)
             if found is None:
                 result.fail(listing.sku, "not in the catalog any more")
@@ -107,14 +115,11 @@ def audit_titles(
     """Titles in the similarity band (or saying they are not) and unlike other platforms' titles."""
     result = CheckOutcome()
     limits = store_title_limits(store)
-    for chunk in stored_listings(engine, store.key, skus=skus):
+    for chunk in _listed_chunks(engine, store.key, skus, result):
         chunk_skus = [listing.sku for listing in chunk]
         masters = _master_titles(engine, chunk_skus)
         others = _other_platform_titles(engine, chunk_skus, store.platform)
         for listing in chunk:
-            if listing.action != "list":
-                continue
-            result.checked += 1
             score = similarity(masters.get(listing.sku, ""), listing.title)
             in_band = limits.min_similarity <= score <= limits.max_similarity
             says_out = any(r.startswith(OUT_OF_BAND) for r in listing.reasons)
@@ -135,11 +140,8 @@ def audit_limits(
     result = CheckOutcome()
     limits = platform_limits(store)
     title_limits = store_title_limits(store)
-    for chunk in stored_listings(engine, store.key, skus=skus):
+    for chunk in _listed_chunks(engine, store.key, skus, result):
         for listing in chunk:
-            if listing.action != "list":
-                continue
-            result.checked += 1
             problems = []
             if not title_limits.min_length <= len(listing.title) <= title_limits.max_length:
                 problems.append(f"title length {len(listing.title)}")
@@ -165,11 +167,8 @@ def audit_images(
 ) -> CheckOutcome:
     """Listings with fewer than ``minimum`` images sell worse: a warning, not a blocker."""
     result = CheckOutcome()
-    for chunk in stored_listings(engine, store.key, skus=skus):
+    for chunk in _listed_chunks(engine, store.key, skus, result):
         for listing in chunk:
-            if listing.action != "list":
-                continue
-            result.checked += 1
             if len(listing.images) < minimum:
                 result.fail(listing.sku, f"{len(listing.images)} image(s)")
     return result
@@ -181,11 +180,8 @@ def audit_categories(
     """Every valid listing carries one of the store's mapped categories (or its default)."""
     result = CheckOutcome()
     known = set(store.category_map.values()) | ({store.default_category} if store.default_category else set())
-    for chunk in stored_listings(engine, store.key, skus=skus):
+    for chunk in _listed_chunks(engine, store.key, skus, result):
         for listing in chunk:
-            if listing.action != "list":
-                continue
-            result.checked += 1
             if listing.category_id not in known:
                 result.fail(listing.sku, f"category {listing.category_id!r} is not in the store's map")
     return result
@@ -254,18 +250,13 @@ def audit_store_rules(engine: Engine, store: StoreConfig, skus: Sequence[str] | 
     if rules is None:
         if rules_required(store):
             reason = never_read_reason(engine, store)
-            for chunk in stored_listings(engine, store.key, skus=skus):
+            for chunk in _listed_chunks(engine, store.key, skus, result):
                 for listing in chunk:
-                    if listing.action == "list":
-                        result.checked += 1
-                        result.fail(listing.sku, reason)
+                    result.fail(listing.sku, reason)
         return result
     default_kg = default_weight(store)
-    for chunk in stored_listings(engine, store.key, skus=skus):
+    for chunk in _listed_chunks(engine, store.key, skus, result):
         for listing in chunk:
-            if listing.action != "list":
-                continue
-            result.checked += 1
             for problem in rule_violations(listing, rules, store.name, default_weight_kg=default_kg):
                 result.fail(listing.sku, problem)
     return result
