@@ -29,7 +29,7 @@ from sync_pipeline.defs.automation import automation_running
 from sync_pipeline.defs.checks import FIGURES_ONLY, check_result
 from sync_pipeline.defs.partitions import store_partitions
 from sync_pipeline.defs.resources import AppDatabase, StoresConfig
-from sync_pipeline.listings.rules import StoreRules
+from sync_pipeline.listings.rules import CategoryRules, StoreRules
 from sync_pipeline.listings.rules_db import STALE_AFTER, mapped_categories, refresh_rules, rules_age
 from sync_pipeline.names import STORE_CATALOG_RULES, STORE_RULES_REFRESH_JOB
 from sync_pipeline.platforms.factory import build_client
@@ -76,11 +76,11 @@ def rules_metadata(rules: StoreRules | None, fresh: bool, error: str | None,
         return {"rules": MetadataValue.text("this platform publishes no catalog rules to read"),
                 "categories_mapped": MetadataValue.int(mapped)}
     table = markdown.table(
-        ["category", "name", "required attributes", "brand", "size chart", "certifications", "dimensions"],
+        ["category", "name", "required attributes", "brand", "size chart", "certifications", "dimensions", "COD"],
         ([category.category_id, category.name, ", ".join(a.name for a in category.attributes if a.required) or "-",
           "required" if category.brand_required else "optional", "required" if category.size_chart_required else "-",
-          ", ".join(name for _, name in category.certifications) or "-",
-          "required" if category.dimensions_required else "-"] for category in rules.categories.values()))
+          _certifications(category), "required" if category.dimensions_required else "-",
+          "supported" if category.cod_supported else "-"] for category in rules.categories.values()))
     usable = [f"{c.channel_id} {c.name} ({c.fee_type})" for c in rules.channels if c.usable]
     return {
         "read_at": MetadataValue.timestamp(rules.read_at.timestamp()),
@@ -128,3 +128,10 @@ def store_rules_daily(context: ScheduleEvaluationContext) -> Iterator[RunRequest
 
 defs = Definitions(assets=[store_catalog_rules], asset_checks=[store_catalog_rules_fresh],
                    jobs=[store_rules_refresh], schedules=[store_rules_daily])
+
+
+def _certifications(category: CategoryRules) -> str:
+    """Required certifications, the conditional ones with the condition that makes them required."""
+    return ", ".join([name for _, name in category.certifications] + [
+        f"{c.name} (when {category.condition_text(c.required_when)})" for c in category.conditional_certifications
+    ]) or "-"

@@ -95,6 +95,15 @@ class CategoryRules:
         wanted = name.strip().casefold()
         return next((v for v in self.variations if v.name.casefold() == wanted), None)
 
+    def condition_text(self, required_when: tuple[tuple[str, str], ...]) -> str:
+        """Requirement conditions by the names the rules give them ("'Power Source' is 'Electric'")."""
+        parts = []
+        for attribute_id, value_id in required_when:
+            rule = self.attribute(attribute_id)
+            value = next((n for n, vid in rule.values.items() if vid == value_id), value_id) if rule else value_id
+            parts.append(f"'{rule.name if rule else attribute_id}' is '{value}'")
+        return " or ".join(parts)
+
 
 @dataclass(frozen=True)
 class ShippingChannel:

@@ -17,8 +17,8 @@ from sync_pipeline.db import make_engine
 from sync_pipeline.defs.listings import listing_meets_store_rules
 from sync_pipeline.defs.listings import platform_listings as platform_listings_asset
 from sync_pipeline.defs.resources import AppDatabase, StoresConfig
+from sync_pipeline.defs.rules import rules_metadata, store_catalog_rules_fresh
 from sync_pipeline.defs.rules import store_catalog_rules as rules_asset
-from sync_pipeline.defs.rules import store_catalog_rules_fresh
 from sync_pipeline.listings.audit import audit_store_rules, invalid_by_store_rules
 from sync_pipeline.listings.rules import AttributeRule, CategoryRules, CertificationRule, StoreRules
 from sync_pipeline.listings.rules_db import load_rules, save_rules
@@ -149,6 +149,15 @@ def test_cod_and_a_conditional_certification_hold_the_listing_back_until_the_map
     assert row.valid and not row.payload["details"]["cod"]  # the store-wide cod: only where supported
     assert row.payload["details"]["certifications"] == [
         {"certification_id": "7001", "images": ["https://img.example/fabric-test.png"]}]
+
+
+def test_the_rules_materialization_lists_conditional_certifications_and_cod() -> None:
+    rules = replace(RULES, categories={"601153": replace(
+        RULES.categories["601153"], cod_supported=True, certifications=(("7000", "Always Report"),),
+        conditional_certifications=(CertificationRule("7001", "Fabric Test Report", (("100157", "1000060"),)),))})
+    table = rules_metadata(rules, True, None, 1)["required_attributes_per_category"].value
+    assert ("| 601153 | Men's Bottoms | Material | optional | - | Always Report, Fabric Test Report (when "
+            "'Material' is 'Polyester') | required | supported |") in table
 
 
 def test_the_check_reports_through_dagster(sqlite_app_db_url: str, tmp_path: Path) -> None:
