@@ -133,6 +133,11 @@ class CatalogDetails:
         )
 
 
+# CatalogDetails fields added after listings with details were stored: out of the content hash while
+# empty, so those listings keep the digests they were stored with (a drift would re-push every one).
+_DETAILS_ADDED_LATER = ("cod", "variations")
+
+
 @dataclass(frozen=True)
 class Listing:
     store_key: str
@@ -205,8 +210,9 @@ class Listing:
         }
         if self.details is not None:  # only then: listings of stores without a mapping keep their hashes
             details = _plain(self.details)
-            if not details["cod"]:
-                del details["cod"]  # likewise: listings without cash on delivery keep their hashes
+            for added in _DETAILS_ADDED_LATER:
+                if not details[added]:
+                    del details[added]  # likewise: listings that do not use a later field keep their hashes
             content["details"] = details
         if self.brand is not None:  # likewise: listings without a brand keep the hashes they always had
             content["brand"] = self.brand

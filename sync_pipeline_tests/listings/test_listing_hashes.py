@@ -57,7 +57,7 @@ DETAILED = Listing(
 
 
 def test_a_listing_with_catalog_details_keeps_its_pinned_content_hash() -> None:
-    """Digest stored before ``CatalogDetails.cod`` existed: a listing without cash on delivery keeps it;
+    """Digest stored before ``CatalogDetails.cod`` and ``.variations`` existed: a listing using neither keeps it;
     asking for cash on delivery is a content change."""
     assert DETAILED.content_hash() == "553bcb450f8c4804513680811220ce7f9efdf6c69de8c1d6a5b984b8f830c712"
     assert DETAILED.details is not None
