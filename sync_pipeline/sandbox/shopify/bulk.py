@@ -55,6 +55,7 @@ from graphql import (
 )
 
 from sync_pipeline.sandbox.core import Request, Response, Routed
+from sync_pipeline.sandbox.shopify import webhooks
 
 BULK_SDL_FILE = Path(__file__).with_name("bulk.graphql")
 DEFAULT_LINES_PER_SECOND = 50.0
@@ -107,6 +108,9 @@ class BulkOperations:
         self._base_urls: dict[str, str] = {}  # shop -> how its client reaches the sandbox
         self._next = 1
         self.fail_after: dict[str, int] = {}
+        # set by the emulator: a shop's webhook subscriptions and its config (webhooks.py)
+        self.subscriptions: Callable[[str], list[dict[str, Any]]] = lambda shop: []
+        self.config_of: Callable[[str], dict[str, Any] | None] = lambda shop: None
 
     def reset(self) -> None:
         with self._lock:
@@ -217,6 +221,8 @@ class BulkOperations:
             operation = _Operation(self._next, shop, mutation, lines, self._clock(), base_url=self._base(shop))
             self._next += 1
             self._operations[operation.number] = operation
+            if self.subscriptions(shop):  # someone waits for the webhook rather than polling
+                webhooks.start_stepper(lambda: self._step(shop))
             return {"bulkOperation": self._view(operation), "userErrors": []}
 
     def operation_view(self, shop: str, config: dict[str, Any], gid: str) -> dict[str, Any] | None:
@@ -246,9 +252,25 @@ class BulkOperations:
 
     # -- processing ------------------------------------------------------------------------------
 
+    def _step(self, shop: str) -> bool:
+        """Advance the shop's runs as a poll would; True while one is still running."""
+        config = self.config_of(shop)
+        with self._lock:
+            mine = [o for o in self._operations.values() if o.shop == shop and o.status in _RUNNING]
+            for operation in mine:
+                self._catch_up(operation, config or {})
+            return config is not None and any(o.status in _RUNNING for o in mine)
+
     def _catch_up(self, operation: _Operation, config: dict[str, Any]) -> None:
         if operation.status not in _RUNNING:
             return
+        self._advance(operation, config)
+        if operation.status not in _RUNNING:
+            subscriptions = self.subscriptions(operation.shop)
+            if subscriptions:
+                webhooks.deliver_bulk_finish(subscriptions, operation.shop, config, self._view(operation))
+
+    def _advance(self, operation: _Operation, config: dict[str, Any]) -> None:
         elapsed = self._clock() - operation.created_at
         if elapsed <= 0:
             return

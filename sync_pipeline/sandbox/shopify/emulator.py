@@ -93,6 +93,8 @@ class ShopifyEmulator(PlatformEmulator):
         self._buckets: dict[str, LeakyBucket] = {}
         self._lock = threading.Lock()
         self.bulk = BulkOperations(self.clock, sandbox_schema, lambda shop, config: _Root(self, shop, config))
+        self.bulk.subscriptions = lambda shop: self.state.list(self.platform, shop, "webhook")
+        self.bulk.config_of = lambda shop: self.state.get_store(self.platform, shop)
 
     def use_clock(self, clock: Callable[[], float]) -> None:
         super().use_clock(clock)
@@ -114,6 +116,7 @@ class ShopifyEmulator(PlatformEmulator):
             "scopes": list(config.get("scopes") or channels.ALL_SCOPES),
             "media_processing_seconds": float(config.get("media_processing_seconds") or 0),
             "product_set_seconds": float(config.get("product_set_seconds") or 0),
+            **({"webhook_secret": str(config["webhook_secret"])} if config.get("webhook_secret") else {}),
             "bulk_lines_per_second": float(config.get("bulk_lines_per_second") or 0) or None,
             **{key: config[key] for key in ("token_lifetime", "refresh_token", "client_id", "client_secret",
                                            "client_credentials_lifetime") if config.get(key)},
@@ -122,7 +125,8 @@ class ShopifyEmulator(PlatformEmulator):
         self.tokens.provision(store, stored)
         with self._lock:
             self._buckets[store] = LeakyBucket(stored["bucket_size"], stored["restore_rate"])
-        return {k: v for k, v in stored.items() if k not in ("access_token", "refresh_token", "client_secret")}
+        return {k: v for k, v in stored.items()
+                if k not in ("access_token", "refresh_token", "client_secret", "webhook_secret")}  # fmt: skip
 
     def expire_tokens(self, store: str) -> None:
         self.tokens.expire(store)

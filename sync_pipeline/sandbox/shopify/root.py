@@ -9,10 +9,11 @@ from sync_pipeline.sandbox.shopify.metafields import MetafieldResolvers
 from sync_pipeline.sandbox.shopify.publishing import PublishingResolvers
 from sync_pipeline.sandbox.shopify.reads import ReadResolvers
 from sync_pipeline.sandbox.shopify.variants import VariantResolvers
+from sync_pipeline.sandbox.shopify.webhooks import WebhookResolvers
 
 
 class Root(
     ReadResolvers, CreationResolvers, VariantResolvers, InventoryResolvers, PublishingResolvers, MetafieldResolvers,
-    MediaResolvers,
+    MediaResolvers, WebhookResolvers,
 ):
     """graphql-core resolves a root field by calling the attribute of the same name."""
