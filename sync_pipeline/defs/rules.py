@@ -76,11 +76,13 @@ def rules_metadata(rules: StoreRules | None, fresh: bool, error: str | None,
         return {"rules": MetadataValue.text("this platform publishes no catalog rules to read"),
                 "categories_mapped": MetadataValue.int(mapped)}
     table = markdown.table(
-        ["category", "name", "required attributes", "brand", "size chart", "certifications", "dimensions", "COD"],
+        ["category", "name", "required attributes", "brand", "size chart", "certifications", "dimensions", "COD",
+         "standard variations"],
         ([category.category_id, category.name, ", ".join(a.name for a in category.attributes if a.required) or "-",
           "required" if category.brand_required else "optional", "required" if category.size_chart_required else "-",
           _certifications(category), "required" if category.dimensions_required else "-",
-          "supported" if category.cod_supported else "-"] for category in rules.categories.values()))
+          "supported" if category.cod_supported else "-",
+          ", ".join(v.name for v in category.variations) or "-"] for category in rules.categories.values()))
     usable = [f"{c.channel_id} {c.name} ({c.fee_type})" for c in rules.channels if c.usable]
     return {
         "read_at": MetadataValue.timestamp(rules.read_at.timestamp()),
