@@ -3,8 +3,10 @@ brands and warehouses (real-stores.md 1.2-1.3), and the create/edit checks they 
 TikTok rules 3-8), with TikTok's codes and messages.
 
 The seed is a realistic subset for the demo's apparel, bags, fitness and watches categories: a
-category that needs a size chart, one that needs a certification, required attributes without
-custom values, and an unauthorized top-tier brand. [sandbox choice] The same tree answers v1 and v2.
+category that needs a size chart, one that needs a certification always and another only for
+electric machines (requirement_conditions), an attribute required under a condition, required
+attributes without custom values, apparel that supports cash on delivery in the COD markets, and an
+unauthorized top-tier brand. [sandbox choice] The same tree answers v1 and v2.
 """
 
 from __future__ import annotations
