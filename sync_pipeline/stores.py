@@ -128,6 +128,16 @@ class AttributeSource(_Strict):
     magento: str | None = None  # Magento attribute code, e.g. material
     values: dict[str, str] = Field(default_factory=dict)  # Magento option label -> platform value id
     default: str | None = None  # when the product has no value (every category)
+    # The Magento value is one typed-in text (a text/textarea attribute), sent whole as a custom
+    # value, never split at ", " as a multiselect's labels are.
+    free_text: bool = False
+
+    @model_validator(mode="after")
+    def _free_text_has_source(self) -> AttributeSource:
+        if self.free_text and (self.magento is None or self.values):
+            raise ValueError("free_text needs magento (the attribute code) and takes no values: "
+                             "a typed-in text has no option labels to map")
+        return self
 
 
 class BrandSource(_Strict):

@@ -151,8 +151,10 @@ def _attributes(
     for name in names:
         source = store.mapping.attributes.get(name)
         raw = product.get(source.magento) if source and source.magento else None
-        raw = raw or defaults.attributes.get(name) or (source.default if source else None)
-        labels = _labels(raw)
+        if raw and raw.strip() and source and source.free_text:
+            labels = [raw.strip()]
+        else:
+            labels = _labels(raw or defaults.attributes.get(name) or (source.default if source else None))
         if not labels:
             continue
         rule = category.attribute(name) if category else None

@@ -21,6 +21,7 @@ from sync_pipeline.magento.catalog_sql import (
     CONFIGURABLE,
     DEFAULT_STOCK_ID,
     STATUS_ENABLED,
+    Attribute,
     CatalogSql,
     Stock,
     batches,
@@ -35,7 +36,8 @@ from sync_pipeline.magento.records import (
 )
 
 NO_SELECTION = "no_selection"
-# Attributes the records are built from (others with option labels go to ``attributes``).
+# Attributes the records are built from; the others a mapping may name go to ``attributes``: those
+# with option labels, and user-defined free-text ones (``Attribute.is_free_text``).
 CORE_CODES = ("name", "description", "url_key", "image", "price", "special_price", "special_from_date",
               "special_to_date", "weight", "status", "visibility")
 
@@ -119,7 +121,7 @@ class RecordAssembler:
             title=values.get("name") or "", description=values.get("description") or "",
             url_key=values.get("url_key") or None, price=price, special_price=special, stock_qty=qty,
             is_enabled=enabled, is_in_stock=in_stock, weight=values.get("weight"), categories=categories,
-            images=images, attributes=self._labelled_attributes(values, labels), variants=variants,
+            images=images, attributes=self._extra_attributes(values, labels), variants=variants,
             updated_at=row["updated_at"], manages_stock=manages, backorders=backorders,
         )
 
@@ -154,15 +156,19 @@ class RecordAssembler:
             return None
         return special
 
-    def _labelled_attributes(self, values: dict[str, Any], labels: dict[int, str]) -> dict[str, str]:
+    def _extra_attributes(self, values: dict[str, Any], labels: dict[int, str]) -> dict[str, str]:
+        """Option labels (a multiselect's joined by ", ") and free-text values, by attribute code."""
         result = {}
         for code, raw in values.items():
             attribute = self.sql.attributes[code]
-            if not attribute.has_option_labels or raw is None:
+            if raw is None:
                 continue
-            names = [labels[i] for i in option_ids(raw) if i in labels]
-            if names:
-                result[code] = ", ".join(names)
+            if attribute.has_option_labels:
+                names = [labels[i] for i in option_ids(raw) if i in labels]
+                if names:
+                    result[code] = ", ".join(names)
+            elif attribute.is_free_text and (text := free_text(attribute, raw)):
+                result[code] = text
         return result
 
     # --- per-chunk set reads (one query each) ----------------------------------------------------
@@ -182,7 +188,8 @@ class RecordAssembler:
     def _values(self, conn: sa.Connection, entities: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
         """entity_id -> attribute code -> effective value, one query per value table."""
         wanted = [a for a in self.sql.attributes.values()
-                  if a.backend_type in self.sql.layout.product_values and (a.code in CORE_CODES or a.has_option_labels)]
+                  if a.backend_type in self.sql.layout.product_values
+                  and (a.code in CORE_CODES or a.has_option_labels or a.is_free_text)]
         by_backend: dict[str, dict[int, str]] = defaultdict(dict)
         for attribute in wanted:
             by_backend[attribute.backend_type][attribute.attribute_id] = attribute.code
@@ -311,6 +318,17 @@ def option_ids(raw: Any) -> list[int]:
     if isinstance(raw, int):
         return [raw]
     return [int(piece) for piece in str(raw).split(",") if piece.strip().isdigit()]
+
+
+def free_text(attribute: Attribute, raw: Any) -> str | None:
+    """A typed-in value as the storefront shows it: Yes/No for a yes/no attribute (Magento's Boolean
+    source), a decimal without its trailing zeros ("12.500000" is 12.5), text as stored."""
+    if isinstance(raw, Decimal):
+        return format(raw.normalize(), "f")
+    text = str(raw).strip()
+    if attribute.frontend_input == "boolean" and text:
+        return "No" if text == "0" else "Yes"
+    return text or None
 
 
 def _as_date(value: datetime | date | str) -> date:

@@ -32,6 +32,10 @@ STANDALONE_TYPES = ("simple",)
 CONFIGURABLE = "configurable"
 IN_LIST_MAX = 500  # ids per IN (...) list, well under every driver's parameter limit
 _TABLE_SOURCE_SUFFIX = "Attribute\\Source\\Table"
+# A user-defined attribute a shop owner types a value into (not picks from options): what a store
+# mapping may send as free text. Datetime, media and static attributes are left out.
+FREE_TEXT_BACKENDS = ("varchar", "text", "int", "decimal")
+FREE_TEXT_INPUTS = ("text", "textarea", "price", "weight", "boolean")
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class Attribute:
     backend_type: str
     frontend_input: str | None
     source_model: str | None
+    is_user_defined: bool = False
 
     @property
     def has_option_labels(self) -> bool:
@@ -48,6 +53,12 @@ class Attribute:
         return self.frontend_input in ("select", "multiselect") and (
             self.source_model is None or self.source_model.endswith(_TABLE_SOURCE_SUFFIX)
         )
+
+    @property
+    def is_free_text(self) -> bool:
+        """A user-defined attribute whose value is typed in (text, textarea, price, weight, yes/no)."""
+        return (self.is_user_defined and self.backend_type in FREE_TEXT_BACKENDS
+                and self.frontend_input in FREE_TEXT_INPUTS)
 
 
 @dataclass(frozen=True)
@@ -154,9 +165,9 @@ def load_store(conn: sa.Connection, store_code: str) -> Store:
 def load_attributes(conn: sa.Connection, entity_type_id: int) -> dict[str, Attribute]:
     a = m.eav_attribute
     query = sa.select(a.c.attribute_id, a.c.attribute_code, a.c.backend_type, a.c.frontend_input,
-                      a.c.source_model).where(a.c.entity_type_id == entity_type_id)
-    return {code: Attribute(int(aid), code, backend, frontend, source)
-            for aid, code, backend, frontend, source in conn.execute(query).tuples()}
+                      a.c.source_model, a.c.is_user_defined).where(a.c.entity_type_id == entity_type_id)
+    return {code: Attribute(int(aid), code, backend, frontend, source, bool(user_defined))
+            for aid, code, backend, frontend, source, user_defined in conn.execute(query).tuples()}
 
 
 def config_value(conn: sa.Connection, store: Store, path: str) -> str | None:

@@ -67,7 +67,7 @@ class SourceProduct:
     weight: Decimal | None
     categories: tuple[str, ...]  # category paths below the store root, e.g. "Men/Tops/Jackets"
     images: tuple[str, ...]  # absolute URLs, base image first, then gallery position order
-    attributes: dict[str, str] = field(default_factory=dict)  # other select/multiselect labels
+    attributes: dict[str, str] = field(default_factory=dict)  # code -> option labels or free text
     variants: tuple[SourceVariant, ...] = ()
     updated_at: datetime | None = None
     manages_stock: bool = True  # False: Magento does not count stock; always in stock, qty meaningless

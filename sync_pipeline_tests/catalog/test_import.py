@@ -22,9 +22,13 @@ from sync_pipeline.catalog.progress import Progress
 from sync_pipeline.catalog.request import ImportRequest
 from sync_pipeline.catalog.tables import catalog_products, catalog_variants, magento_product_staging
 from sync_pipeline.db import create_all, make_engine
+from sync_pipeline.listings.rules import AttributeRule, CategoryRules, StoreRules
+from sync_pipeline.listings.store import materialize_store_listings
+from sync_pipeline.listings.tables import platform_listings
 from sync_pipeline.magento import schema as m
 from sync_pipeline.magento.generator import GeneratedCatalog, generate_catalog
 from sync_pipeline.magento.reader import MagentoCatalogReader
+from sync_pipeline.stores import StoreConfig
 
 TODAY = date(2026, 6, 1)
 EVERYTHING = ImportRequest.everything_due()
@@ -178,6 +182,36 @@ def test_configurable_variants_options_overrides_and_special_prices(shop: Shop) 
     assert catalog.feature("store_disabled") not in in_catalog
     assert catalog.feature("store_enabled") in in_catalog
     assert catalog.feature("price_override") in in_catalog
+
+
+def test_a_typed_in_attribute_reaches_the_catalog_and_a_listing_mapping_it_as_free_text(shop: Shop) -> None:
+    """A user-defined text attribute (no options) is in the catalog product's attributes; a TikTok store
+    mapping it onto a customizable attribute lists the whole text as one custom value."""
+    catalog = shop.generate(40)
+    run_import(shop.app, shop.reader(), EVERYTHING)
+    tank = shop.by_source(catalog.feature("free_text_attribute"))
+    assert tank["attributes"] == {"fabric_composition": "95% organic cotton, 5% elastane"}  # store view value
+
+    store = StoreConfig.model_validate({
+        "key": "tiktok-us", "platform": "tiktok", "name": "TikTok Shop US", "endpoint": "http://127.0.0.1:1/tiktok",
+        "credentials": {"app_key": "TT_APP_KEY", "app_secret": "TT_APP_SECRET", "access_token": "TT_ACCESS",
+                        "refresh_token": "TT_REFRESH"},
+        "settings": {"shop_cipher": "cipher", "warehouse_id": "7000001", "region": "US"},
+        "category_map": {"Women/Tops": "601226"},
+        "mapping": {"attributes": {"Material": {"magento": "fabric_composition", "free_text": True}},
+                    "package": {"dimensions": {"length": 30, "width": 20, "height": 5}}},
+    })
+    rules = StoreRules(store_key="tiktok-us", platform="tiktok", read_at=datetime(2026, 6, 1), region="US",
+                       warehouses=("7000001",), categories={"601226": CategoryRules(
+                           category_id="601226", name="Women's Tops", attributes=(AttributeRule(
+                               "100157", "Material", customizable=True, values={"Cotton": "1000059"}),))})
+    materialize_store_listings(shop.app, store, rules=rules)
+    with shop.app.connect() as conn:
+        listing = conn.execute(sa.select(platform_listings.c.valid, platform_listings.c.payload).where(
+            platform_listings.c.sku == tank["sku"])).one()
+    assert listing.payload["details"]["attributes"] == [{"name": "Material", "attribute_id": "100157", "values": [
+        {"name": "95% organic cotton, 5% elastane", "value_id": None}]}]
+    assert listing.valid, listing.payload.get("reasons")
 
 
 def test_dirty_rows_are_skipped_with_reasons(shop: Shop) -> None:

@@ -253,6 +253,9 @@ def test_unreachable_store_keeps_the_last_good_rules_and_warns_when_old(
         ({"categories": {"601153": {"size_chart": {}}}}, "mapping.categories.601153.size_chart"),
         ({"attributes": {"Material": {"from": "material"}}}, "mapping.attributes.Material.from"),
         ({"cod": "sometimes"}, "mapping.cod"),
+        ({"attributes": {"Material": {"magento": "fabric_composition", "free_text": True, "values": {"Wool": "1"}}}},
+         "mapping.attributes.Material"),
+        ({"attributes": {"Material": {"free_text": True, "default": "Cotton"}}}, "mapping.attributes.Material"),
     ],
 )
 def test_a_malformed_mapping_fails_the_load_naming_file_store_and_field(

@@ -154,6 +154,40 @@ def test_select_and_multiselect_labels_with_store_fallback(shop: Shop) -> None:
     assert "status" not in product.attributes and "visibility" not in product.attributes
 
 
+def test_user_defined_text_attribute_with_store_fallback(shop: Shop) -> None:
+    """A typed-in attribute (no options) is extracted too, so a store mapping can name it."""
+    tank = _one(shop, "free_text_attribute")
+    assert tank.attributes == {"fabric_composition": "95% organic cotton, 5% elastane"}  # store view value;
+    # no meta_title nor url_key: core text attributes, not user-defined
+    assert _one(shop, "free_text_attribute", store_code="fr").attributes == {"fabric_composition": "Cotton blend"}
+
+
+def test_user_defined_attributes_of_every_typed_in_kind(engine: sa.Engine) -> None:
+    """Text, number, price and yes/no attributes an owner added: their values as the storefront shows
+    them (store view over store 0); dates and core attributes stay out."""
+    catalog = generate_catalog(engine, products=30, seed=11, today=TODAY)
+    source_id = catalog.feature("multiselect")
+    added = [("care", "text", "textarea"), ("strap_length", "decimal", "weight"), ("pieces", "int", "text"),
+             ("list_price", "decimal", "price"), ("launched_on", "datetime", "date")]
+    with engine.begin() as conn:
+        conn.execute(sa.insert(m.eav_attribute), [
+            {"entity_type_id": 4, "attribute_code": code, "backend_type": backend, "frontend_input": kind,
+             "is_user_defined": 1, "frontend_label": code} for code, backend, kind in added])
+        values = [("care", "text", 0, "Hand wash only"), ("strap_length", "decimal", 0, Decimal("12.5")),
+                  ("pieces", "int", 0, 3), ("list_price", "decimal", 0, Decimal("100")),
+                  ("launched_on", "datetime", 0, datetime(2025, 1, 1)),
+                  ("eco_collection", "int", 0, 1), ("eco_collection", "int", 1, 0)]
+        for code, backend, store_id, value in values:
+            conn.execute(sa.insert(m.PRODUCT_VALUE_TABLES[backend]).values(
+                entity_id=source_id, attribute_id=_attribute_id(conn, code), store_id=store_id, value=value))
+    attributes = MagentoCatalogReader(engine, today=TODAY).read_products([source_id]).products[0].attributes
+    typed_in = {k: v for k, v in attributes.items() if k not in ("material", "activity", "manufacturer")}
+    assert typed_in == {"care": "Hand wash only", "strap_length": "12.5", "pieces": "3", "list_price": "100",
+                        "eco_collection": "No"}  # no launched_on (a date), no meta_title (core)
+    fr = MagentoCatalogReader(engine, store_code="fr", today=TODAY).read_products([source_id]).products[0]
+    assert fr.attributes["eco_collection"] == "Yes"
+
+
 def test_configurable_with_variants_and_options(shop: Shop) -> None:
     parent = found(full_pass(shop.reader()))[shop.catalog.feature("configurable")]
     options = {v.sku.rsplit("-", 2)[-2] + "-" + v.sku.rsplit("-", 1)[-1]: v.options for v in parent.variants}

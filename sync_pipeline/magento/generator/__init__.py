@@ -9,7 +9,8 @@ What a real shop has and this generator reproduces:
   carry ``size`` and ``color`` options and are not visible individually; with ``dirty=True`` also
   virtual, bundle, grouped and downloadable products, which the pipeline counts but does not sync;
 * ``material`` (multiselect, option ids in ``_text``) and ``activity`` (an older multiselect still
-  kept in ``_varchar``, as installs upgraded from before 2.4.4 have);
+  kept in ``_varchar``, as installs upgraded from before 2.4.4 have); ``fabric_composition``, a
+  user-defined plain-text attribute on apparel (with a store-view value on the showcase tank);
 * store-view overrides of name, price and status; store-view option and category labels;
 * stock items with qty / is_in_stock / manage_stock flags; a category tree under
   "Default Category"; a media gallery with positions, hidden images and the base ``image`` role;

@@ -53,6 +53,7 @@ PRODUCT_ATTRIBUTES: tuple[tuple[str, str, str, str | None, int, int, str], ...] 
     ("size", "int", "select", _TABLE_SOURCE, 1, 1, "Size"),
     ("material", "text", "multiselect", _TABLE_SOURCE, 1, 1, "Material"),
     ("activity", "varchar", "multiselect", _TABLE_SOURCE, 1, 1, "Activity"),
+    ("fabric_composition", "varchar", "text", None, 0, 1, "Fabric Composition"),  # typed in, no options
 )
 
 CATEGORY_ATTRIBUTES: tuple[tuple[str, str, str], ...] = (
@@ -76,6 +77,10 @@ OPTIONS: dict[str, dict[str, dict[int, str]]] = {
     "activity": {"Running": {}, "Yoga": {}, "Hiking": {DEFAULT_STORE: "Trail & Hiking"}, "Gym": {}},
     "manufacturer": {"Luma": {}, "Atlas Outfitters": {}, "Nimbus Co.": {}},
 }
+
+# What apparel's ``fabric_composition`` says (a plain-text attribute: a mapping sends it as free text).
+FABRICS = ("100% cotton", "60% cotton, 40% polyester", "95% organic cotton, 5% elastane",
+           "100% recycled polyester", "80% nylon, 20% spandex")
 
 # (name at store 0, French name, children); the paths other code maps: keep them exactly.
 CATEGORY_TREE: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (

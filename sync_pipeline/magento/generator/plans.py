@@ -7,6 +7,7 @@ The random products follow the fixed showcases (``showcase.py``, ``dirty.py``); 
 from __future__ import annotations
 
 import random
+import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from sync_pipeline.magento.generator.design import (
     ADJECTIVES,
     APPAREL_LEAVES,
+    FABRICS,
     GEAR_LEAVES,
     MSI_SOURCES,
     MSI_STOCKS,
@@ -68,6 +70,8 @@ class Plan:
     materials: tuple[str, ...] = ()
     activities: tuple[str, ...] = ()
     raw_material_value: str | None = None
+    fabric: str | None = None  # fabric_composition at store 0
+    store_fabric: str | None = None  # its store-view value in store view ``default``
     url_key: str | None = None
     on_website: bool = True
     meta_keyword: str | None = None
@@ -158,6 +162,9 @@ def random_plan(rng: random.Random, n: int) -> Plan:
         plan.materials = tuple(rng.sample(list(OPTIONS["material"]), rng.randint(1, 2)))
     if rng.random() < 0.15:
         plan.activities = tuple(rng.sample(list(OPTIONS["activity"]), rng.randint(1, 2)))
+    if leaf in APPAREL_LEAVES:
+        # Picked from the SKU, not drawn from rng: the products that follow stay what they were.
+        plan.fabric = FABRICS[zlib.crc32(plan.sku.encode()) % len(FABRICS)]
     if not sellable:
         _make_unsellable(rng, plan)
     return plan

@@ -235,6 +235,10 @@ class CatalogWriter:
         if plan.activities:
             self._value("varchar", entity_id, "activity",
                         ",".join(str(options["activity"][x]) for x in plan.activities))
+        if plan.fabric is not None:
+            self._value("varchar", entity_id, "fabric_composition", plan.fabric)
+        if plan.store_fabric is not None:
+            self._value("varchar", entity_id, "fabric_composition", plan.store_fabric, DEFAULT_STORE)
         if plan.leaf and plan.leaf.startswith("Gear") and self.rng.random() < 0.5:
             self._value("int", entity_id, "manufacturer", self.rng.choice(list(options["manufacturer"].values())))
 
