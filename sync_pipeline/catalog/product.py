@@ -144,7 +144,7 @@ def _variant(row: Mapping[str, Any]) -> CatalogVariant:
         special_price=to_decimal(row.get("special_price")),
         stock_qty=int(row.get("stock_qty") or 0),
         is_active=bool(row.get("is_active", True)),
-        options=_labels(row.get("options"), f"options of {sku}"),
+        options=_labels(row.get("options"), "options of", sku),
         weight=to_decimal(row.get("weight")),
         image=str(row["image"]) if row.get("image") else None,
         position=int(row.get("position") or 0),
@@ -168,10 +168,11 @@ def _strings(value: Any, field_name: str) -> tuple[str, ...]:
     return tuple(str(v) for v in value if v is not None and str(v).strip())
 
 
-def _labels(value: Any, field_name: str) -> dict[str, str]:
-    value = _json(value)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ValueError(f"{field_name} is not an object")
+def _labels(value: Any, field_name: str, of: str = "") -> dict[str, str]:
+    if not isinstance(value, dict):  # the usual case, a dict from the driver, without the detour
+        value = _json(value)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise ValueError(f"{field_name} {of} is not an object" if of else f"{field_name} is not an object")
     return {str(k): str(v) for k, v in value.items() if v is not None}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -309,13 +308,13 @@ def _with_column_price(listing: Listing, column_price: Any) -> Listing:
 def _price_problems(listing: Listing, product: CatalogProduct | UnreadableProduct, store: StoreConfig) -> list[str]:
     if isinstance(product, UnreadableProduct):
         return [f"price cannot be computed ({BAD_CATALOG_ROW}: {product.error})"]
-    product = replace(product, variants=one_product_per_sku(product, store)[0])  # as the shape keeps them
-    expected = variant_prices(product, store)
+    kept = one_product_per_sku(product, store)[0]  # as the shape keeps them
+    expected = variant_prices(product, store, kept)
     if isinstance(expected, str):
         return [f"price cannot be computed ({expected})"]
     problems = [r for r in listing.reasons if r.startswith("price_column")]
     stored = {v.sku: v for v in listing.variants}
-    listed = set(expected) - sold_out_skus(product, store)  # the shape leaves those out
+    listed = set(expected) - sold_out_skus(product, store, kept)  # the shape leaves those out
     if set(stored) != listed:
         problems.append(f"variants {sorted(stored)} != catalog {sorted(listed)}")
     for sku, want in expected.items():

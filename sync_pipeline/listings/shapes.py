@@ -27,7 +27,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sync_pipeline.catalog.product import CatalogProduct
+from sync_pipeline.catalog.product import CatalogProduct, CatalogVariant
 from sync_pipeline.listings.model import Listing, ListingVariant
 from sync_pipeline.listings.pricing import StorePrice, price_for_store
 from sync_pipeline.listings.stock import Stocked, on_backorder_only, store_stock
@@ -97,9 +97,13 @@ def is_blocking(reasons: Iterable[str]) -> bool:
 # -- the listing --------------------------------------------------------------------------------
 
 
-def build_listing(product: CatalogProduct, store: StoreConfig, handle: str | None = None) -> Listing:
+def build_listing(
+    product: CatalogProduct, store: StoreConfig, handle: str | None = None,
+    variants: Sequence[CatalogVariant] | None = None,
+) -> Listing:
     """The listing ``store`` would publish for ``product`` (see the module docstring). ``handle`` is
-    the product's handle unique in the store (``identity.assign_handles``); None: from its url_key."""
+    the product's handle unique in the store (``identity.assign_handles``); None: from its url_key.
+    ``variants``: those of the product this store sells (``store.one_product_per_sku``); None: all."""
     reasons: list[str] = []
     limits = platform_limits(store)
     platform = store.platform
@@ -107,7 +111,7 @@ def build_listing(product: CatalogProduct, store: StoreConfig, handle: str | Non
     active = product.is_active
     images = _unique(product.images)
     weight = _weight(product.weight)
-    ordered = sorted(product.variants, key=lambda v: (v.position, v.sku))
+    ordered = sorted(product.variants if variants is None else variants, key=lambda v: (v.position, v.sku))
     if active and not store.backorders.list:
         # Not listed here: what Magento sells only on backorder is left out of this store's listing,
         # and a product with nothing else to sell is delisted.
@@ -116,7 +120,6 @@ def build_listing(product: CatalogProduct, store: StoreConfig, handle: str | Non
             active = False
         elif kept:
             ordered = kept
-    product = replace(product, variants=tuple(ordered))
 
     variant_options = [v.options for v in ordered]
     axes = _axes(variant_options)
@@ -124,11 +127,11 @@ def build_listing(product: CatalogProduct, store: StoreConfig, handle: str | Non
     title = seo_title(product.title, platform, facts, store_title_limits(store))
     reasons.extend(title.reasons)
 
-    prices = variant_prices(product, store)
+    prices = variant_prices(product, store, ordered)
     if isinstance(prices, str):
         reasons.append(prices)
         prices = {}
-    listing_variants = _listing_variants(product, prices, weight, active, store)
+    listing_variants = _listing_variants(product, ordered, prices, weight, active, store)
     if not listing_variants:
         listing_variants = (ListingVariant(sku=sku, price=Decimal(0), compare_at_price=None, stock_qty=0),)
     cheapest = min(listing_variants, key=lambda v: v.price)
@@ -192,27 +195,35 @@ def without_sold_out_variants(listing: Listing) -> Listing:
     )
 
 
-def sold_out_skus(product: CatalogProduct, store: StoreConfig) -> frozenset[str]:
-    """Catalog SKUs the store's listing leaves out because they are sold out (for the audits)."""
+def sold_out_skus(
+    product: CatalogProduct, store: StoreConfig, variants: Sequence[CatalogVariant] | None = None
+) -> frozenset[str]:
+    """Catalog SKUs the store's listing leaves out because they are sold out (for the audits);
+    ``variants`` as ``build_listing`` takes them."""
+    variants = product.variants if variants is None else variants
     if not product.is_active or not platform_spec(store.platform).refuses_zero_stock:
         return frozenset()
-    if not product.variants:
+    if not variants:
         return frozenset() if _stock(product, True, store) else frozenset({product.sku})
-    return frozenset(v.sku for v in product.variants if not _stock(v, v.is_active, store))
+    return frozenset(v.sku for v in variants if not _stock(v, v.is_active, store))
 
 
-def variant_prices(product: CatalogProduct, store: StoreConfig) -> dict[str, StorePrice] | str:
+def variant_prices(
+    product: CatalogProduct, store: StoreConfig, variants: Sequence[CatalogVariant] | None = None
+) -> dict[str, StorePrice] | str:
     """Selling / compare-at price per variant SKU, or the reason none can be computed.
 
     A variant without its own price sells at its parent's (Magento falls back the same way).
     This is the one place a listing's prices come from; the pricing check calls it too.
+    ``variants`` as ``build_listing`` takes them.
     """
-    if not product.variants:
+    variants = product.variants if variants is None else variants
+    if not variants:
         if product.price is None:
             return PRICE_MISSING
         return {product.sku: price_for_store(product.price, product.special_price, store)}
     prices = {}
-    for variant in product.variants:
+    for variant in variants:
         regular, special = variant.price, variant.special_price
         if regular is None:
             regular = product.price
@@ -292,19 +303,20 @@ def _description(raw: str, title: str, platform: Platform, limits: PlatformLimit
 
 def _listing_variants(
     product: CatalogProduct,
+    variants: Sequence[CatalogVariant],
     prices: Mapping[str, StorePrice],
     weight: Decimal | None,
     active: bool,
     store: StoreConfig,
 ) -> tuple[ListingVariant, ...]:
-    if not product.variants:
+    if not variants:
         price = prices.get(product.sku)
         if price is None:
             return ()
         return (ListingVariant(product.sku, price.price, price.compare_at_price, _stock(product, active, store), {},
                                None, weight),)
     result = []
-    for variant in product.variants:
+    for variant in variants:
         price = prices.get(variant.sku, StorePrice(Decimal(0), None))
         result.append(
             ListingVariant(

@@ -240,7 +240,7 @@ def listing_or_reason(
             listing = build_listing(product, store, handle)
             listing = replace(listing, valid=False, reasons=(*listing.reasons, *notes, NO_VARIANT_OF_ITS_OWN))
         else:
-            listing = build_listing(replace(product, variants=kept), store, handle)
+            listing = build_listing(product, store, handle, kept)
             if notes:
                 listing = replace(listing, reasons=(*listing.reasons, *notes))
         return apply_store_rules(listing, product.attributes, store, rules)
