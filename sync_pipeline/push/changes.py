@@ -49,14 +49,14 @@ from sync_pipeline.listings.audit import (
 from sync_pipeline.listings.rules_db import load_rules, rules_for_listings
 from sync_pipeline.listings.store import StoreListingsSummary, materialize_store_listings
 from sync_pipeline.listings.tables import platform_listings
-from sync_pipeline.platforms.base import CallObserver, CallRecord, StoreClient
-from sync_pipeline.push.engine import ProgressCallback, PushOptions, PushReport, push_store
+from sync_pipeline.platforms.base import CallRecord
+from sync_pipeline.push.engine import push_store
 from sync_pipeline.push.guard import StorePushLocked
+from sync_pipeline.push.options import ClientFactory, ProgressCallback, PushOptions, PushReport
 from sync_pipeline.push.plan import UnknownOwnedFieldError
 from sync_pipeline.push.tables import store_sync_marks
 from sync_pipeline.stores import MissingCredentialError, StoreConfig
 
-ClientFactory = Callable[[CallObserver], StoreClient]
 Audit = Callable[..., CheckOutcome]
 
 # The audits behind the blocking checks of ``platform_listings``: a failure keeps the store unpushed.
