@@ -15,9 +15,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from sync_pipeline_tests.bounds import CALL_BOUND_S
+
 MARIADB_ADMIN_URL = os.environ.get("TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/")
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# The store clients' calls to the sandboxes (in this process and in the push children it starts) may
+# take up to the tests' call bound on a loaded machine; 30 s, the default, ran out at load ~55.
+os.environ.setdefault("SYNC_HTTP_TIMEOUT_SECONDS", str(int(CALL_BOUND_S)))
 
 
 def _unavailable(server: str, exc: Exception) -> None:

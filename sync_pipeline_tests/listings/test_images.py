@@ -19,6 +19,7 @@ from sync_pipeline.defs.resources import AppDatabase, StoresConfig
 from sync_pipeline.listings.images import check_images
 from sync_pipeline.sandbox.core import MISSING_MARKER
 from sync_pipeline.stores import DEMO_STORES_FILE
+from sync_pipeline_tests.bounds import CALL_BOUND_S
 from sync_pipeline_tests.listings.catalog_rows import insert_catalog, product_row
 from sync_pipeline_tests.sandbox.conftest import _sandbox_session, sandbox_server  # noqa: F401 - fixtures
 
@@ -64,7 +65,7 @@ def test_a_missing_image_fails_the_check_naming_sku_and_url(sqlite_app_db_url: s
     # Marked missing through the admin API: the check names that one too, and asks again about
     # the 404 (failures are never cached as good) while the good ones stay cached.
     requests.post(f"{sandbox_server.url}/_sandbox/media-missing", json={"names": ["catalog/product/good/2.png"]},
-                  timeout=5).raise_for_status()
+                  timeout=CALL_BOUND_S).raise_for_status()
     engine = make_engine(sqlite_app_db_url)
     outcome = check_images(engine, STORE, fresh_for=timedelta(0))
     engine.dispose()
@@ -109,7 +110,7 @@ def test_requests_open_at_once_never_exceed_the_workers(sqlite_app_db_url: str, 
                                                                          session_factory=session)))
     worker.start()
     try:
-        assert media.wait_in_flight(3)
+        assert media.wait_in_flight(3, timeout=CALL_BOUND_S)  # bounds a hang only
         # Held with 3 open: a client that had more to send would have more open by now only if it
         # ignored its bound; it cannot send a 4th until one of the 3 is answered.
         assert media.in_flight == 3

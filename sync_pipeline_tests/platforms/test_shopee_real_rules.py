@@ -16,6 +16,7 @@ from sync_pipeline.platforms.base import CallRecord, ErrorClass, PlatformError
 from sync_pipeline.platforms.shopee.media import image_infos
 from sync_pipeline.sandbox.core import placeholder_png
 from sync_pipeline.stores import StoreConfig
+from sync_pipeline_tests.bounds import CALL_BOUND_S
 from sync_pipeline_tests.platforms.shopee_support import (
     SHOP_ID,
     provision_shop,
@@ -95,7 +96,7 @@ def test_rule5_upload_image_answers_both_shapes_and_the_client_reads_either(sand
     shop = Shop(sandbox_server)
     path = "/api/v2/media_space/upload_image"
     envelope = requests.post(sandbox_server.endpoint("shopee") + path, params=shop.params(path, public=True),
-                             files=[("image", ("a.png", placeholder_png("a"), "image/png"))], timeout=10).json()
+                             files=[("image", ("a.png", placeholder_png("a"), "image/png"))], timeout=CALL_BOUND_S).json()
     answer = envelope["response"]
     assert answer["image_info"]["image_id"] == answer["image_info_list"][0]["image_info"]["image_id"]
     assert image_infos(answer, ["u"])[0]["image_id"] == answer["image_info"]["image_id"]

@@ -14,6 +14,7 @@ from sync_pipeline.platforms.factory import build_client
 from sync_pipeline.platforms.retry import RetryPolicy
 from sync_pipeline.platforms.shopify.client import ShopifyClient
 from sync_pipeline.stores import StoreConfig
+from sync_pipeline_tests.bounds import CALL_BOUND_S
 from sync_pipeline_tests.sandbox.conftest import RunningSandbox
 
 TOKEN = "shpat_test_secret_token_0001"
@@ -155,7 +156,7 @@ def test_media_a_merchant_added_or_renamed_is_replaced_by_the_listings_images(
             },
         },
         headers={"X-Shopify-Access-Token": TOKEN},
-        timeout=10,
+        timeout=CALL_BOUND_S,
     ).raise_for_status()
     client.upsert(listing(), ref)
     again = media_ids(sandbox_server, ref.product_id)

@@ -18,6 +18,7 @@ import requests
 
 from sync_pipeline.listings.model import CatalogDetails, Listing, ListingVariant, Package
 from sync_pipeline.sandbox.tiktok.emulator import tiktok_sign
+from sync_pipeline_tests.bounds import CALL_BOUND_S
 
 APP_KEY = "sandbox-app-key"
 APP_SECRET = "sandbox-app-secret-0123456789"
@@ -116,7 +117,7 @@ def signed_call(
     if files is None:
         headers["content-type"] = "application/json"
     return requests.request(method, f"{base_url}/tiktok{path}", params=params, headers=headers,
-                            data=payload if files is None else None, files=files, timeout=10)
+                            data=payload if files is None else None, files=files, timeout=CALL_BOUND_S)
 
 
 def listing(

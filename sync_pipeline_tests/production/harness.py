@@ -27,6 +27,7 @@ from sync_pipeline.magento.generator import generate_catalog
 from sync_pipeline.sandbox.app import build_sandbox, provision_from_stores_file
 from sync_pipeline.sandbox.core import SandboxServer
 from sync_pipeline.stores import DEMO_STORES_FILE
+from sync_pipeline_tests.bounds import CALL_BOUND_S
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
@@ -90,7 +91,7 @@ class Deployment:
         query = ("{ workspaceOrError { __typename ... on Workspace { locationEntries { name loadStatus "
                  "locationOrLoadError { __typename ... on PythonError { message } } } } } }")
         try:
-            response = requests.post(f"http://127.0.0.1:{port}/graphql", json={"query": query}, timeout=5)
+            response = requests.post(f"http://127.0.0.1:{port}/graphql", json={"query": query}, timeout=CALL_BOUND_S)
         except requests.RequestException:
             return False
         if response.status_code != 200:

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import requests
 
+from sync_pipeline_tests.bounds import CALL_BOUND_S
 from sync_pipeline_tests.conftest import IN_CI
 from sync_pipeline_tests.production.harness import BIN, ROOT, Deployment, deployment, free_port, wait_until
 
@@ -174,7 +175,7 @@ def _cli(deploy: Deployment, url: str, *args: str, env: dict[str, str] | None = 
 
 
 def _graphql(url: str, query: str, variables: dict[str, Any] | None = None, **options: Any) -> requests.Response:
-    return requests.post(f"{url}/graphql", json={"query": query, "variables": variables or {}}, timeout=30,
+    return requests.post(f"{url}/graphql", json={"query": query, "variables": variables or {}}, timeout=CALL_BOUND_S,
                          **options)
 
 

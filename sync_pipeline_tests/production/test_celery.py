@@ -45,7 +45,9 @@ from sync_pipeline_tests.production.test_remote import throwaway_postgres  # noq
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.xdist_group("dagster_processes")]
 
 SHOPIFY_US = ("shopify", "demo-us")  # the demo store's sandbox id
-HOLD_LIMIT_S = 600.0  # held answers are let go after this, so a broken test cannot hang for ever
+# Held answers are let go after this, so a broken test cannot hang for ever; above every wait the test
+# makes while it holds (LIVENESS_S), so the hold never ends before the test has seen what it holds for.
+HOLD_LIMIT_S = 2 * LIVENESS_S
 WORKERS = ("w1", "w2")
 
 

@@ -22,6 +22,7 @@ import requests
 import sqlalchemy as sa
 
 from sync_pipeline.remote import RemoteError, RemotePipeline, RunStatus
+from sync_pipeline_tests.bounds import CALL_BOUND_S
 from sync_pipeline_tests.conftest import POSTGRES_ADMIN_URL, _unavailable
 from sync_pipeline_tests.production.harness import BIN, LIVENESS_S, ROOT, Deployment, deployment, wait_until
 
@@ -29,7 +30,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dagster_processes")]
 
 
 SHOPIFY_US = ("shopify", "demo-us")  # the demo store's sandbox id
-HOLD_LIMIT_S = 600.0  # a held request is let go after this, so a broken test cannot hang for ever
+# A held request is let go after this, so a broken test cannot hang for ever; above every wait the
+# test makes while it holds (LIVENESS_S), so the hold never ends before the test has seen what it holds for.
+HOLD_LIMIT_S = 2 * LIVENESS_S
 
 
 class Hold:
@@ -96,10 +99,10 @@ def _store_pushes_queue_per_store(pipeline: RemotePipeline, deploy: Deployment) 
     hold = Hold(deploy, SHOPIFY_US)
     try:
         first = pipeline.start_push("shopify-us")
-        wait_until(lambda: hold.waiting > 0, 600, "shopify-us's first store call")
+        wait_until(lambda: hold.waiting > 0, LIVENESS_S, "shopify-us's first store call")
         again = pipeline.start_push("shopify-us")
         other = pipeline.start_push("shopee-sg")
-        wait_until(lambda: pipeline.status(other).state in {"running", "completed", "failed"}, 600,
+        wait_until(lambda: pipeline.status(other).state in {"running", "completed", "failed"}, LIVENESS_S,
                    "shopee-sg's run to start while shopify-us is mid-push")
         assert pipeline.status(first).state == "running"
     finally:
@@ -125,7 +128,7 @@ def _cli(deploy: Deployment, *args: str, timeout: float = LIVENESS_S) -> subproc
 
 
 def _run_count(deploy: Deployment) -> int:
-    answer = requests.post(f"{deploy.url}/graphql", timeout=30,
+    answer = requests.post(f"{deploy.url}/graphql", timeout=CALL_BOUND_S,
                            json={"query": "{ runsOrError { ... on Runs { count } } }"})
     return int(answer.json()["data"]["runsOrError"]["count"])
 
@@ -325,21 +328,21 @@ def test_a_killed_run_is_marked_failed_and_its_push_record_abandoned(tmp_path: P
     with deployment(tmp_path, ROOT / "dagster.embedded.yaml") as deploy:
         pipeline = RemotePipeline.connect("127.0.0.1", deploy.port, in_process=True)
         imported = pipeline.start_import(limit=20)
-        assert pipeline.wait(imported, timeout=600).state == "completed"
+        assert pipeline.wait(imported, timeout=LIVENESS_S).state == "completed"
         hold = Hold(deploy, SHOPIFY_US)
         try:
             run_id = pipeline.start_push("shopify-us")
-            wait_until(lambda: hold.waiting > 0, 600, "the push's first store call")
+            wait_until(lambda: hold.waiting > 0, LIVENESS_S, "the push's first store call")
             holder = _lock_holder(deploy, "shopify-us")
             assert holder is not None and holder[0] == run_id
             os.kill(holder[1], signal.SIGKILL)
-            waited = _cli(deploy, "wait", run_id, "--timeout", "600", timeout=660)
+            waited = _cli(deploy, "wait", run_id, "--timeout", str(LIVENESS_S), timeout=LIVENESS_S + 60)
             assert waited.returncode == 1 and "failed" in waited.stdout, waited.stdout + waited.stderr
             assert pipeline.status(run_id).state == "failed"
         finally:
             hold.released.set()
         following = pipeline.start_push("shopify-us")
-        assert pipeline.wait(following, timeout=600).state == "completed"
+        assert pipeline.wait(following, timeout=LIVENESS_S).state == "completed"
         status, message = _push_run(deploy, run_id)
         assert status == "failed" and message is not None and message.startswith("abandoned:"), message
 

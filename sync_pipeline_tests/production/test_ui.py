@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from sync_pipeline.remote import RemotePipeline
+from sync_pipeline_tests.bounds import CALL_BOUND_S
 from sync_pipeline_tests.conftest import IN_CI
 from sync_pipeline_tests.production.harness import LIVENESS_S, ROOT, Deployment, deployment
 
@@ -73,7 +74,7 @@ def test_asset_pages_show_push_metadata_and_check_results(tmp_path: Path) -> Non
     with deployment(tmp_path / "deploy", ROOT / "dagster.embedded.yaml", products=40) as deploy:
         pushed = _materialize(deploy)
         # The first visit from a loopback origin opens a community sign-up dialog; mark it seen.
-        requests.post(f"{deploy.url}/graphql", json={"query": "mutation { setNuxSeen }"}, timeout=10)
+        requests.post(f"{deploy.url}/graphql", json={"query": "mutation { setNuxSeen }"}, timeout=CALL_BOUND_S)
 
         graph = _render(chromium, profile, f"{deploy.url}/asset-groups", ARTIFACTS / "ui-asset-graph.png")
         for group in ("catalog", "listings", "push"):

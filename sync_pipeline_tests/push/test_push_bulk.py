@@ -27,9 +27,16 @@ from sync_pipeline.push.bulk import bulk_threshold
 from sync_pipeline.push.engine import PushProgress
 from sync_pipeline.push.tables import push_bulk_loads, push_dead_letters, push_sync_log
 from sync_pipeline.stores import StoreConfig, StoresFile, load_stores
+from sync_pipeline_tests.bounds import CALL_BOUND_S
 from sync_pipeline_tests.push.listing_rows import save_listings
 from sync_pipeline_tests.push.sandbox_stores import store_listing
-from sync_pipeline_tests.push.test_push_resilience import ROOT, HeldWrites, assert_each_once, seed_store
+from sync_pipeline_tests.push.test_push_resilience import (
+    HOLD_LIMIT_S,
+    ROOT,
+    HeldWrites,
+    assert_each_once,
+    seed_store,
+)
 from sync_pipeline_tests.push.test_push_sandbox import MEDIA, db, push, sandbox_id, stores  # noqa: F401 - fixtures
 
 SLOW = 0.001  # lines per second of sandbox time: real time alone moves a run by nothing a test can see
@@ -62,7 +69,7 @@ def operations(sandbox_server: Any, store: StoreConfig) -> list[dict[str, Any]]:
 
 def visible_on_storefront(sandbox_server: Any, store: StoreConfig) -> int:
     _, sid = sandbox_id(store)
-    body = requests.get(f"{sandbox_server.url}/shopify/{sid}/products.json?limit=250", timeout=30).json()
+    body = requests.get(f"{sandbox_server.url}/shopify/{sid}/products.json?limit=250", timeout=CALL_BOUND_S).json()
     return len(body["products"])
 
 
@@ -180,7 +187,8 @@ def test_a_bulk_mutation_already_running_is_waited_for(db: Engine, sandbox_serve
     assert thread.is_alive() and operations(sandbox_server, store)[0]["status"] in ("CREATED", "RUNNING")
     set_rate(sandbox_server, store, FAST)
     sandbox_server.advance_clock(1)  # the other run finishes; the push starts its own after it
-    thread.join(120)
+    thread.join(HOLD_LIMIT_S)  # a bound against hanging; the outcome, not the time, is asserted
+    assert not thread.is_alive(), f"the push did not end within {HOLD_LIMIT_S:g}s"
     report = outcome["report"]
     assert report.progress.created == 8, report.progress.first_errors
     ops = operations(sandbox_server, store)
@@ -214,13 +222,13 @@ def foreign_bulk_run(sandbox_server: Any, store: StoreConfig) -> str:
     headers = {"X-Shopify-Access-Token": os.environ["PUSH_T_SHOPIFY_US"]}
     staged = requests.post(url, json={"query": STAGE, "variables": {"input": [{
         "resource": "BULK_MUTATION_VARIABLES", "filename": "x.jsonl", "mimeType": "text/jsonl",
-        "httpMethod": "PUT"}]}}, headers=headers, timeout=30).json()["data"]["stagedUploadsCreate"]["stagedTargets"][0]
+        "httpMethod": "PUT"}]}}, headers=headers, timeout=CALL_BOUND_S).json()["data"]["stagedUploadsCreate"]["stagedTargets"][0]
     key = next(p["value"] for p in staged["parameters"] if p["name"] == "key")
     # A line the shop refuses (title over 255): the run occupies the shop but leaves no product behind.
     line = json.dumps({"input": {"title": "x" * 300, "handle": "someone-elses-tee"}})
-    assert requests.put(staged["url"], data=(line + "\n").encode(), timeout=30).status_code == 201
+    assert requests.put(staged["url"], data=(line + "\n").encode(), timeout=CALL_BOUND_S).status_code == 201
     body = requests.post(url, json={"query": RUN, "variables": {"m": LINE_MUTATION, "p": key}}, headers=headers,
-                         timeout=30).json()
+                         timeout=CALL_BOUND_S).json()
     return str(body["data"]["bulkOperationRunMutation"]["bulkOperation"]["id"])
 
 

@@ -20,6 +20,7 @@ from sync_pipeline.push.rollback import rollback_push
 from sync_pipeline.push.verify import spot_check
 from sync_pipeline.sandbox.shopify.channels import ALL_SCOPES
 from sync_pipeline.stores import StoreConfig
+from sync_pipeline_tests.bounds import CALL_BOUND_S
 from sync_pipeline_tests.platforms.tiktok_fixtures import image_host  # noqa: F401 - fixture
 from sync_pipeline_tests.push.listing_rows import save_listings
 from sync_pipeline_tests.push.sandbox_stores import CREDENTIALS, provision, store_listing
@@ -36,7 +37,7 @@ PUBLISH = """mutation P($id: ID!, $input: [PublicationInput!]!) {
 
 def storefront(store: StoreConfig) -> list[str]:
     """Handles a shopper sees on the Online Store (the storefront's public products.json)."""
-    answer = requests.get(f"{store.endpoint}/products.json", params={"limit": 250}, timeout=10)
+    answer = requests.get(f"{store.endpoint}/products.json", params={"limit": 250}, timeout=CALL_BOUND_S)
     answer.raise_for_status()
     return sorted(p["handle"] for p in answer.json()["products"])
 

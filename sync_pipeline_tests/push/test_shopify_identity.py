@@ -27,6 +27,7 @@ from sync_pipeline.push import ledger
 from sync_pipeline.push.rollback import rollback_push
 from sync_pipeline.sandbox.app import provision_from_stores_file
 from sync_pipeline.stores import DEMO_STORES_FILE, StoreConfig, StoresFile, load_stores
+from sync_pipeline_tests.bounds import CALL_BOUND_S
 from sync_pipeline_tests.platforms.tiktok_fixtures import image_host  # noqa: F401 - fixture
 from sync_pipeline_tests.push.listing_rows import save_listings
 from sync_pipeline_tests.push.sandbox_stores import provision, store_listing
@@ -45,7 +46,7 @@ query Count($after: String) {
 
 def graphql(store: StoreConfig, document: str, variables: dict[str, Any]) -> dict[str, Any]:
     """A call as the merchant's own admin (or any other app) would make it."""
-    answer = requests.post(f"{store.endpoint}/admin/api/2026-07/graphql.json", timeout=10,
+    answer = requests.post(f"{store.endpoint}/admin/api/2026-07/graphql.json", timeout=CALL_BOUND_S,
                            json={"query": document, "variables": variables},
                            headers={"X-Shopify-Access-Token": store.credential("access_token")})
     answer.raise_for_status()

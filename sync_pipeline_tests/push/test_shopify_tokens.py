@@ -21,6 +21,7 @@ from sync_pipeline.platforms.tokens import DbTokenStore
 from sync_pipeline.push.engine import PushOptions, PushReport, push_store
 from sync_pipeline.sandbox.shopify.emulator import INVALID_TOKEN_BODY
 from sync_pipeline.stores import StoreConfig, load_stores
+from sync_pipeline_tests.bounds import CALL_BOUND_S
 from sync_pipeline_tests.platforms.tiktok_fixtures import image_host  # noqa: F401 - fixture
 from sync_pipeline_tests.push.builders import with_price
 from sync_pipeline_tests.push.listing_rows import save_listings
@@ -75,7 +76,7 @@ def test_an_expired_token_is_refreshed_the_new_pair_saved_and_the_run_continues(
 
     sandbox_server.sandbox.emulator("shopify").expire_tokens("expiring")
     answer = requests.post(f"{store.endpoint}/admin/api/2026-07/graphql.json", json={"query": "{ shop { id } }"},
-                           headers={"X-Shopify-Access-Token": "shpat_first"}, timeout=10)
+                           headers={"X-Shopify-Access-Token": "shpat_first"}, timeout=CALL_BOUND_S)
     assert (answer.status_code, answer.json()) == (401, INVALID_TOKEN_BODY)  # Shopify's own body
 
     save_listings(db, [with_price(listing, "12.00") for listing in listings])
@@ -93,7 +94,7 @@ def test_an_expired_token_is_refreshed_the_new_pair_saved_and_the_run_continues(
     assert push(db, store).progress.updated == 4
     again = DbTokenStore(db).load("expiring")
     assert again is not None and again.refresh_token not in (saved.refresh_token, "shprt_first")
-    dead = requests.post(f"{store.endpoint}/admin/oauth/access_token", timeout=10, json={
+    dead = requests.post(f"{store.endpoint}/admin/oauth/access_token", timeout=CALL_BOUND_S, json={
         **CLIENT, "refresh_token": "shprt_first", "grant_type": "refresh_token"})
     assert dead.status_code == 400 and dead.json()["error"] == "invalid_grant"
 

@@ -14,6 +14,7 @@ from sync_pipeline.sandbox.app import provision_from_stores_file
 from sync_pipeline.sandbox.core import placeholder_png
 from sync_pipeline.sandbox.shopee.emulator import ShopeeEmulator, signature_base_string
 from sync_pipeline.stores import DEMO_STORES_FILE
+from sync_pipeline_tests.bounds import CALL_BOUND_S
 from sync_pipeline_tests.platforms.shopee_support import (
     ACCESS_TOKEN,
     PARTNER_ID,
@@ -48,7 +49,7 @@ class Shop:
         params = {**self.params(path, **sign_args), **(query or {})}
         response = requests.request(method, self.sandbox.endpoint("shopee") + path, params=params,
                                     data=None if body is None else json.dumps(body),
-                                    headers={"Content-Type": "application/json"}, timeout=10)
+                                    headers={"Content-Type": "application/json"}, timeout=CALL_BOUND_S)
         return response.status_code, response.json()
 
     def ok(self, method: str, path: str, body: dict[str, Any] | None = None, **query: Any) -> dict[str, Any]:
@@ -61,7 +62,7 @@ class Shop:
         path = "/api/v2/media_space/upload_image"
         response = requests.post(self.sandbox.endpoint("shopee") + path, params=self.params(path, public=True),
                                  files=[("image", (f"{n}.png", data, "image/png")) for n, data in enumerate(images)],
-                                 timeout=10)
+                                 timeout=CALL_BOUND_S)
         envelope = response.json()
         assert envelope["error"] == "", envelope
         return [entry["image_info"]["image_id"] for entry in envelope["response"]["image_info_list"]]
@@ -117,7 +118,7 @@ def test_bad_signatures_and_stale_timestamps(shop: Shop, change: dict[str, Any],
         params["sign"] = shop.params(path)["sign"]
     params.setdefault("access_token", ACCESS_TOKEN)
     params.setdefault("shop_id", SHOP_ID)
-    response = requests.get(shop.sandbox.endpoint("shopee") + path, params=params, timeout=10)
+    response = requests.get(shop.sandbox.endpoint("shopee") + path, params=params, timeout=CALL_BOUND_S)
     body = response.json()
     assert (response.status_code, body["error"], body["message"]) == (status, error, message)
     assert body["request_id"]
@@ -128,11 +129,11 @@ def test_missing_sign_wrong_token_and_unknown_shop(shop: Shop) -> None:
     url = shop.sandbox.endpoint("shopee") + path
     params = shop.params(path)
     del params["sign"]
-    assert requests.get(url, params=params, timeout=10).json()["message"] == "There is no sign in query."
+    assert requests.get(url, params=params, timeout=CALL_BOUND_S).json()["message"] == "There is no sign in query."
     status, body = Shop(shop.sandbox, access_token="wrong-token").call("GET", path)
     assert (status, body["error"], body["message"]) == (403, "error_auth", "Invalid access_token.")
     params = {**shop.params(path), "shop_id": "999"}
-    assert requests.get(url, params=params, timeout=10).json()["error"] == "error_shop"
+    assert requests.get(url, params=params, timeout=CALL_BOUND_S).json()["error"] == "error_shop"
 
 
 def test_tokens_expire_and_refresh_tokens_work_once(sandbox_server: RunningSandbox) -> None:
@@ -156,7 +157,7 @@ def test_tokens_expire_and_refresh_tokens_work_once(sandbox_server: RunningSandb
 
 def test_expire_tokens_fault_expires_the_current_token_now(shop: Shop) -> None:
     shop.ok("GET", "/api/v2/product/get_item_limit")
-    admin = requests.post(f"{shop.sandbox.url}/_sandbox/expire-tokens/shopee/{SHOP_ID}", timeout=10)
+    admin = requests.post(f"{shop.sandbox.url}/_sandbox/expire-tokens/shopee/{SHOP_ID}", timeout=CALL_BOUND_S)
     assert admin.status_code == 200
     assert shop.call("GET", "/api/v2/product/get_item_limit")[1]["message"] == "Invalid access_token."
 
@@ -235,13 +236,13 @@ def test_upload_image_takes_multipart_images_only(shop: Shop) -> None:
     path = "/api/v2/media_space/upload_image"
     url = shop.sandbox.endpoint("shopee") + path
     not_image = requests.post(url, params=shop.params(path, public=True), files=[("image", ("a.txt", b"hello"))],
-                              timeout=10).json()
+                              timeout=CALL_BOUND_S).json()
     assert not_image["error"] == "error_param" and "JPG" in not_image["message"]
     too_many = requests.post(url, params=shop.params(path, public=True),
-                             files=[("image", (f"{n}.png", placeholder_png(str(n)))) for n in range(9)], timeout=10)
+                             files=[("image", (f"{n}.png", placeholder_png(str(n)))) for n in range(9)], timeout=CALL_BOUND_S)
     assert too_many.json()["error"] == "error_param"
     shop_signed = requests.post(url, params=shop.params(path), files=[("image", ("a.png", placeholder_png("a")))],
-                                timeout=10)
+                                timeout=CALL_BOUND_S)
     assert shop_signed.json()["error"] == "error_sign"  # media uploads use public signing
 
 

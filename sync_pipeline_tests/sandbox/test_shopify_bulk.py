@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 
+from sync_pipeline_tests.bounds import CALL_BOUND_S
 from sync_pipeline_tests.sandbox.conftest import RunningSandbox
 from sync_pipeline_tests.sandbox.test_shopify_sandbox import TOKEN, Shop
 
@@ -37,9 +38,9 @@ def _stage(shop: Shop, lines: list[dict[str, Any]], method: str = "POST") -> str
     params = {p["name"]: p["value"] for p in target["parameters"]}
     content = "".join(json.dumps(line) + "\n" for line in lines).encode()
     if method == "POST":
-        answer = requests.post(target["url"], data=params, files={"file": ("vars.jsonl", content)}, timeout=10)
+        answer = requests.post(target["url"], data=params, files={"file": ("vars.jsonl", content)}, timeout=CALL_BOUND_S)
     else:
-        answer = requests.put(target["url"], data=content, timeout=10)
+        answer = requests.put(target["url"], data=content, timeout=CALL_BOUND_S)
     assert answer.status_code == 201, answer.text
     return params["key"]
 
@@ -79,7 +80,7 @@ def test_a_run_steps_with_the_clock_and_reports_each_line(shop: Shop, sandbox_se
     sandbox_server.advance_clock(10 / RATE)
     polled = _poll(shop, gid)
     assert (polled["status"], polled["objectCount"], polled["rootObjectCount"]) == ("COMPLETED", "6", "6")
-    results = [json.loads(line) for line in requests.get(polled["url"], timeout=10).text.splitlines()]
+    results = [json.loads(line) for line in requests.get(polled["url"], timeout=CALL_BOUND_S).text.splitlines()]
     assert [r["__lineNumber"] for r in results] == list(range(6))
     failed = results[4]["data"]["productSet"]
     assert failed["product"] is None and failed["userErrors"][0]["field"] == ["input", "title"]
@@ -110,7 +111,7 @@ def test_a_failed_run_keeps_its_partial_results(shop: Shop, sandbox_server: Runn
     polled = _poll(shop, gid)
     assert (polled["status"], polled["errorCode"], polled["objectCount"], polled["url"]) == (
         "FAILED", "INTERNAL_SERVER_ERROR", "2", None)
-    partial = requests.get(polled["partialDataUrl"], timeout=10).text.splitlines()
+    partial = requests.get(polled["partialDataUrl"], timeout=CALL_BOUND_S).text.splitlines()
     assert [json.loads(line)["__lineNumber"] for line in partial] == [0, 1]
 
 
@@ -124,5 +125,5 @@ def test_refusals_name_shopifys_codes(shop: Shop) -> None:
     assert body.get("data") is None and "mimeType" in body["errors"][0]["message"], body  # mimeType is required
     # an upload outside the shop's own staging area is refused
     bad = requests.put(f"{shop.url.split('/bulk-shop/')[0]}/_staged-uploads/bulk-shop/tmp/other/x.jsonl",
-                       data=b"{}\n", timeout=10)
+                       data=b"{}\n", timeout=CALL_BOUND_S)
     assert bad.status_code == 403

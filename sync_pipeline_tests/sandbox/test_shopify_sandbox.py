@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from sync_pipeline.sandbox.app import provision_from_stores_file
+from sync_pipeline_tests.bounds import CALL_BOUND_S
 from sync_pipeline_tests.sandbox.conftest import RunningSandbox
 
 TOKEN = "shpat_sandbox_test_token"
@@ -30,7 +31,7 @@ class Shop:
             self.url,
             json={"query": query, "variables": variables or {}},
             headers={"X-Shopify-Access-Token": token},
-            timeout=10,
+            timeout=CALL_BOUND_S,
         )
         return response.status_code, response.json()
 
@@ -337,10 +338,10 @@ def test_the_sandbox_clock_expires_a_token_without_sleeping(sandbox_server: Runn
     query = '{ product(id: "gid://shopify/Product/1") { id } }'
     assert shop.post(query)[0] == 200
     before = sandbox_server.now()
-    advanced = requests.post(f"{sandbox_server.url}/_sandbox/clock/advance", json={"seconds": 3601}, timeout=10)
+    advanced = requests.post(f"{sandbox_server.url}/_sandbox/clock/advance", json={"seconds": 3601}, timeout=CALL_BOUND_S)
     assert advanced.status_code == 200 and advanced.json()["now"] >= before + 3601
     assert shop.post(query)[0] == 401
-    backwards = requests.post(f"{sandbox_server.url}/_sandbox/clock/advance", json={"seconds": -1}, timeout=10)
+    backwards = requests.post(f"{sandbox_server.url}/_sandbox/clock/advance", json={"seconds": -1}, timeout=CALL_BOUND_S)
     assert backwards.status_code == 400 and "only moves forward" in backwards.json()["error"]
     sandbox_server.sandbox.reset()
     assert sandbox_server.now() < before + 3601

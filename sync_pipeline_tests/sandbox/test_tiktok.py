@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from sync_pipeline.sandbox.tiktok.emulator import tiktok_sign
+from sync_pipeline_tests.bounds import CALL_BOUND_S
 from sync_pipeline_tests.platforms.tiktok_fixtures import (
     ACCESS_TOKEN,
     APP_KEY,
@@ -114,7 +115,7 @@ def test_sign_leaves_out_sign_and_access_token_params_but_covers_others(shop: Ru
     response = signed_call(shop.url, "GET", f"{PRODUCTS}/1", query={"access_token": "x"})
     assert response.json()["code"] == 12052032  # authenticated; the product does not exist
     tampered = requests.get(response.request.url.replace("access_token=x", "page_size=5"),  # type: ignore[union-attr]
-                            headers={"x-tts-access-token": ACCESS_TOKEN}, timeout=10)
+                            headers={"x-tts-access-token": ACCESS_TOKEN}, timeout=CALL_BOUND_S)
     assert tampered.json()["code"] == 106001
 
 
@@ -131,7 +132,7 @@ def test_expired_token_then_refresh_rotates_the_pair(shop: RunningSandbox) -> No
 
     refresh_params = {"app_key": APP_KEY, "app_secret": APP_SECRET, "refresh_token": REFRESH_TOKEN,
                       "grant_type": "refresh_token"}
-    answer = requests.get(f"{shop.url}/tiktok-auth/api/v2/token/refresh", params=refresh_params, timeout=10).json()
+    answer = requests.get(f"{shop.url}/tiktok-auth/api/v2/token/refresh", params=refresh_params, timeout=CALL_BOUND_S).json()
     assert answer["code"] == 0
     pair = answer["data"]
     assert pair["access_token"] != ACCESS_TOKEN and pair["refresh_token"] != REFRESH_TOKEN
@@ -140,13 +141,13 @@ def test_expired_token_then_refresh_rotates_the_pair(shop: RunningSandbox) -> No
     assert signed_call(shop.url, "GET", f"{PRODUCTS}/1", token=pair["access_token"]).json()["code"] == 12052032
     # The replaced access token now reads as expired; the old refresh token no longer works.
     assert signed_call(shop.url, "GET", f"{PRODUCTS}/1").json()["code"] == 105002
-    again = requests.get(f"{shop.url}/tiktok-auth/api/v2/token/refresh", params=refresh_params, timeout=10)
+    again = requests.get(f"{shop.url}/tiktok-auth/api/v2/token/refresh", params=refresh_params, timeout=CALL_BOUND_S)
     assert again.status_code == 401 and again.json()["code"] != 0
 
 
 def test_refresh_needs_the_app_secret(shop: RunningSandbox) -> None:
     params = {"app_key": APP_KEY, "app_secret": "nope", "refresh_token": REFRESH_TOKEN, "grant_type": "refresh_token"}
-    answer = requests.get(f"{shop.url}/tiktok-auth/api/v2/token/refresh", params=params, timeout=10)
+    answer = requests.get(f"{shop.url}/tiktok-auth/api/v2/token/refresh", params=params, timeout=CALL_BOUND_S)
     assert answer.status_code == 401 and answer.json()["code"] == 36009004
 
 
