@@ -95,8 +95,10 @@ def push_run_config(args: argparse.Namespace) -> dict[str, Any] | None:
         if args.max_products < 0:
             raise ValueError("--max-products must be 0 or more")
         settings["max_products"] = args.max_products
-    if getattr(args, "skus", None):
+    if getattr(args, "skus", None) is not None:
         settings["skus"] = [s.strip() for s in args.skus.split(",") if s.strip()]
+        if not settings["skus"]:  # an empty list would push the whole store
+            raise ValueError("--skus names no SKU (leave it out to push every product)")
     return {"ops": {STORE_PUSH: {"config": settings}}} if settings else None
 
 

@@ -79,6 +79,8 @@ def test_owner_commands_refuse_bad_input_before_any_call(capsys: pytest.CaptureF
     port = str(_closed_port())
     assert cli.main(["--port", port, "push", "shopify-us", "--max-products", "-1"]) == 2
     assert "--max-products" in capsys.readouterr().err
+    assert cli.main(["--port", port, "push", "shopify-us", "--skus", " , "]) == 2  # not a push of everything
+    assert "--skus names no SKU" in capsys.readouterr().err
     assert cli.main(["--port", port, "rollback", "no-such-store", "0" * 8]) == 2
     assert "no store with key 'no-such-store'" in capsys.readouterr().err
     assert cli.main(["--port", port, "rollback", "shopify-us", "some-run"]) == 2
