@@ -127,6 +127,12 @@ def _cli(deploy: Deployment, *args: str, timeout: float = LIVENESS_S) -> subproc
                           text=True, timeout=timeout, env=deploy.env, cwd=ROOT)
 
 
+def _tags(deploy: Deployment, run_id: str) -> dict[str, str]:
+    query = "query($id: ID!) { runOrError(runId: $id) { ... on Run { tags { key value } } } }"
+    answer = requests.post(f"{deploy.url}/graphql", timeout=CALL_BOUND_S, json={"query": query, "variables": {"id": run_id}})
+    return {tag["key"]: tag["value"] for tag in answer.json()["data"]["runOrError"]["tags"]}
+
+
 def _run_count(deploy: Deployment) -> int:
     answer = requests.post(f"{deploy.url}/graphql", timeout=CALL_BOUND_S,
                            json={"query": "{ runsOrError { ... on Runs { count } } }"})
@@ -146,7 +152,7 @@ def test_remote_triggering_and_run_queue_on_the_embedded_instance(tmp_path: Path
         assert final["state"] == "completed" and final["metrics"]["catalog_products"]["total_found"] <= 5
         status = _cli(deploy, "--json", "status", final["run_id"])
         assert status.returncode == 0 and json.loads(status.stdout)["run_id"] == final["run_id"]
-        waited = _cli(deploy, "wait", final["run_id"], "--timeout", "30")
+        waited = _cli(deploy, "wait", final["run_id"], "--timeout", str(LIVENESS_S))
         assert waited.returncode == 0 and "completed" in waited.stdout and "catalog_products:" in waited.stdout
 
         bad = _cli(deploy, "import", "--no-resume")
@@ -174,6 +180,7 @@ def test_remote_triggering_and_run_queue_on_the_embedded_instance(tmp_path: Path
             ("magento_import", {"magento_products": {"limit": 5000}}, "limit: Input should be less than or equal to 1000"),
             ("magento_import", {"magento_products": {"resume_from_last": False}},
              "start_after_id is required when resume_from_last is false"),
+            ("catalog_sync", {"magento_products": {"limit": 1001}}, "limit: Input should be less than or equal to 1000"),
             ("rollback_push", {"rollback_push_run": {"store": "shopify-usa", "run_id": str(uuid.uuid4())}},
              "store: 'shopify-usa' is not in"),
             ("retry_dead_letters", {"retry_dead_letters_push": {"error_classes": ["RATE_LIMIT"]}},
@@ -193,6 +200,11 @@ def test_remote_triggering_and_run_queue_on_the_embedded_instance(tmp_path: Path
         failing = _cli(deploy, "--json", "wait", failing_run, "--timeout", str(LIVENESS_S), timeout=LIVENESS_S + 60)
         assert failing.returncode == 1, failing.stdout + failing.stderr
         assert json.loads(failing.stdout.strip().splitlines()[-1])["state"] == "failed"
+        # Run retries (on in this instance) leave it alone: it failed in its own step, and a retry
+        # would fail the same way. The tag is the retry daemon's input; it is written just after
+        # the failure, so it is waited for (bounded), not sampled.
+        assert wait_until(lambda: _tags(deploy, failing_run).get("dagster/will_retry"), LIVENESS_S,
+                          "the failed run's retry decision") == "false"
 
 
 def test_owner_commands_against_the_webserver(tmp_path: Path) -> None:
