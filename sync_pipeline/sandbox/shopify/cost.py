@@ -39,6 +39,8 @@ from graphql import (
 )
 from graphql import GraphQLInt as _Int
 
+from sync_pipeline.sandbox.throttle import Bucket
+
 SINGLE_QUERY_MAX_COST = 1000  # contract 1.7: "exceeds the single query max cost limit (1000)"
 MUTATION_COST = 10
 CONNECTION_COST = 2
@@ -181,38 +183,33 @@ class LeakyBucket:
         restore_rate: float = 100.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.maximum = maximum
-        self.restore_rate = restore_rate
-        self._available = maximum
         self._clock = clock
-        self._updated = clock()
+        self._bucket = Bucket(maximum, restore_rate, clock())
         self._lock = threading.Lock()
 
-    def _refill(self) -> None:
-        now = self._clock()
-        self._available = min(self.maximum, self._available + (now - self._updated) * self.restore_rate)
-        self._updated = now
+    @property
+    def maximum(self) -> float:
+        return self._bucket.capacity
+
+    @property
+    def restore_rate(self) -> float:
+        return self._bucket.rate
 
     def try_take(self, points: float) -> bool:
         """Take ``points`` if the bucket holds them; a throttled request takes nothing."""
         with self._lock:
-            self._refill()
-            if self._available < points:
-                return False
-            self._available -= points
-            return True
+            return self._bucket.take(points, self._clock())
 
     def give_back(self, points: float) -> None:
         with self._lock:
-            self._refill()
-            self._available = min(self.maximum, self._available + points)
+            self._bucket.give_back(points, self._clock())
 
     def status(self) -> dict[str, float | int]:
         with self._lock:
-            self._refill()
+            available = self._bucket.refill(self._clock())
             return {
                 "maximumAvailable": _number(self.maximum),
-                "currentlyAvailable": int(self._available),
+                "currentlyAvailable": int(available),
                 "restoreRate": _number(self.restore_rate),
             }
 
