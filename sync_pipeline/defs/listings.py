@@ -4,12 +4,13 @@ Thin on purpose: the rules live in ``sync_pipeline.listings``; this module picks
 the partition, calls them, and reports what happened.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
+    AssetChecksDefinition,
     AssetCheckSeverity,
     AssetExecutionContext,
     AssetKey,
@@ -21,8 +22,10 @@ from dagster import (
     asset,
     asset_check,
 )
+from sqlalchemy import Engine
 
 from sync_pipeline import markdown
+from sync_pipeline.checks import CheckOutcome
 from sync_pipeline.defs.checks import check_result
 from sync_pipeline.defs.partitions import store_partitions
 from sync_pipeline.defs.resources import AppDatabase, StoresConfig
@@ -94,7 +97,8 @@ def summary_metadata(summary: StoreListingsSummary) -> dict[str, MetadataValue]:
 def _counts_table(counts: Mapping[str, int], label: str) -> str:
     if not counts:
         return "none"
-    return markdown.table([label, "listings:"], sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return markdown.table([label, "listings:"], rows)
 
 
 def _preview_table(summary: StoreListingsSummary) -> str:
@@ -113,38 +117,39 @@ def _store(stores_config: StoresConfig, key: str) -> StoreConfig:
         ) from exc
 
 
-@asset_check(asset=PLATFORM_LISTINGS, partitions_def=store_partitions, blocking=True)
-def listing_prices_match_rule(
-    context: AssetCheckExecutionContext, app_db: AppDatabase, stores_config: StoresConfig
-) -> AssetCheckResult:
-    """Every stored price equals the store's rule applied to the catalog price (zero mismatches).
-    Blocking: a wrong price is never pushed."""
-    return check_result(audit_prices(app_db.engine, _store(stores_config, context.partition_key)))
+def _audit_check(name: str, audit: Callable[[Engine, StoreConfig], CheckOutcome], description: str, *,
+                 blocking: bool = True, severity: AssetCheckSeverity = AssetCheckSeverity.ERROR) -> AssetChecksDefinition:
+    """A check that runs one audit of ``listings/audit.py`` on the partition's store."""
+
+    @asset_check(asset=PLATFORM_LISTINGS, partitions_def=store_partitions, blocking=blocking, name=name,
+                 description=description)
+    def check(context: AssetCheckExecutionContext, app_db: AppDatabase, stores_config: StoresConfig) -> AssetCheckResult:
+        return check_result(audit(app_db.engine, _store(stores_config, context.partition_key)), severity)
+
+    return check
 
 
-@asset_check(asset=PLATFORM_LISTINGS, partitions_def=store_partitions, blocking=True)
-def listing_titles_in_band_and_distinct(
-    context: AssetCheckExecutionContext, app_db: AppDatabase, stores_config: StoresConfig
-) -> AssetCheckResult:
-    """Titles are 70-80 % similar to the master (or say why not) and never equal another platform's."""
-    return check_result(audit_titles(app_db.engine, _store(stores_config, context.partition_key)))
-
-
-@asset_check(asset=PLATFORM_LISTINGS, partitions_def=store_partitions, blocking=True)
-def listing_within_platform_limits(
-    context: AssetCheckExecutionContext, app_db: AppDatabase, stores_config: StoresConfig
-) -> AssetCheckResult:
-    """Title, description, image, variant and option limits, and characters the platform rejects."""
-    return check_result(audit_limits(app_db.engine, _store(stores_config, context.partition_key)))
-
-
-@asset_check(asset=PLATFORM_LISTINGS, partitions_def=store_partitions)
-def listing_has_three_images(
-    context: AssetCheckExecutionContext, app_db: AppDatabase, stores_config: StoresConfig
-) -> AssetCheckResult:
-    """Listings with fewer than three images (a warning: they sell, but worse)."""
-    store = _store(stores_config, context.partition_key)
-    return check_result(audit_images(app_db.engine, store), AssetCheckSeverity.WARN)
+listing_prices_match_rule = _audit_check(
+    "listing_prices_match_rule", audit_prices,
+    "Every stored price equals the store's rule applied to the catalog price (zero mismatches). "
+    "Blocking: a wrong price is never pushed.")
+listing_titles_in_band_and_distinct = _audit_check(
+    "listing_titles_in_band_and_distinct", audit_titles,
+    "Titles are 70-80 % similar to the master (or say why not) and never equal another platform's.")
+listing_within_platform_limits = _audit_check(
+    "listing_within_platform_limits", audit_limits,
+    "Title, description, image, variant and option limits, and characters the platform rejects.")
+listing_has_three_images = _audit_check(
+    "listing_has_three_images", audit_images,
+    "Listings with fewer than three images (a warning: they sell, but worse).",
+    blocking=False, severity=AssetCheckSeverity.WARN)
+listing_category_mapped = _audit_check(
+    "listing_category_mapped", audit_categories,
+    "Every valid listing carries a category from the store's map (or its default).")
+listing_identity_unique = _audit_check(
+    "listing_identity_unique", audit_identity,
+    "No two listings of the store share a handle or a seller SKU: two catalog products must never become "
+    "one store product. Blocking.")
 
 
 class ImageCheckConfig(Config):
@@ -175,23 +180,6 @@ def listing_images_reachable(
             "examples": MetadataValue.md(markdown.bullets(outcome.examples())),
         },
     )
-
-
-@asset_check(asset=PLATFORM_LISTINGS, partitions_def=store_partitions, blocking=True)
-def listing_category_mapped(
-    context: AssetCheckExecutionContext, app_db: AppDatabase, stores_config: StoresConfig
-) -> AssetCheckResult:
-    """Every valid listing carries a category from the store's map (or its default)."""
-    return check_result(audit_categories(app_db.engine, _store(stores_config, context.partition_key)))
-
-
-@asset_check(asset=PLATFORM_LISTINGS, partitions_def=store_partitions, blocking=True)
-def listing_identity_unique(
-    context: AssetCheckExecutionContext, app_db: AppDatabase, stores_config: StoresConfig
-) -> AssetCheckResult:
-    """No two listings of the store share a handle or a seller SKU: two catalog products must
-    never become one store product. Blocking."""
-    return check_result(audit_identity(app_db.engine, _store(stores_config, context.partition_key)))
 
 
 @asset_check(asset=PLATFORM_LISTINGS, partitions_def=store_partitions, blocking=True)
