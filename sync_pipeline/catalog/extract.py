@@ -299,7 +299,16 @@ def _drifted(state: _CatalogState, live: Mapping[int, StockStatus]) -> bool:
 
 
 def _sellable(status: StockStatus) -> bool:
-    # The reader's in_stock already applies the import rule (qty > 0 unless stock is unmanaged).
+    """The import rule (enabled and in stock) on the reader's live state, derived, not restated.
+
+    The stock half is defined once in Python, ``magento/catalog_sql.py: Stock.in_stock`` (unmanaged,
+    or flagged in stock with a unit left or backorders taken), and the reader's ``in_stock`` is that
+    property; ``magento/records.py: SourceProduct.is_sellable`` applies the same rule to the records.
+    ``magento/reader.py: _in_stock`` / ``_sellable`` say it again in SQL on purpose: the candidates
+    are filtered set-based in Magento's DB, over the whole catalog, instead of reading every product
+    to judge it here. A change to the rule changes both; tests hold them together (test_reader: every
+    product the SQL returns is sellable by the records' rule; test_import: an import takes exactly the
+    generator's sellable products)."""
     return status.enabled and status.in_stock
 
 

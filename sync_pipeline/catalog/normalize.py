@@ -15,6 +15,7 @@ import hashlib
 import json
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 from sync_pipeline.catalog.product import CatalogProduct, CatalogVariant
 from sync_pipeline.magento.records import RejectedRow, SourceProduct, SourceVariant
@@ -79,16 +80,11 @@ def _entry(source: SourceProduct) -> CatalogEntry:
         title=title,
         description=source.description or "",
         url_key=url_key,
-        price=price,
-        special_price=_special_price(source.special_price, price),
-        stock_qty=_stock(source.stock_qty),
-        is_active=active,
-        weight=_weight(source.weight),
         categories=tuple(source.categories),
         images=tuple(source.images),
         attributes=dict(sorted(source.attributes.items())),
-        backorders=source.backorders,
         source_updated_at=source.updated_at,
+        **_sold_as(source, price, active),
     )
     product = replace(product, variants=_variants(source, product))
     return CatalogEntry(product=product, content_hash=content_hash(product))
@@ -122,17 +118,24 @@ def _variant(variant: SourceVariant, product: CatalogProduct, position: int) -> 
         sku=sku,
         parent_sku=product.sku,
         source_id=variant.source_id,
-        price=price,
-        special_price=_special_price(variant.special_price, price),
-        stock_qty=_stock(variant.stock_qty),
-        is_active=active,
         options=dict(variant.options),
-        weight=_weight(variant.weight),
         image=_image(variant.image),
         position=position,
         problem=variant.problem,  # shown by product_status and `sync-pipeline status SKU`
-        backorders=variant.backorders,
+        **_sold_as(variant, price, active),
     )
+
+
+def _sold_as(source: SourceProduct | SourceVariant, price: Decimal | None, active: bool) -> dict[str, Any]:
+    """What a product and a variant carry alike: prices, salable stock, status, weight, backorders."""
+    return {
+        "price": price,
+        "special_price": _special_price(source.special_price, price),
+        "stock_qty": _stock(source.stock_qty),
+        "is_active": active,
+        "weight": _weight(source.weight),
+        "backorders": source.backorders,
+    }
 
 
 def content_hash(product: CatalogProduct) -> str:
