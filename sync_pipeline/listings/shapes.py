@@ -110,7 +110,6 @@ def build_listing(
     sku = product.sku
     active = product.is_active
     images = _unique(product.images)
-    weight = _weight(product.weight)
     ordered = sorted(product.variants if variants is None else variants, key=lambda v: (v.position, v.sku))
     if active and not store.backorders.list:
         # Not listed here: what Magento sells only on backorder is left out of this store's listing,
@@ -121,6 +120,7 @@ def build_listing(
         elif kept:
             ordered = kept
 
+    weight = _weight(product.weight) or _heaviest(ordered)
     variant_options = [v.options for v in ordered]
     axes = _axes(variant_options)
     facts = title_facts(sku, product.attributes, variant_options, product.categories)
@@ -379,6 +379,14 @@ def _stock(item: Stocked, active: bool, store: StoreConfig) -> int:
 def _weight(value: Decimal | None) -> Decimal | None:
     """A weight of 0 or less is no weight (Magento leaves 0 where nobody filled it in)."""
     return value if value is not None and value > 0 else None
+
+
+def _heaviest(variants: Sequence[CatalogVariant]) -> Decimal | None:
+    """The package weight of a product whose own weight is blank: its heaviest variant's. Magento
+    keeps a configurable's weight on its children (the parent's field is usually empty), while
+    TikTok and Shopee want one weight per product; the heaviest child is the one that must ship."""
+    weights = [w for w in (_weight(v.weight) for v in variants) if w is not None]
+    return max(weights, default=None)
 
 
 def _unique(values: Iterable[str]) -> list[str]:

@@ -160,6 +160,18 @@ def test_tiktok_needs_weight_and_clean_seller_skus() -> None:
     assert SELLER_SKU_INVALID in codes(build_listing(typed(product_row("X" * 51, 1), []), TIKTOK))
 
 
+def test_a_configurable_without_its_own_weight_ships_at_its_heaviest_childs() -> None:
+    # Magento keeps a configurable's weight on its children; TikTok and Shopee want one per product.
+    product, variants = configurable("MW1", 7, weight=None)
+    variants = [{**v, "weight": D("0.4") if n % 2 else D("0.9")} for n, v in enumerate(variants)]
+    listing = build_listing(typed(product, variants), TIKTOK)
+    assert NO_WEIGHT not in codes(listing)
+    assert listing.weight_kg == D("0.9")
+    assert {v.weight_kg for v in listing.variants} == {D("0.4"), D("0.9")}  # each variant keeps its own
+    weightless = [{**v, "weight": None} for v in variants]
+    assert NO_WEIGHT in codes(build_listing(typed(product, weightless), TIKTOK))
+
+
 def test_inactive_product_is_a_valid_delist_with_zero_stock_everywhere() -> None:
     product, variants = configurable("OLD", 5, is_active=False, images=[], categories=[])
     listing = build_listing(typed(product, variants), SHOPEE)
