@@ -180,6 +180,9 @@ class TikTokClient(StoreClient):
                 product = self.read_product(RemoteRef(str(summary["id"])))
                 if product is not None:
                     yield product
+            token = str(data.get("next_page_token") or "")
+            if not token:
+                return
 
     def read_catalog_rules(self, category_ids: Sequence[str]) -> StoreRules:
         """real-stores 1.3: categories, rules, attributes, brands and warehouses of this shop."""
